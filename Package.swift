@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
+let package = Package(
+    name: "SwiftCTR",
+    products: [
+        .library(name: "SwiftCTR", targets: ["SwiftCTR"]),
+        .executable(name: "swiftctr", targets: ["swiftctr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CTRCore", swiftSettings: strict),
+        .target(name: "CTRCPU", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(name: "CTRLayers", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(name: "CTREmbedding", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(name: "CTROptimizers", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(name: "CTRData", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(
+            name: "SwiftCTR",
+            dependencies: ["CTRCore", "CTRCPU", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "swiftctr",
+            dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SwiftCTRTests",
+            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            swiftSettings: strict),
+    ]
+)

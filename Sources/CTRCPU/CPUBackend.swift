@@ -1,0 +1,549 @@
+import CTRCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The CPU backend: host memory, loops over hoisted pointers, a parallel-for over all cores, and
+/// GEMM through OpenBLAS when it loads (a pure-Swift GEMM otherwise; `name` says which).
+///
+/// ```swift
+/// let cpu = CPUBackend()
+/// print(cpu.name)   // "CPU (2 threads, GEMM: libopenblas.so.0 (...))"
+/// ```
+public final class CPUBackend: Backend, @unchecked Sendable {
+    public let threads: Int
+    public let blas: BLAS?
+
+    public init(threads: Int? = nil, blasCandidates: [String] = BLAS.defaultCandidates) {
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        self.threads = max(1, threads ?? cores)
+        blas = BLAS.load(candidates: blasCandidates, threads: self.threads)
+    }
+
+    /// Which GEMM runs: the BLAS library, or the built-in fallback.
+    public var gemmName: String { blas?.library ?? "built-in Swift GEMM (OpenBLAS not found: apt-get install libopenblas0)" }
+    public var name: String { "CPU (\(threads) threads, GEMM: \(gemmName))" }
+
+    // MARK: memory
+
+    public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {
+        Tensor(shape: shape, dtype: dtype, storage: HostStorage(byteCount: shape.count * dtype.size))
+    }
+
+    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
+        precondition(bytes.count <= tensor.byteCount, "upload of \(bytes.count) bytes into \(tensor)")
+        guard let base = bytes.baseAddress else { return }
+        UnsafeMutableRawPointer(tensor.hostPointer(as: UInt8.self)).copyMemory(from: base, byteCount: bytes.count)
+    }
+
+    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        precondition(bytes.count <= tensor.byteCount, "download of \(bytes.count) bytes from \(tensor)")
+        guard let base = bytes.baseAddress else { return }
+        base.copyMemory(from: tensor.hostPointer(as: UInt8.self), byteCount: bytes.count)
+    }
+
+    public func fill(_ tensor: Tensor, _ value: Float) {
+        precondition(tensor.dtype == .float32)
+        tensor.hostPointer(as: Float.self).update(repeating: value, count: tensor.count)
+    }
+
+    public func fill(_ tensor: Tensor, int64 value: Int64) {
+        precondition(tensor.dtype == .int64)
+        tensor.hostPointer(as: Int64.self).update(repeating: value, count: tensor.count)
+    }
+
+    public func copy(_ src: Tensor, to dst: Tensor) {
+        precondition(src.byteCount <= dst.byteCount)
+        UnsafeMutableRawPointer(dst.hostPointer(as: UInt8.self))
+            .copyMemory(from: src.hostPointer(as: UInt8.self), byteCount: src.byteCount)
+    }
+
+    public func synchronize() {}
+
+    // MARK: dense math
+
+    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
+        precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "gemm operands too small")
+        let pa = UnsafePointer(a.hostPointer(as: Float.self))
+        let pb = UnsafePointer(b.hostPointer(as: Float.self))
+        let pc = c.hostPointer(as: Float.self)
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<(m * n) { pc[i] = beta == 0 ? 0 : beta * pc[i] }
+            return
+        }
+        if let blas {
+            blas.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa, b: pb, beta: beta, c: pc)
+        } else {
+            naiveGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: pa, b: pb, beta: beta, c: pc, threads: threads)
+        }
+    }
+
+    public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
+        let py = y.hostPointer(as: Float.self), pb = bias.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 32_768 / max(cols, 1))) { range in
+            for r in range {
+                let row = py + r * cols
+                for c in 0..<cols { row[c] += pb[c] }
+            }
+        }
+    }
+
+    public func sumRows(_ x: Tensor, rows: Int, cols: Int, into out: Tensor, accumulate: Bool) {
+        let px = x.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        if !accumulate { po.update(repeating: 0, count: cols) }
+        for r in 0..<rows {
+            let row = px + r * cols
+            for c in 0..<cols { po[c] += row[c] }
+        }
+    }
+
+    public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { py[i] += alpha * px[i] }
+        }
+    }
+
+    public func sum(_ inputs: [Tensor], into out: Tensor, count: Int) {
+        let po = out.hostPointer(as: Float.self)
+        let first = inputs[0].hostPointer(as: Float.self)
+        if first != po { po.update(from: first, count: count) }
+        for input in inputs.dropFirst() {
+            let p = input.hostPointer(as: Float.self)
+            for i in 0..<count { po[i] += p[i] }
+        }
+    }
+
+    public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int,
+                            into dst: Tensor, dstWidth: Int, dstStart: Int,
+                            rows: Int, width: Int, accumulate: Bool) {
+        let ps = src.hostPointer(as: Float.self), pd = dst.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 65_536 / max(width, 1))) { range in
+            for r in range {
+                let s = ps + r * srcWidth + srcStart, d = pd + r * dstWidth + dstStart
+                if accumulate {
+                    for c in 0..<width { d[c] += s[c] }
+                } else {
+                    d.update(from: s, count: width)
+                }
+            }
+        }
+    }
+
+    public func reduceSum(_ x: Tensor, outer: Int, axis: Int, inner: Int, into y: Tensor) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        for o in 0..<outer {
+            let out = py + o * inner
+            out.update(repeating: 0, count: inner)
+            for a in 0..<axis {
+                let row = px + (o * axis + a) * inner
+                for i in 0..<inner { out[i] += row[i] }
+            }
+        }
+    }
+
+    public func reduceSumBackward(_ dy: Tensor, outer: Int, axis: Int, inner: Int, into dx: Tensor) {
+        let pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
+        for o in 0..<outer {
+            for a in 0..<axis {
+                (pdx + (o * axis + a) * inner).update(from: pdy + o * inner, count: inner)
+            }
+        }
+    }
+
+    // MARK: activations
+
+    public func relu(_ x: Tensor, into y: Tensor, count: Int) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { py[i] = px[i] > 0 ? px[i] : 0 }
+        }
+    }
+
+    public func reluBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
+        let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self)
+        let pdx = dx.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { pdx[i] = px[i] > 0 ? pdy[i] : 0 }
+        }
+    }
+
+    public func sigmoid(_ x: Tensor, into y: Tensor, count: Int) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { py[i] = stableSigmoid(px[i]) }
+        }
+    }
+
+    public func sigmoidBackward(_ y: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
+        let py = y.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self)
+        let pdx = dx.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { pdx[i] = pdy[i] * py[i] * (1 - py[i]) }
+        }
+    }
+
+    public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        let pm = mask.hostPointer(as: Float.self)
+        let keep = 1 / (1 - rate)
+        // Compare 24-bit integers so CPU and GPU draw the identical mask.
+        let threshold = UInt64(Double(rate) * 16_777_216)
+        parallelFor(count, threads: threads) { range in
+            for i in range {
+                let bits = CounterRNG.hash(seed, stream, UInt64(i)) >> 40
+                let m: Float = bits < threshold ? 0 : keep
+                pm[i] = m
+                py[i] = px[i] * m
+            }
+        }
+    }
+
+    public func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int) {
+        let pa = a.hostPointer(as: Float.self), pb = b.hostPointer(as: Float.self)
+        let po = out.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { po[i] = pa[i] * pb[i] }
+        }
+    }
+
+    // MARK: fused layers
+
+    public func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor,
+                             h: Tensor, out: Tensor, batch: Int, width: Int) {
+        let p0 = x0.hostPointer(as: Float.self), pl = xl.hostPointer(as: Float.self)
+        let pw = weight.hostPointer(as: Float.self), pb = bias.hostPointer(as: Float.self)
+        let ph = h.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        parallelFor(batch, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
+            for b in range {
+                let r0 = p0 + b * width, rl = pl + b * width, ro = po + b * width
+                var dot: Float = 0
+                for k in 0..<width { dot += rl[k] * pw[k] }
+                ph[b] = dot
+                for k in 0..<width { ro[k] = r0[k] * dot + rl[k] + pb[k] }
+            }
+        }
+    }
+
+    public func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor,
+                              dx0: Tensor, dxl: Tensor, dweight: Tensor, dbias: Tensor, batch: Int, width: Int) {
+        let p0 = x0.hostPointer(as: Float.self), pl = xl.hostPointer(as: Float.self)
+        let pw = weight.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self)
+        let pg = g.hostPointer(as: Float.self), pdx0 = dx0.hostPointer(as: Float.self)
+        let pdxl = dxl.hostPointer(as: Float.self)
+        let pdw = dweight.hostPointer(as: Float.self), pdb = dbias.hostPointer(as: Float.self)
+        // Per-chunk partial sums of dweight/dbias keep the batch loop parallel without atomics.
+        let chunks = min(threads, max(1, batch * width / 16_384))
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * 2 * width)
+        partial.initialize(repeating: 0, count: chunks * 2 * width)
+        defer { partial.deallocate() }
+        parallelFor(chunks, threads: threads, grain: 1) { chunkRange in
+            for chunk in chunkRange {
+                let pw2 = partial + chunk * 2 * width, pb2 = pw2 + width
+                for b in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
+                    let r0 = p0 + b * width, rl = pl + b * width, rg = pg + b * width
+                    let rdx0 = pdx0 + b * width, rdxl = pdxl + b * width
+                    var t: Float = 0
+                    for k in 0..<width { t += rg[k] * r0[k] }
+                    let hb = ph[b]
+                    for k in 0..<width {
+                        pw2[k] += t * rl[k]
+                        pb2[k] += rg[k]
+                        rdx0[k] += rg[k] * hb
+                        rdxl[k] = rg[k] + t * pw[k]
+                    }
+                }
+            }
+        }
+        pdb.update(repeating: 0, count: width)
+        for chunk in 0..<chunks {
+            let pw2 = partial + chunk * 2 * width, pb2 = pw2 + width
+            for k in 0..<width {
+                pdw[k] += pw2[k]
+                pdb[k] += pb2[k]
+            }
+        }
+    }
+
+    public func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int) {
+        let p0 = x0.hostPointer(as: Float.self), pe = emb.hostPointer(as: Float.self)
+        let py = y.hostPointer(as: Float.self)
+        let n = features + 1, outWidth = width + n * (n - 1) / 2 + 1
+        parallelFor(batch, threads: threads, grain: 8) { range in
+            for b in range {
+                let row = py + b * outWidth
+                let dense = p0 + b * width, embRow = pe + b * features * width
+                row.update(from: dense, count: width)
+                func z(_ i: Int) -> UnsafeMutablePointer<Float> { i == 0 ? dense : embRow + (i - 1) * width }
+                var index = width
+                for j in 1..<n {
+                    let zj = z(j)
+                    for i in 0..<j {
+                        let zi = z(i)
+                        var dot: Float = 0
+                        for k in 0..<width { dot += zi[k] * zj[k] }
+                        row[index] = dot
+                        index += 1
+                    }
+                }
+                row[index] = 0
+            }
+        }
+    }
+
+    public func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor,
+                                    batch: Int, features: Int, width: Int) {
+        let p0 = x0.hostPointer(as: Float.self), pe = emb.hostPointer(as: Float.self)
+        let pdy = dy.hostPointer(as: Float.self)
+        let pdx0 = dx0.hostPointer(as: Float.self), pde = demb.hostPointer(as: Float.self)
+        let n = features + 1, outWidth = width + n * (n - 1) / 2 + 1
+        parallelFor(batch, threads: threads, grain: 8) { range in
+            for b in range {
+                let g = pdy + b * outWidth
+                let dense = p0 + b * width, embRow = pe + b * features * width
+                let dDense = pdx0 + b * width, dEmb = pde + b * features * width
+                dDense.update(from: g, count: width)
+                dEmb.update(repeating: 0, count: features * width)
+                func z(_ i: Int) -> UnsafeMutablePointer<Float> { i == 0 ? dense : embRow + (i - 1) * width }
+                func dz(_ i: Int) -> UnsafeMutablePointer<Float> { i == 0 ? dDense : dEmb + (i - 1) * width }
+                var index = width
+                for j in 1..<n {
+                    let zj = z(j), dzj = dz(j)
+                    for i in 0..<j {
+                        let gij = g[index]
+                        index += 1
+                        let zi = z(i), dzi = dz(i)
+                        for k in 0..<width {
+                            dzi[k] += gij * zj[k]
+                            dzj[k] += gij * zi[k]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float) -> Float {
+        let px = logits.hostPointer(as: Float.self), py = labels.hostPointer(as: Float.self)
+        let pg = grad.hostPointer(as: Float.self)
+        var total = 0.0
+        for i in 0..<count {
+            let x = Double(px[i]), y = Double(py[i])
+            total += x >= 0 ? x * (1 - y) + log1p(exp(-x)) : -x * y + log1p(exp(x))
+            pg[i] = (stableSigmoid(px[i]) - py[i]) * gradScale
+        }
+        if rows > count { (pg + count).update(repeating: 0, count: rows - count) }
+        return count > 0 ? Float(total / Double(count)) : 0
+    }
+
+    // MARK: dense optimizers
+
+    public func adam(weight: Tensor, grad: Tensor, m: Tensor, v: Tensor, count: Int, lr: Float,
+                     beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float) {
+        let pw = weight.hostPointer(as: Float.self), pg = grad.hostPointer(as: Float.self)
+        let pm = m.hostPointer(as: Float.self), pv = v.hostPointer(as: Float.self)
+        let alpha = adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)
+        parallelFor(count, threads: threads) { range in
+            for i in range {
+                let g = pg[i] * gradScale
+                let mi = beta1 * pm[i] + (1 - beta1) * g
+                let vi = beta2 * pv[i] + (1 - beta2) * g * g
+                pm[i] = mi
+                pv[i] = vi
+                pw[i] -= alpha * mi / (vi.squareRoot() + epsilon)
+            }
+        }
+    }
+
+    public func sgd(weight: Tensor, grad: Tensor, count: Int, lr: Float, gradScale: Float) {
+        let pw = weight.hostPointer(as: Float.self), pg = grad.hostPointer(as: Float.self)
+        let step = lr * gradScale
+        parallelFor(count, threads: threads) { range in
+            for i in range { pw[i] -= step * pg[i] }
+        }
+    }
+
+    // MARK: embeddings
+
+    public func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool {
+        let pk = keys.hostPointer(as: Int64.self), pr = rows.hostPointer(as: Int64.self)
+        let bucketKeys = table.keys.hostPointer(as: Int64.self)
+        let bucketRows = table.rows.hostPointer(as: Int64.self)
+        let mask = UInt64(table.bucketCount - 1)
+        var size = table.size
+        defer { table.size = size }
+        for i in 0..<count {
+            let key = pk[i]
+            var b = Int(HashTable.mix(key) & mask)
+            while true {
+                let row = bucketRows[b]
+                if row < 0 {
+                    if !insert {
+                        pr[i] = -1
+                        break
+                    }
+                    if size >= table.capacity { return false }
+                    bucketKeys[b] = key
+                    bucketRows[b] = Int64(size)
+                    pr[i] = Int64(size)
+                    size += 1
+                    break
+                }
+                if bucketKeys[b] == key {
+                    pr[i] = row
+                    break
+                }
+                b = (b + 1) & Int(mask)
+            }
+        }
+        return true
+    }
+
+    public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
+                              mean: Bool, into out: Tensor) {
+        let pv = values.hostPointer(as: Float.self), pr = rows.hostPointer(as: Int64.self)
+        let po = offsets.hostPointer(as: Int64.self), pout = out.hostPointer(as: Float.self)
+        parallelFor(segments, threads: threads, grain: max(1, 16_384 / max(vec, 1))) { range in
+            for s in range {
+                let dst = pout + s * vec
+                dst.update(repeating: 0, count: vec)
+                let start = Int(po[s]), end = Int(po[s + 1])
+                for j in start..<end {
+                    let row = pr[j]
+                    if row < 0 { continue }
+                    let src = pv + Int(row) * vec
+                    for k in 0..<vec { dst[k] += src[k] }
+                }
+                if mean && end - start > 1 {
+                    let scale = 1 / Float(end - start)
+                    for k in 0..<vec { dst[k] *= scale }
+                }
+            }
+        }
+    }
+
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool,
+                                   uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor) -> Int {
+        let pd = dout.hostPointer(as: Float.self), pr = rows.hostPointer(as: Int64.self)
+        let po = offsets.hostPointer(as: Int64.self)
+        let pu = uniqueRows.hostPointer(as: Int64.self), pg = uniqueGrads.hostPointer(as: Float.self)
+        let slots = rowSlot.hostPointer(as: Int64.self)
+        var unique = 0
+        for s in 0..<segments {
+            let start = Int(po[s]), end = Int(po[s + 1])
+            if start == end { continue }
+            let scale: Float = mean && end - start > 1 ? 1 / Float(end - start) : 1
+            let src = pd + s * vec
+            for j in start..<end {
+                let row = Int(pr[j])
+                if row < 0 { continue }
+                var slot = Int(slots[row])
+                if slot < 0 {
+                    slot = unique
+                    slots[row] = Int64(slot)
+                    pu[slot] = Int64(row)
+                    (pg + slot * vec).update(repeating: 0, count: vec)
+                    unique += 1
+                }
+                let dst = pg + slot * vec
+                for k in 0..<vec { dst[k] += scale * src[k] }
+            }
+        }
+        return unique
+    }
+
+    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, count: Int) {
+        let slots = rowSlot.hostPointer(as: Int64.self), pu = uniqueRows.hostPointer(as: Int64.self)
+        for j in 0..<count { slots[Int(pu[j])] = -1 }
+    }
+
+    public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
+                             uniqueGrads: Tensor, rowSlot: Tensor, count: Int, usedRows: Int, vec: Int) {
+        let pw = values.hostPointer(as: Float.self), pu = uniqueRows.hostPointer(as: Int64.self)
+        let pg = uniqueGrads.hostPointer(as: Float.self)
+        switch update {
+        case let .sgd(lr, gradScale):
+            let step = lr * gradScale
+            parallelFor(count, threads: threads, grain: 1024) { range in
+                for j in range {
+                    let w = pw + Int(pu[j]) * vec, g = pg + j * vec
+                    for k in 0..<vec { w[k] -= step * g[k] }
+                }
+            }
+        case let .adamLocal(lr, beta1, beta2, epsilon, step, gradScale):
+            let pm = states[0].hostPointer(as: Float.self), pv = states[1].hostPointer(as: Float.self)
+            let alpha = adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)
+            parallelFor(count, threads: threads, grain: 1024) { range in
+                for j in range {
+                    let base = Int(pu[j]) * vec, g = pg + j * vec
+                    for k in 0..<vec {
+                        let gk = g[k] * gradScale
+                        let m = beta1 * pm[base + k] + (1 - beta1) * gk
+                        let v = beta2 * pv[base + k] + (1 - beta2) * gk * gk
+                        pm[base + k] = m
+                        pv[base + k] = v
+                        pw[base + k] -= alpha * m / (v.squareRoot() + epsilon)
+                    }
+                }
+            }
+        case let .adamGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            let pm = states[0].hostPointer(as: Float.self), pv = states[1].hostPointer(as: Float.self)
+            let slots = rowSlot.hostPointer(as: Int64.self)
+            let alpha = adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)
+            parallelFor(usedRows, threads: threads, grain: 2048) { range in
+                for row in range {
+                    let slot = Int(slots[row]), base = row * vec
+                    for k in 0..<vec {
+                        let gk = slot >= 0 ? pg[slot * vec + k] * gradScale : 0
+                        let m = beta1 * pm[base + k] + (1 - beta1) * gk
+                        let v = beta2 * pv[base + k] + (1 - beta2) * gk * gk
+                        pm[base + k] = m
+                        pv[base + k] = v
+                        pw[base + k] -= alpha * m / (v.squareRoot() + epsilon)
+                    }
+                }
+            }
+        case let .adamLazyGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            let pm = states[0].hostPointer(as: Float.self), pv = states[1].hostPointer(as: Float.self)
+            let last = states[2].hostPointer(as: Int64.self)
+            for j in 0..<count {
+                let row = Int(pu[j]), base = row * vec, g = pg + j * vec
+                let previous = last[row] == 0 ? 1 : Int(last[row])
+                let skipped = step - previous
+                last[row] = Int64(step)
+                let t = Float(step)
+                let alpha = lr / (1 - beta1) * (1 - Float.pow(beta2, t)).squareRoot()
+                    / (1 - Float.pow(beta1, t)) * (1 - Float.pow(beta1, Float(skipped)))
+                let decay1 = Float.pow(beta1, Float(skipped)), decay2 = Float.pow(beta2, Float(skipped))
+                for k in 0..<vec {
+                    let gk = g[k] * gradScale
+                    pw[base + k] -= alpha * pm[base + k] / (pv[base + k].squareRoot() + epsilon)
+                    pm[base + k] = decay1 * pm[base + k] + (1 - beta1) * gk
+                    pv[base + k] = decay2 * pv[base + k] + (1 - beta2) * gk * gk
+                }
+            }
+        }
+    }
+}
+
+/// Adam's bias-corrected step size `lr·√(1−β2^t)/(1−β1^t)`.
+@inline(__always)
+func adamAlpha(lr: Float, beta1: Float, beta2: Float, step: Int) -> Float {
+    let t = Double(step)
+    return Float(Double(lr) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
+}
+
+@inline(__always)
+func stableSigmoid(_ x: Float) -> Float {
+    x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+}
+
+extension Float {
+    static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+}

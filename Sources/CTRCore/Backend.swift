@@ -1,0 +1,156 @@
+/// The kernel contract. Layers, embeddings and optimizers are written once against it; each
+/// backend (CPU, CUDA) implements every method. Tensors are row-major; counts are element counts.
+/// A method may be as coarse as a whole layer step, so that a GPU backend can fuse.
+public protocol Backend: AnyObject, Sendable {
+    /// Human-readable device name, e.g. "CPU (2 threads, OpenBLAS)".
+    var name: String { get }
+
+    // MARK: memory
+
+    /// A zero-filled tensor in this backend's memory.
+    func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor
+    /// Copies `bytes` from host memory into `tensor` starting at element 0.
+    func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor)
+    /// Copies the first `bytes.count` bytes of `tensor` into host memory.
+    func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer)
+    func fill(_ tensor: Tensor, _ value: Float)
+    func fill(_ tensor: Tensor, int64 value: Int64)
+    /// `dst[i] = src[i]` for the first `src.count` elements.
+    func copy(_ src: Tensor, to dst: Tensor)
+    /// Waits until every queued kernel finished.
+    func synchronize()
+
+    // MARK: dense math
+
+    /// `C = alpha·op(A)·op(B) + beta·C` with `op(A)` m×k and `op(B)` k×n, all row-major.
+    /// Cost: 2·m·n·k FLOPs.
+    func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+              alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor)
+    /// `y[r, c] += bias[c]` over a rows×cols matrix.
+    func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int)
+    /// `out[c] (+)= Σ_r x[r, c]`.
+    func sumRows(_ x: Tensor, rows: Int, cols: Int, into out: Tensor, accumulate: Bool)
+    /// `y += alpha·x` over `count` elements.
+    func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int)
+    /// `out = Σ inputs` element-wise over `count` elements.
+    func sum(_ inputs: [Tensor], into out: Tensor, count: Int)
+    /// Copies a rows×width block from columns `srcStart…` of a rows×srcWidth matrix into columns
+    /// `dstStart…` of a rows×dstWidth matrix, adding when `accumulate`.
+    func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int,
+                     into dst: Tensor, dstWidth: Int, dstStart: Int,
+                     rows: Int, width: Int, accumulate: Bool)
+    /// `y[o, 0, i] = Σ_a x[o, a, i]` for an outer×axis×inner tensor.
+    func reduceSum(_ x: Tensor, outer: Int, axis: Int, inner: Int, into y: Tensor)
+    /// `dx[o, a, i] = dy[o, 0, i]`.
+    func reduceSumBackward(_ dy: Tensor, outer: Int, axis: Int, inner: Int, into dx: Tensor)
+
+    // MARK: activations
+
+    func relu(_ x: Tensor, into y: Tensor, count: Int)
+    /// `dx = x > 0 ? dy : 0`.
+    func reluBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int)
+    func sigmoid(_ x: Tensor, into y: Tensor, count: Int)
+    /// `dx = dy·y·(1−y)` from the forward output `y`.
+    func sigmoidBackward(_ y: Tensor, _ dy: Tensor, into dx: Tensor, count: Int)
+    /// Training dropout: `mask[i] ∈ {0, 1/(1−rate)}` drawn from `(seed, stream)`; `y = x·mask`.
+    func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64)
+    /// `out = a ⊙ b`.
+    func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int)
+
+    // MARK: fused layers
+
+    /// One DCN-v1 cross layer over a batch×width matrix:
+    /// `h[b] = ⟨xl[b], w⟩; out[b] = x0[b]·h[b] + xl[b] + bias`. Cost: 5·batch·width FLOPs.
+    func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor,
+                      h: Tensor, out: Tensor, batch: Int, width: Int)
+    /// Backward of `crossForward` with `g = dL/dout`:
+    /// `t[b] = ⟨g[b], x0[b]⟩; dweight += Σ_b t[b]·xl[b]; dbias = Σ_b g[b];
+    ///  dx0 += g ⊙ h; dxl = g + t ⊗ weight`.
+    func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor,
+                       dx0: Tensor, dxl: Tensor, dweight: Tensor, dbias: Tensor, batch: Int, width: Int)
+    /// DLRM dot interaction: `x0` batch×w, `emb` batch×F×w, `y` batch×(w + n(n−1)/2 + 1), n = F+1.
+    func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int)
+    func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor,
+                             batch: Int, features: Int, width: Int)
+    /// Mean sigmoid cross-entropy over the first `count` rows; writes
+    /// `grad[i] = (σ(x_i) − y_i)·gradScale` (0 for rows ≥ count up to `rows`). Returns the mean loss.
+    func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float) -> Float
+
+    // MARK: dense optimizers
+
+    /// Adam on `count` elements with `g = grad·gradScale`; `step` is t ≥ 1.
+    func adam(weight: Tensor, grad: Tensor, m: Tensor, v: Tensor, count: Int, lr: Float,
+              beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// `w −= lr·grad·gradScale`.
+    func sgd(weight: Tensor, grad: Tensor, count: Int, lr: Float, gradScale: Float)
+
+    // MARK: embeddings
+
+    /// Looks up (and in training inserts) `count` keys, writing each key's row (or -1 when absent
+    /// and `insert` is false). Returns false when inserting would exceed `table.capacity`; the
+    /// table then holds the keys that fitted.
+    func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool
+    /// Pools rows into `out[r, :]` for `segments` (sample, slot) segments given by CSR `offsets`:
+    /// sum, or mean when `mean` and a segment has more than one key. Rows of -1 add nothing.
+    func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
+                       mean: Bool, into out: Tensor)
+    /// Sums the per-occurrence gradients of each distinct row: fills `uniqueRows[0..<u]`,
+    /// `uniqueGrads[0..<u, :]` and sets `rowSlot[row] = j` for the row's index j in that list.
+    /// Returns u. `rowSlot` must be all -1 on entry; `clearRowSlots` restores it.
+    func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool,
+                            uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor) -> Int
+    func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, count: Int)
+    /// Sparse update of the `count` rows in `uniqueRows` (Local), or of every row `< usedRows`
+    /// with untouched rows seeing a zero gradient (Global, through `rowSlot`), or the catch-up
+    /// LazyGlobal form using the per-row `lastStep`. See `SparseUpdate`.
+    func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
+                      uniqueGrads: Tensor, rowSlot: Tensor, count: Int, usedRows: Int, vec: Int)
+}
+
+/// What a sparse optimizer step does, with its hyper-parameters already resolved for this step.
+public enum SparseUpdate: Sendable {
+    /// `w −= lr·g`.
+    case sgd(lr: Float, gradScale: Float)
+    /// Adam on touched rows only. states = [m, v].
+    case adamLocal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// Adam on every used row; untouched rows take a zero gradient. states = [m, v].
+    case adamGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// Adam with the skipped zero-gradient steps applied at the next touch. states = [m, v, lastStep].
+    case adamLazyGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+}
+
+extension Backend {
+    public func upload(_ values: [Float], to tensor: Tensor) {
+        precondition(values.count <= tensor.count)
+        values.withUnsafeBytes { upload($0, to: tensor) }
+    }
+
+    public func upload(_ values: [Int64], to tensor: Tensor) {
+        precondition(values.count <= tensor.count)
+        values.withUnsafeBytes { upload($0, to: tensor) }
+    }
+
+    /// The tensor (or its first `count` elements) as host floats.
+    public func floats(_ tensor: Tensor, count: Int? = nil) -> [Float] {
+        let n = count ?? tensor.count
+        return [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            download(tensor, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = n
+        }
+    }
+
+    public func int64s(_ tensor: Tensor, count: Int? = nil) -> [Int64] {
+        let n = count ?? tensor.count
+        return [Int64](unsafeUninitializedCapacity: n) { buffer, initialized in
+            download(tensor, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = n
+        }
+    }
+
+    /// A tensor holding `values`.
+    public func tensor(_ values: [Float], _ shape: Shape) -> Tensor {
+        let t = makeTensor(shape, .float32)
+        upload(values, to: t)
+        return t
+    }
+}

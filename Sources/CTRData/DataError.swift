@@ -1,0 +1,30 @@
+/// A problem with a data file, a file list or a data configuration. The message names the file
+/// (and byte offset when known), what was expected, what was found, and how to fix it.
+///
+/// ```swift
+/// throw DataError(file: "a.bin", offset: 8, "header number_of_records is negative",
+///                 expected: "≥ 0", found: "-3", fix: "Regenerate the file.")
+/// ```
+public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let file: String?
+    public let offset: Int?
+    public let message: String
+
+    public init(file: String? = nil, offset: Int? = nil, _ problem: String,
+                expected: String? = nil, found: String? = nil, fix: String? = nil) {
+        self.file = file
+        self.offset = offset
+        var text = problem
+        if let expected { text += "; expected \(expected)" }
+        if let found { text += (expected == nil ? "; found " : ", found ") + found }
+        if let fix { text += ". Fix: \(fix)" }
+        self.message = text
+    }
+
+    public var description: String {
+        var location = ""
+        if let file { location = "'\(file)'" }
+        if let offset { location += location.isEmpty ? "byte offset \(offset)" : " at byte offset \(offset)" }
+        return "data error: " + (location.isEmpty ? "" : location + ": ") + message
+    }
+}

@@ -1,0 +1,388 @@
+import Foundation
+
+/// The 64-byte `DataSetHeader` at the start of every Norm file.
+///
+/// ```swift
+/// let h = try NormFile(path: "part_0.bin", layout: layout, i64Keys: true, check: .sum).header
+/// h.numberOfRecords
+/// ```
+public struct NormHeader: Equatable, Sendable {
+    public var errorCheck: Int64
+    public var numberOfRecords: Int64
+    public var labelDim: Int64
+    public var denseDim: Int64
+    public var slotNum: Int64
+}
+
+/// Parses one Norm data file (§3.3) sequentially, reading it in large chunks and validating every
+/// record against the layout. A checksum mismatch is an error (HugeCTR silently drops the sample;
+/// throwing surfaces corruption instead of training on a quietly shrunken dataset).
+///
+/// ```swift
+/// let f = try NormFile(path: "part_0.bin", layout: layout, i64Keys: true, check: .sum)
+/// while let batch = try f.readBatch(maxCount: 4096) { use(batch) }
+/// ```
+public final class NormFile {
+    public let path: String
+    public private(set) var header = NormHeader(errorCheck: 0, numberOfRecords: 0, labelDim: 0, denseDim: 0, slotNum: 0)
+    public private(set) var recordsRead = 0
+
+    private let layout: DataLayout
+    private let i64Keys: Bool
+    private let framed: Bool
+    private let maxPayload: Int
+    private let minPayload: Int
+    private var handle: FileHandle?
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity = 1 << 23
+    private var pos = 0
+    private var end = 0
+    private var base = 0
+    private var atEOF = false
+
+    /// Opens `path` and validates its header against the layout, key width and check type.
+    public init(path: String, layout: DataLayout, i64Keys: Bool, check: CheckType) throws {
+        try layout.validate()
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw DataError(file: path, exists ? "the data file cannot be opened" : "the data file does not exist",
+                            fix: exists ? "Check the file's permissions." : "Fix the file list or regenerate the dataset.")
+        }
+        self.path = path
+        self.layout = layout
+        self.i64Keys = i64Keys
+        self.framed = check == .sum
+        self.handle = handle
+        let keyBytes = i64Keys ? 8 : 4
+        let fixed = 4 * (layout.labelDim + layout.denseDim + layout.totalSlots)
+        minPayload = fixed
+        maxPayload = fixed + keyBytes * layout.sparse.reduce(0) { $0 + $1.maxNNZPerSample }
+        buffer = .allocate(byteCount: capacity, alignment: 16)
+        header = try readHeader(check: check)
+    }
+
+    deinit {
+        try? handle?.close()
+        buffer.deallocate()
+    }
+
+    /// Records not yet read.
+    public var remainingRecords: Int { Int(header.numberOfRecords) - recordsRead }
+
+    /// The next up to `maxCount` samples, or nil once every record was read.
+    public func readBatch(maxCount: Int) throws -> Batch? {
+        guard remainingRecords > 0 else { return nil }
+        let acc = BatchAccumulator(layout: layout, capacity: min(maxCount, remainingRecords))
+        _ = try read(into: acc, upTo: max(1, maxCount))
+        return acc.take()
+    }
+
+    /// Appends up to `limit` samples to `acc`; returns how many were appended.
+    func read(into acc: BatchAccumulator, upTo limit: Int) throws -> Int {
+        let n = min(limit, remainingRecords)
+        for _ in 0 ..< n {
+            try readSample(into: acc)
+            recordsRead += 1
+        }
+        if n > 0 && remainingRecords == 0 { try finishFile() }
+        return n
+    }
+
+    // MARK: header
+
+    private func readHeader(check: CheckType) throws -> NormHeader {
+        var rel = 0
+        if framed {
+            guard try fill(4) else { throw tooShortForHeader() }
+            let length = Int(load(Int32.self, 0))
+            guard length == 64 else {
+                throw DataError(file: path, offset: 0, "the header frame length is wrong for check type Sum",
+                                expected: "64", found: "\(length)",
+                                fix: length == 0 ? "The file looks like it was written without checksums; use check type None (Check_t.Non)."
+                                    : "Regenerate the file, or use the check type it was written with.")
+            }
+            rel = 4
+        }
+        guard try fill(rel + 64 + (framed ? 1 : 0)) else { throw tooShortForHeader() }
+        let h = NormHeader(errorCheck: load(Int64.self, rel), numberOfRecords: load(Int64.self, rel + 8),
+                           labelDim: load(Int64.self, rel + 16), denseDim: load(Int64.self, rel + 24),
+                           slotNum: load(Int64.self, rel + 32))
+        if framed {
+            try verifyChecksum(payloadAt: rel, length: 64, what: "the header")
+        }
+        guard h.errorCheck == check.headerValue else {
+            let fileCheck = h.errorCheck == 1 ? "Sum" : h.errorCheck == 0 ? "None" : "unknown (\(h.errorCheck))"
+            throw DataError(file: path, offset: rel, "header error_check does not match the reader's check type",
+                            expected: "\(check.headerValue) (\(check.rawValue))", found: "\(h.errorCheck) (\(fileCheck))",
+                            fix: "Set check_type to the one the file was written with, or regenerate the file.")
+        }
+        guard h.numberOfRecords >= 0 else {
+            throw DataError(file: path, offset: rel + 8, "header number_of_records is negative", found: "\(h.numberOfRecords)",
+                            fix: "The file is corrupt; regenerate it.")
+        }
+        guard h.slotNum == Int64(layout.totalSlots) else {
+            throw DataError(file: path, offset: rel + 32, "header slot_num does not match the Input's total slot count",
+                            expected: "\(layout.totalSlots) (Σ slot_num of the sparse inputs)", found: "\(h.slotNum)",
+                            fix: "Make the DataReaderSparseParam slot_num values add up to the file's slot_num.")
+        }
+        guard h.labelDim == Int64(layout.labelDim), h.denseDim == Int64(layout.denseDim) else {
+            throw DataError(file: path, offset: rel + 16, "header label_dim/dense_dim do not match the Input",
+                            expected: "label_dim \(layout.labelDim), dense_dim \(layout.denseDim)",
+                            found: "label_dim \(h.labelDim), dense_dim \(h.denseDim)",
+                            fix: "Set the Input's label_dim and dense_dim to the file's values.")
+        }
+        pos = rel + 64 + (framed ? 1 : 0)
+        return h
+    }
+
+    private func tooShortForHeader() -> DataError {
+        DataError(file: path, offset: base + end, "the file is too short to hold a Norm header",
+                  expected: "\(framed ? 69 : 64) header bytes", found: "\(base + end) bytes",
+                  fix: "The file is truncated or not a Norm file; regenerate it.")
+    }
+
+    // MARK: samples
+
+    private func readSample(into acc: BatchAccumulator) throws {
+        // A record is at most maxPayload (+5 framing) bytes, so after this fill the whole record is
+        // in memory unless the file ends first; parsing then needs only bounds checks.
+        _ = try fill(maxPayload + (framed ? 5 : 0))
+        let p = UnsafeRawPointer(buffer + pos)
+        var rel = 0
+        var limit = end - pos
+        if framed {
+            guard limit >= 4 else { throw truncated(rel: 0) }
+            let length = Int(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
+            guard length >= minPayload, length <= maxPayload else {
+                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L is impossible for this layout",
+                                expected: "\(minPayload)...\(maxPayload) bytes", found: "\(length)",
+                                fix: "Check i64_input_key, nnz_per_slot and check_type against how the file was written.")
+            }
+            guard limit >= 4 + length + 1 else { throw truncated(rel: 4) }
+            try verifyChecksum(payloadAt: 4, length: length, what: "record \(recordsRead)")
+            rel = 4
+            limit = 4 + length
+        }
+        let floats = layout.labelDim + layout.denseDim
+        guard rel + 4 * floats <= limit else { throw overrun(rel, 4 * floats, limit) }
+        acc.labels.append(from: p + rel, count: layout.labelDim)
+        rel += 4 * layout.labelDim
+        acc.dense.append(from: p + rel, count: layout.denseDim)
+        rel += 4 * layout.denseDim
+        let keyBytes = i64Keys ? 8 : 4
+        for k in layout.sparse.indices {
+            let input = layout.sparse[k]
+            let keys = acc.keys[k]
+            let offsets = acc.rowOffsets[k]
+            keys.reserve(input.maxNNZPerSample)
+            offsets.reserve(input.slotNum)
+            var total = 0
+            for _ in 0 ..< input.slotNum {
+                guard rel + 4 <= limit else { throw overrun(rel, 4, limit) }
+                let nnz = Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: rel, as: Int32.self)))
+                guard nnz >= 0 else {
+                    throw DataError(file: path, offset: base + pos + rel, "record \(recordsRead): negative nnz",
+                                    found: "\(nnz)", fix: "Check that i64_input_key matches the key width the file was written with.")
+                }
+                total += nnz
+                guard total <= input.maxNNZPerSample else {
+                    throw DataError(file: path, offset: base + pos + rel,
+                                    "record \(recordsRead): sparse input '\(input.name)' has too many keys",
+                                    expected: "at most \(input.maxNNZPerSample) (Σ nnz_per_slot)", found: "at least \(total)",
+                                    fix: "Raise nnz_per_slot, or check i64_input_key against the file's key width.")
+                }
+                rel += 4
+                guard rel + nnz * keyBytes <= limit else { throw overrun(rel, nnz * keyBytes, limit) }
+                if i64Keys {
+                    keys.append(from: p + rel, count: nnz)
+                } else {
+                    keys.appendKeys32(from: p + rel, count: nnz)
+                }
+                rel += nnz * keyBytes
+                offsets.appendUnchecked(Int64(keys.count))
+            }
+        }
+        if framed {
+            guard rel == limit else {
+                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L disagrees with the record's contents",
+                                expected: "L = \(rel - 4) from the nnz values", found: "L = \(limit - 4)",
+                                fix: "The file is corrupt or was written with another layout or key width; regenerate it.")
+            }
+            rel += 1
+        }
+        pos += rel
+        acc.count += 1
+    }
+
+    /// The error for a record that needs `count` bytes at `rel` but has only `limit`.
+    private func overrun(_ rel: Int, _ count: Int, _ limit: Int) -> DataError {
+        guard framed else { return truncated(rel: rel) }
+        return DataError(file: path, offset: base + pos, "record \(recordsRead): contents run past the frame length L",
+                         expected: "L ≥ \(rel + count - 4)", found: "L = \(limit - 4)",
+                         fix: "Check i64_input_key and the slot layout against how the file was written.")
+    }
+
+    private func verifyChecksum(payloadAt rel: Int, length: Int, what: @autoclosure () -> String) throws {
+        let payload = UnsafeRawBufferPointer(start: buffer + pos + rel, count: length)
+        var sum: UInt8 = 0
+        for byte in payload { sum &+= byte }
+        let stored = buffer.load(fromByteOffset: pos + rel + length, as: UInt8.self)
+        guard sum == stored else {
+            throw DataError(file: path, offset: base + pos + rel + length, "checksum mismatch in \(what())",
+                            expected: "0x" + String(sum, radix: 16), found: "0x" + String(stored, radix: 16),
+                            fix: "The file is corrupt; regenerate or re-copy it. (HugeCTR would silently skip the sample.)")
+        }
+    }
+
+    private func truncated(rel: Int) -> DataError {
+        let available = end - pos
+        if available == 0 {
+            return DataError(file: path, offset: base + pos, "the file ends after \(recordsRead) records",
+                             expected: "\(header.numberOfRecords) records (header number_of_records)", found: "\(recordsRead)",
+                             fix: "The file is truncated (or its header is wrong); regenerate it.")
+        }
+        return DataError(file: path, offset: base + end, "the file is cut in the middle of record \(recordsRead)",
+                         expected: "more bytes", found: "end of file \(available) bytes into the record",
+                         fix: "The file is truncated; regenerate it. Also check i64_input_key and check_type.")
+    }
+
+    private func finishFile() throws {
+        guard try !fill(1) else {
+            throw DataError(file: path, offset: base + pos, "unexpected data after the last record",
+                            expected: "end of file after \(header.numberOfRecords) records (header number_of_records)",
+                            found: "more bytes", fix: "The header's record count is wrong or the key width differs; regenerate the file.")
+        }
+        try? handle?.close()
+        handle = nil
+    }
+
+    // MARK: buffer
+
+    @inline(__always)
+    private func load<T: FixedWidthInteger>(_ type: T.Type, _ rel: Int) -> T {
+        T(littleEndian: buffer.loadUnaligned(fromByteOffset: pos + rel, as: T.self))
+    }
+
+    /// Makes `count` bytes from `pos` available, reading further chunks; false at end of file.
+    private func fill(_ count: Int) throws -> Bool {
+        if end - pos >= count { return true }
+        if pos > 0 {
+            (buffer).copyMemory(from: buffer + pos, byteCount: end - pos)
+            base += pos
+            end -= pos
+            pos = 0
+        }
+        if count > capacity {
+            let bigger = UnsafeMutableRawPointer.allocate(byteCount: max(count, 2 * capacity), alignment: 16)
+            bigger.copyMemory(from: buffer, byteCount: end)
+            buffer.deallocate()
+            buffer = bigger
+            capacity = max(count, 2 * capacity)
+        }
+        while end < count, !atEOF, let handle {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: capacity - end)
+            } catch {
+                throw DataError(file: path, offset: base + end, "read failed: \(error)", fix: "Check the disk and the file's permissions.")
+            }
+            guard let chunk, !chunk.isEmpty else {
+                atEOF = true
+                break
+            }
+            chunk.copyBytes(to: (buffer + end).assumingMemoryBound(to: UInt8.self), count: chunk.count)
+            end += chunk.count
+        }
+        return end >= count
+    }
+}
+
+/// Collects samples of one `Batch` in reusable buffers, so parsing allocates nothing per sample.
+final class BatchAccumulator {
+    let layout: DataLayout
+    var count = 0
+    let labels: Column<Float>
+    let dense: Column<Float>
+    let rowOffsets: [Column<Int64>]
+    let keys: [Column<Int64>]
+
+    init(layout: DataLayout, capacity: Int) {
+        self.layout = layout
+        labels = Column(capacity: capacity * layout.labelDim)
+        dense = Column(capacity: capacity * layout.denseDim)
+        rowOffsets = layout.sparse.map { Column(capacity: capacity * $0.slotNum + 1) }
+        keys = layout.sparse.map { Column(capacity: capacity * $0.slotNum) }
+        for offsets in rowOffsets { offsets.appendUnchecked(0) }
+    }
+
+    /// Returns the collected batch and starts an empty one.
+    func take() -> Batch {
+        let sparse = zip(rowOffsets, keys).map { SparseBatch(rowOffsets: $0.drain(), keys: $1.drain()) }
+        let batch = Batch(count: count, labels: labels.drain(), dense: dense.drain(), sparse: sparse)
+        for offsets in rowOffsets { offsets.appendUnchecked(0) }
+        count = 0
+        return batch
+    }
+}
+
+/// A growable buffer of plain values, appended to through raw pointers.
+final class Column<T: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<T>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Makes room for `extra` more values.
+    @inline(__always)
+    func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
+    }
+
+    private func grow(_ needed: Int) {
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: max(needed, 2 * capacity))
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = max(needed, 2 * capacity)
+    }
+
+    @inline(__always)
+    func appendUnchecked(_ value: T) {
+        base[count] = value
+        count += 1
+    }
+
+    /// Appends `n` values from `source`. Norm files are little-endian, like every host Swift runs on.
+    /// A plain loop, not memcpy: runs are a handful of values, too short to amortize a call.
+    @inline(__always)
+    func append(from source: UnsafeRawPointer, count n: Int) {
+        reserve(n)
+        for i in 0 ..< n {
+            base[count + i] = source.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.stride, as: T.self)
+        }
+        count += n
+    }
+
+    /// The values so far, as an array; the buffer is then empty.
+    func drain() -> [T] {
+        defer { count = 0 }
+        return Array(UnsafeBufferPointer(start: base, count: count))
+    }
+}
+
+extension Column where T == Int64 {
+    /// Appends `n` little-endian uint32 keys widened to Int64; room must have been reserved.
+    @inline(__always)
+    func appendKeys32(from source: UnsafeRawPointer, count n: Int) {
+        for i in 0 ..< n {
+            base[count + i] = Int64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        }
+        count += n
+    }
+}

@@ -1,0 +1,141 @@
+/// What ``SyntheticGenerator`` writes: sizes, key distribution, file layout and the planted signal.
+///
+/// The true logit of a sample is
+/// `meanLogit + Σ_keys w[key] + Σ_pairs ⟨F_s, F_t⟩ + Σ_d wd[d]·dense[d]` (centred so that its mean
+/// is `meanLogit`), where `F_s` sums the factor vectors of slot `s`'s keys. Weights and factors are
+/// scaled so the three parts have standard deviations `linearStd`, `interactionStd` and `denseStd`,
+/// and they fade to zero for keys expected fewer than `minExpectedCount` times in the train split, so
+/// every bit of signal is learnable from the data.
+///
+/// ```swift
+/// var config = SyntheticConfig.default
+/// config.numTrain = 100_000
+/// ```
+public struct SyntheticConfig: Codable, Equatable, Sendable {
+    public var numTrain: Int
+    public var numEval: Int
+    /// Keys per slot; slot `s` uses the global key range `Σ_{j<s} slotSizes[j] ..< +slotSizes[s]`.
+    public var slotSizes: [Int]
+    /// Maximum keys per slot; 1 is one-hot, more is multi-hot with a uniform count in `1...nnz`.
+    public var nnzPerSlot: [Int]
+    public var denseDim: Int
+    public var seed: UInt64
+    public var trainFiles: Int
+    public var evalFiles: Int
+    public var i64Keys: Bool
+    public var check: CheckType
+    /// Key rank `r` of a slot is drawn with probability ∝ `(r+1)^-zipfExponent`.
+    public var zipfExponent: Double
+    /// Mean true logit; sets the positive rate (about 0.3 by default).
+    public var meanLogit: Double
+    public var linearStd: Double
+    public var interactionStd: Double
+    public var denseStd: Double
+    /// Number of slot pairs with a factor interaction.
+    public var interactionPairs: Int
+    public var factorDim: Int
+    /// Keys expected fewer times than this in the train split carry no signal; 4× as often, full signal.
+    public var minExpectedCount: Double
+
+    public init(numTrain: Int, numEval: Int, slotSizes: [Int], nnzPerSlot: [Int]? = nil, denseDim: Int = 13,
+                seed: UInt64 = 2026, trainFiles: Int = 1, evalFiles: Int = 1, i64Keys: Bool = true,
+                check: CheckType = .sum, zipfExponent: Double = 1.05, meanLogit: Double = -1.1,
+                linearStd: Double = 1.2, interactionStd: Double = 0.8, denseStd: Double = 0.4,
+                interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 100) {
+        self.numTrain = numTrain
+        self.numEval = numEval
+        self.slotSizes = slotSizes
+        self.nnzPerSlot = nnzPerSlot ?? Array(repeating: 1, count: slotSizes.count)
+        self.denseDim = denseDim
+        self.seed = seed
+        self.trainFiles = trainFiles
+        self.evalFiles = evalFiles
+        self.i64Keys = i64Keys
+        self.check = check
+        self.zipfExponent = zipfExponent
+        self.meanLogit = meanLogit
+        self.linearStd = linearStd
+        self.interactionStd = interactionStd
+        self.denseStd = denseStd
+        self.interactionPairs = interactionPairs
+        self.factorDim = factorDim
+        self.minExpectedCount = minExpectedCount
+    }
+
+    /// Criteo-like: the 26 DCN sample cardinalities divided by 20, one-hot, 13 dense, 1M/200k samples.
+    public static let `default` = SyntheticConfig(
+        numTrain: 1_000_000, numEval: 200_000,
+        slotSizes: [203931, 18598, 14092, 7012, 18977, 4, 6385, 1245, 49, 186213, 71328, 67288, 11, 2168,
+                    7338, 61, 4, 932, 15, 204515, 141526, 199433, 60919, 9137, 71, 34].map { max($0 / 20, 2) },
+        seed: 2026, trainFiles: 4, evalFiles: 1)
+
+    /// The reader layout of the generated files: one label, `denseDim` dense values, one sparse input.
+    public var layout: DataLayout {
+        DataLayout(labelDim: 1, denseDim: denseDim,
+                   sparse: [SparseInputLayout(name: "data1", nnzPerSlot: nnzPerSlot)])
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case numTrain, numEval, slotSizes, nnzPerSlot, denseDim, seed, trainFiles, evalFiles, i64Keys, check
+        case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
+        case minExpectedCount
+    }
+
+    /// Decodes a config where only `numTrain`, `numEval` and `slotSizes` are required, so a
+    /// hand-written JSON file can rely on the defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SyntheticConfig(numTrain: 0, numEval: 0, slotSizes: [])
+        self.init(numTrain: try c.decode(Int.self, forKey: .numTrain),
+                  numEval: try c.decode(Int.self, forKey: .numEval),
+                  slotSizes: try c.decode([Int].self, forKey: .slotSizes),
+                  nnzPerSlot: try c.decodeIfPresent([Int].self, forKey: .nnzPerSlot),
+                  denseDim: try c.decodeIfPresent(Int.self, forKey: .denseDim) ?? d.denseDim,
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed,
+                  trainFiles: try c.decodeIfPresent(Int.self, forKey: .trainFiles) ?? d.trainFiles,
+                  evalFiles: try c.decodeIfPresent(Int.self, forKey: .evalFiles) ?? d.evalFiles,
+                  i64Keys: try c.decodeIfPresent(Bool.self, forKey: .i64Keys) ?? d.i64Keys,
+                  check: try c.decodeIfPresent(CheckType.self, forKey: .check) ?? d.check,
+                  zipfExponent: try c.decodeIfPresent(Double.self, forKey: .zipfExponent) ?? d.zipfExponent,
+                  meanLogit: try c.decodeIfPresent(Double.self, forKey: .meanLogit) ?? d.meanLogit,
+                  linearStd: try c.decodeIfPresent(Double.self, forKey: .linearStd) ?? d.linearStd,
+                  interactionStd: try c.decodeIfPresent(Double.self, forKey: .interactionStd) ?? d.interactionStd,
+                  denseStd: try c.decodeIfPresent(Double.self, forKey: .denseStd) ?? d.denseStd,
+                  interactionPairs: try c.decodeIfPresent(Int.self, forKey: .interactionPairs) ?? d.interactionPairs,
+                  factorDim: try c.decodeIfPresent(Int.self, forKey: .factorDim) ?? d.factorDim,
+                  minExpectedCount: try c.decodeIfPresent(Double.self, forKey: .minExpectedCount) ?? d.minExpectedCount)
+    }
+
+    /// Throws a ``DataError`` naming the first unusable setting.
+    public func validate() throws {
+        func bad(_ what: String, _ found: String, _ fix: String) -> DataError {
+            DataError("synthetic config: \(what)", found: found, fix: fix)
+        }
+        guard !slotSizes.isEmpty, slotSizes.allSatisfy({ $0 >= 1 && $0 <= Int(UInt32.max) }) else {
+            throw bad("every slot size must be in 1...\(UInt32.max)", "\(slotSizes)", "Give each slot a positive cardinality.")
+        }
+        guard nnzPerSlot.count == slotSizes.count, nnzPerSlot.allSatisfy({ $0 >= 1 }) else {
+            throw bad("nnzPerSlot needs one value ≥ 1 per slot (\(slotSizes.count))", "\(nnzPerSlot)",
+                      "Use 1 for one-hot slots.")
+        }
+        guard trainFiles >= 1, evalFiles >= 1, numTrain >= trainFiles, numEval >= evalFiles else {
+            throw bad("each split needs at least one file and one sample per file",
+                      "numTrain \(numTrain) in \(trainFiles) files, numEval \(numEval) in \(evalFiles) files",
+                      "Raise the sample counts or lower the file counts.")
+        }
+        guard denseDim >= 0, factorDim >= 1, interactionPairs >= 0 else {
+            throw bad("denseDim and interactionPairs must be ≥ 0 and factorDim ≥ 1",
+                      "denseDim \(denseDim), interactionPairs \(interactionPairs), factorDim \(factorDim)", "Fix the values.")
+        }
+        let knobs = [zipfExponent, linearStd, interactionStd, denseStd, minExpectedCount]
+        guard zipfExponent > 0, knobs.allSatisfy({ $0.isFinite && $0 >= 0 }), meanLogit.isFinite else {
+            throw bad("zipfExponent must be > 0 and the signal settings finite and ≥ 0",
+                      "zipfExponent \(zipfExponent), stds \(linearStd)/\(interactionStd)/\(denseStd), minExpectedCount \(minExpectedCount)",
+                      "Fix the values.")
+        }
+        guard i64Keys || slotSizes.reduce(0, +) <= Int(UInt32.max) + 1 else {
+            throw bad("the key space does not fit in uint32 keys", "Σ slotSizes = \(slotSizes.reduce(0, +))",
+                      "Set i64Keys to true.")
+        }
+    }
+}

@@ -1,0 +1,416 @@
+import CTRCore
+import Foundation
+
+/// Where a generated dataset lives and how well its true model scores on the eval split.
+///
+/// ```swift
+/// let ds = try SyntheticGenerator.generate(.default, into: "data/synth")
+/// print(ds.oracleAUC)   // ≈ 0.8
+/// ```
+public struct GeneratedDataset: Sendable {
+    public var directory: String
+    public var trainList: String
+    public var evalList: String
+    public var trainFiles: [String]
+    public var evalFiles: [String]
+    public var datasetJSON: String
+    public var oracleJSON: String
+    public var layout: DataLayout
+    /// Exact AUC of the true probabilities on the eval split: the best any model can expect.
+    public var oracleAUC: Double
+    /// AUC of the dense part of the true logit alone.
+    public var denseOnlyAUC: Double
+    /// Mean log loss of the true probabilities on the eval split.
+    public var oracleLogLoss: Double
+    public var trainPositiveRate: Double
+    public var evalPositiveRate: Double
+}
+
+/// Writes a Norm dataset with a planted, learnable signal (see ``SyntheticConfig``), plus
+/// `dataset.json` (the config) and `oracle.json` (the true model's eval AUC).
+///
+/// Sample `i` of a split draws all its randomness from `(seed, split, i)`, so the files are
+/// identical whatever the thread scheduling.
+///
+/// ```swift
+/// let ds = try SyntheticGenerator.generate(config, into: "/tmp/synth") { print($0) }
+/// let reader = try BatchReader(fileList: ds.trainList, layout: ds.layout, i64Keys: config.i64Keys,
+///                              check: config.check, batchSize: 4096, repeat: false)
+/// ```
+public enum SyntheticGenerator {
+    /// Generates the dataset into `directory` (created if needed; existing files are replaced).
+    /// `progress` receives the finished fraction, serialized, from worker threads.
+    public static func generate(_ config: SyntheticConfig, into directory: String,
+                                progress: ((Double) -> Void)? = nil) throws -> GeneratedDataset {
+        try config.validate()
+        let fm = FileManager.default
+        for sub in ["", "train", "eval"] {
+            let folder = sub.isEmpty ? directory : (directory as NSString).appendingPathComponent(sub)
+            do {
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw DataError(file: folder, "cannot create the dataset folder: \(error)", fix: "Check the path and permissions.")
+            }
+        }
+        let model = PlantedModel(config)
+        let tasks = fileTasks(config)
+        let results = TaskResults(count: tasks.count, progress: progress, total: config.numTrain + config.numEval)
+        DispatchQueue.concurrentPerform(iterations: tasks.count) { t in
+            results.store(t, Result { try model.write(tasks[t], in: directory, config: config, results: results) })
+        }
+        let outcomes = try results.collect()
+
+        var trainPositives = 0.0
+        var probabilities: [Double] = []
+        var denseLogits: [Double] = []
+        var labels: [Float] = []
+        for (task, outcome) in zip(tasks, outcomes) {
+            if task.isEval {
+                probabilities += outcome.probabilities
+                denseLogits += outcome.denseLogits
+                labels += outcome.labels
+            } else {
+                trainPositives += outcome.positives
+            }
+        }
+        var logLoss = 0.0
+        for (p, y) in zip(probabilities, labels) {
+            logLoss -= y > 0.5 ? log(max(p, 1e-15)) : log(max(1 - p, 1e-15))
+        }
+        let oracle = OracleReport(
+            evalAUC: exactAUC(predictions: probabilities, labels: labels),
+            denseOnlyAUC: exactAUC(predictions: denseLogits, labels: labels),
+            evalLogLoss: logLoss / Double(labels.count),
+            trainPositiveRate: trainPositives / Double(config.numTrain),
+            evalPositiveRate: Double(labels.reduce(0, +)) / Double(labels.count))
+
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        let trainNames = tasks.filter { !$0.isEval }.map(\.relativePath)
+        let evalNames = tasks.filter(\.isEval).map(\.relativePath)
+        try FileList.write(trainNames, to: path("train_list.txt"))
+        try FileList.write(evalNames, to: path("eval_list.txt"))
+        try writeJSON(config, to: path("dataset.json"))
+        try writeJSON(oracle, to: path("oracle.json"))
+        return GeneratedDataset(
+            directory: directory, trainList: path("train_list.txt"), evalList: path("eval_list.txt"),
+            trainFiles: trainNames.map(path), evalFiles: evalNames.map(path),
+            datasetJSON: path("dataset.json"), oracleJSON: path("oracle.json"), layout: config.layout,
+            oracleAUC: oracle.evalAUC, denseOnlyAUC: oracle.denseOnlyAUC, oracleLogLoss: oracle.evalLogLoss,
+            trainPositiveRate: oracle.trainPositiveRate, evalPositiveRate: oracle.evalPositiveRate)
+    }
+
+    /// The config and oracle eval AUC of a dataset written by ``generate(_:into:progress:)``.
+    public static func load(directory: String) throws -> (SyntheticConfig, oracleAUC: Double) {
+        let config = try readJSON(SyntheticConfig.self, from: (directory as NSString).appendingPathComponent("dataset.json"))
+        let oracle = try readJSON(OracleReport.self, from: (directory as NSString).appendingPathComponent("oracle.json"))
+        return (config, oracle.evalAUC)
+    }
+
+    private static func fileTasks(_ config: SyntheticConfig) -> [FileTask] {
+        func split(_ name: String, _ samples: Int, _ files: Int, isEval: Bool) -> [FileTask] {
+            (0 ..< files).map { k in
+                FileTask(relativePath: "\(name)/part_\(k).bin", isEval: isEval,
+                         samples: samples * k / files ..< samples * (k + 1) / files)
+            }
+        }
+        // Eval files first: they are fewer, so the long train tasks fill in behind them.
+        return split("eval", config.numEval, config.evalFiles, isEval: true)
+            + split("train", config.numTrain, config.trainFiles, isEval: false)
+    }
+
+    private static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DataError(file: path, "cannot write JSON: \(error)", fix: "Check that the folder is writable.")
+        }
+    }
+
+    private static func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError(file: path, "file not found", fix: "Generate the dataset first (SyntheticGenerator.generate).")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return try decoder.decode(type, from: data)
+        } catch {
+            throw DataError(file: path, "malformed JSON: \(error)", fix: "Regenerate the dataset.")
+        }
+    }
+}
+
+private struct OracleReport: Codable {
+    var evalAUC: Double
+    var denseOnlyAUC: Double
+    var evalLogLoss: Double
+    var trainPositiveRate: Double
+    var evalPositiveRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case evalAUC = "eval_auc"
+        case denseOnlyAUC = "eval_auc_dense_only_oracle"
+        case evalLogLoss = "eval_logloss_oracle"
+        case trainPositiveRate = "train_positive_rate"
+        case evalPositiveRate = "eval_positive_rate"
+    }
+}
+
+private struct FileTask: Sendable {
+    var relativePath: String
+    var isEval: Bool
+    var samples: Range<Int>
+}
+
+private struct TaskOutcome: Sendable {
+    var positives = 0.0
+    var probabilities: [Double] = []
+    var denseLogits: [Double] = []
+    var labels: [Float] = []
+}
+
+/// Outcomes of the concurrent file tasks and the shared progress count.
+private final class TaskResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [Result<TaskOutcome, any Error>?]
+    private var done = 0
+    private let total: Int
+    private let progress: ((Double) -> Void)?
+
+    init(count: Int, progress: ((Double) -> Void)?, total: Int) {
+        outcomes = Array(repeating: nil, count: count)
+        self.progress = progress
+        self.total = total
+    }
+
+    func store(_ index: Int, _ outcome: Result<TaskOutcome, any Error>) {
+        lock.lock()
+        outcomes[index] = outcome
+        lock.unlock()
+    }
+
+    func advance(by samples: Int) {
+        guard let progress else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        done += samples
+        progress(Double(done) / Double(max(total, 1)))
+    }
+
+    func collect() throws -> [TaskOutcome] {
+        try outcomes.map { outcome in
+            guard let outcome else { throw DataError("a generator task did not run") }
+            return try outcome.get()
+        }
+    }
+}
+
+/// The true model: per-slot key tables (sampling distribution, permutation, weights, factors).
+private struct PlantedModel: Sendable {
+    struct Slot: Sendable {
+        var cumulative: [Double]
+        var keyOfRank: [Int64]
+        var weight: [Double]
+        /// `rank * factorDim + d`; empty when the slot takes part in no pair.
+        var factors: [Double]
+        var nnz: Int
+    }
+
+    let slots: [Slot]
+    let pairs: [(Int, Int)]
+    let denseWeights: [Double]
+    let intercept: Double
+    let factorDim: Int
+    let seed: UInt64
+
+    private static let permutationStream: UInt64 = 0x5EED_0001 << 32
+    private static let weightStream: UInt64 = 0x5EED_0002 << 32
+    private static let factorStream: UInt64 = 0x5EED_0003 << 32
+    private static let pairStream: UInt64 = 0x5EED_0004 << 32
+    private static let denseStream: UInt64 = 0x5EED_0005 << 32
+    private static let trainStream: UInt64 = 1 << 56
+    private static let evalStream: UInt64 = 2 << 56
+
+    init(_ config: SyntheticConfig) {
+        seed = config.seed
+        factorDim = config.factorDim
+        let D = config.factorDim
+        let slotCount = config.slotSizes.count
+
+        var allPairs: [(Int, Int)] = []
+        for s in 0 ..< slotCount { for t in s + 1 ..< slotCount { allPairs.append((s, t)) } }
+        var pairRNG = CounterRNG(seed: seed, stream: Self.pairStream)
+        for i in stride(from: allPairs.count - 1, to: 0, by: -1) {
+            allPairs.swapAt(i, pairRNG.nextInt(below: i + 1))
+        }
+        pairs = Array(allPairs.prefix(config.interactionPairs))
+        var inPair = Array(repeating: false, count: slotCount)
+        for (s, t) in pairs { inPair[s] = true; inPair[t] = true }
+
+        // Raw (unit-scale) tables, plus the moments needed to scale and centre each part.
+        var raw: [Slot] = []
+        var linearMoment = Array(repeating: 0.0, count: slotCount)   // E[k]·Σ p g²
+        var linearMean = Array(repeating: 0.0, count: slotCount)     // E[k]·Σ p g z
+        var factorMean = Array(repeating: [Double](repeating: 0, count: D), count: slotCount)
+        var offset: Int64 = 0
+        for (s, size) in config.slotSizes.enumerated() {
+            let nnz = config.nnzPerSlot[s]
+            let meanKeys = Double(nnz + 1) / 2
+            var probability = (0 ..< size).map { pow(Double($0 + 1), -config.zipfExponent) }
+            let norm = probability.reduce(0, +)
+            var cumulative = [Double](repeating: 0, count: size)
+            var running = 0.0
+            for r in 0 ..< size {
+                probability[r] /= norm
+                running += probability[r]
+                cumulative[r] = running
+            }
+            cumulative[size - 1] = 1
+
+            var permutation = (0 ..< size).map { Int64($0) }
+            var permRNG = CounterRNG(seed: seed, stream: Self.permutationStream + UInt64(s))
+            for i in stride(from: size - 1, to: 0, by: -1) {
+                permutation.swapAt(i, permRNG.nextInt(below: i + 1))
+            }
+            let keyOfRank = permutation.map { $0 + offset }
+
+            var weight = [Double](repeating: 0, count: size)
+            var factors = [Double](repeating: 0, count: inPair[s] ? size * D : 0)
+            for r in 0 ..< size {
+                let g = Self.fade(expectedCount: probability[r] * Double(config.numTrain) * meanKeys,
+                                  threshold: config.minExpectedCount)
+                guard g > 0 else { continue }
+                let key = UInt64(bitPattern: keyOfRank[r])
+                var wRNG = CounterRNG(seed: seed, stream: Self.weightStream, counter: key &* 2)
+                weight[r] = g * wRNG.nextNormal()
+                linearMoment[s] += probability[r] * g * g
+                linearMean[s] += probability[r] * weight[r]
+                if inPair[s] {
+                    for d in 0 ..< D {
+                        var fRNG = CounterRNG(seed: seed, stream: Self.factorStream, counter: (key &* UInt64(D) &+ UInt64(d)) &* 2)
+                        factors[r * D + d] = g * fRNG.nextNormal()
+                        factorMean[s][d] += probability[r] * factors[r * D + d]
+                    }
+                }
+            }
+            linearMoment[s] *= meanKeys
+            linearMean[s] *= meanKeys
+            for d in 0 ..< D { factorMean[s][d] *= meanKeys }
+            raw.append(Slot(cumulative: cumulative, keyOfRank: keyOfRank, weight: weight, factors: factors, nnz: nnz))
+            offset += Int64(size)
+        }
+
+        let linearVariance = linearMoment.reduce(0, +)
+        let linearScale = linearVariance > 0 ? config.linearStd / linearVariance.squareRoot() : 0
+        let pairVariance = pairs.reduce(0.0) { $0 + Double(D) * linearMoment[$1.0] * linearMoment[$1.1] }
+        // Each factor is scaled by √scale, so a pair's product is scaled by `scale`.
+        let pairScale = pairVariance > 0 ? config.interactionStd / pairVariance.squareRoot() : 0
+        let factorScale = pairScale.squareRoot()
+        var centre = linearScale * linearMean.reduce(0, +)
+        for (s, t) in pairs {
+            for d in 0 ..< D { centre += pairScale * factorMean[s][d] * factorMean[t][d] }
+        }
+        intercept = config.meanLogit - centre
+        slots = raw.map { slot in
+            var scaled = slot
+            scaled.weight = slot.weight.map { $0 * linearScale }
+            scaled.factors = slot.factors.map { $0 * factorScale }
+            return scaled
+        }
+
+        var denseRNG = CounterRNG(seed: seed, stream: Self.denseStream)
+        let direction = (0 ..< config.denseDim).map { _ in denseRNG.nextNormal() }
+        let length = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        denseWeights = direction.map { length > 0 ? $0 / length * config.denseStd : 0 }
+    }
+
+    /// 0 below `threshold` expected occurrences, 1 above 4×, smooth in log-count between.
+    static func fade(expectedCount: Double, threshold: Double) -> Double {
+        guard threshold > 0 else { return 1 }
+        guard expectedCount > threshold else { return 0 }
+        let t = min(log(expectedCount / threshold) / log(4.0), 1)
+        return t * t * (3 - 2 * t)
+    }
+
+    func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
+        let path = (directory as NSString).appendingPathComponent(task.relativePath)
+        let writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots.count,
+                                    i64Keys: config.i64Keys, check: config.check)
+        var outcome = TaskOutcome()
+        if task.isEval {
+            outcome.probabilities.reserveCapacity(task.samples.count)
+            outcome.denseLogits.reserveCapacity(task.samples.count)
+            outcome.labels.reserveCapacity(task.samples.count)
+        }
+        let D = factorDim
+        var label: [Float] = [0]
+        var dense = [Float](repeating: 0, count: config.denseDim)
+        var keys: [Int64] = []
+        keys.reserveCapacity(slots.reduce(0) { $0 + $1.nnz })
+        var slotNNZ = [Int](repeating: 1, count: slots.count)
+        var factorSums = [Double](repeating: 0, count: slots.count * D)
+        let stream = task.isEval ? Self.evalStream : Self.trainStream
+        var sinceReport = 0
+        for i in task.samples {
+            var rng = CounterRNG(seed: seed, stream: stream + UInt64(i))
+            var logit = intercept
+            keys.removeAll(keepingCapacity: true)
+            for s in slots.indices {
+                let slot = slots[s]
+                let count = slot.nnz == 1 ? 1 : 1 + rng.nextInt(below: slot.nnz)
+                slotNNZ[s] = count
+                let hasFactors = !slot.factors.isEmpty
+                if hasFactors { for d in 0 ..< D { factorSums[s * D + d] = 0 } }
+                for _ in 0 ..< count {
+                    let r = Self.rank(of: rng.nextUniform(), in: slot.cumulative)
+                    keys.append(slot.keyOfRank[r])
+                    logit += slot.weight[r]
+                    if hasFactors { for d in 0 ..< D { factorSums[s * D + d] += slot.factors[r * D + d] } }
+                }
+            }
+            for (s, t) in pairs {
+                for d in 0 ..< D { logit += factorSums[s * D + d] * factorSums[t * D + d] }
+            }
+            var denseLogit = 0.0
+            for d in dense.indices {
+                let x = rng.nextNormal()
+                dense[d] = Float(x)
+                denseLogit += denseWeights[d] * Double(dense[d])
+            }
+            logit += denseLogit
+            let probability = 1 / (1 + exp(-logit))
+            let y: Float = rng.nextUniform() < probability ? 1 : 0
+            label[0] = y
+            try writer.append(labels: label, dense: dense, keys: keys, slotNNZ: slotNNZ)
+            if task.isEval {
+                outcome.probabilities.append(probability)
+                outcome.denseLogits.append(denseLogit)
+                outcome.labels.append(y)
+            }
+            outcome.positives += Double(y)
+            sinceReport += 1
+            if sinceReport == 16384 {
+                results.advance(by: sinceReport)
+                sinceReport = 0
+            }
+        }
+        try writer.finish()
+        results.advance(by: sinceReport)
+        return outcome
+    }
+
+    /// First rank whose cumulative probability exceeds `u`.
+    @inline(__always)
+    static func rank(of u: Double, in cumulative: [Double]) -> Int {
+        var low = 0
+        var high = cumulative.count - 1
+        while low < high {
+            let mid = (low + high) >> 1
+            if cumulative[mid] > u { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,175 @@
+import CTRCore
+
+/// `Embedding_t`: how a sparse embedding places its table. On one worker the two hash types
+/// compute the same thing; they differ in sizing and initialization (and, on several workers, in
+/// placement: key mod N for Distributed, slot mod N for Localized).
+public enum EmbeddingType: String, Sendable, Codable {
+    case distributedSlotSparseEmbeddingHash = "DistributedSlotSparseEmbeddingHash"
+    case localizedSlotSparseEmbeddingHash = "LocalizedSlotSparseEmbeddingHash"
+    case localizedSlotSparseEmbeddingOneHot = "LocalizedSlotSparseEmbeddingOneHot"
+}
+
+/// How the keys of one (sample, slot) are pooled.
+public enum Combiner: String, Sendable, Codable {
+    case sum, mean
+}
+
+/// The sparse optimizer of one embedding, resolved from its `OptimizerParams`.
+public enum SparseOptimizer: Sendable, Equatable {
+    case sgd
+    case adam(beta1: Float, beta2: Float, epsilon: Float, global: Bool, lazy: Bool)
+
+    public var stateCount: Int {
+        switch self {
+        case .sgd: 0
+        case .adam(_, _, _, _, let lazy): lazy ? 3 : 2
+        }
+    }
+}
+
+/// A hash-based sparse embedding on one worker: keys → rows of a `[capacity, vec]` table through a
+/// `HashTable`, pooled per (sample, slot) into `[batch, slots, vec]`, with sparse optimizer updates
+/// of the rows a batch touched (or of all rows for Global).
+///
+/// ```swift
+/// let emb = try HashEmbedding(name: "sparse_embedding1", vecSize: 16, slots: 26, combiner: .sum,
+///                             capacity: 100_000, maxBatch: 4096, maxKeysPerSample: 26,
+///                             optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-7, global: true, lazy: false),
+///                             initialValues: .uniform(0.05), seed: 1, backend: cpu)
+/// try emb.forward(keys: batch.keys, offsets: batch.rowOffsets, batch: 4096, training: true)
+/// ```
+public final class HashEmbedding {
+    public let name: String
+    public let vecSize: Int, slots: Int, capacity: Int, maxBatch: Int, maxKeys: Int
+    public let combiner: Combiner
+    public let optimizer: SparseOptimizer
+    public let table: HashTable
+    /// `[capacity, vec]` rows, handed out in first-sight order.
+    public let values: Tensor
+    /// `[maxBatch, slots, vec]` pooled output and its gradient.
+    public let output: Tensor, outputGrad: Tensor
+    let keys: Tensor, offsets: Tensor, rows: Tensor
+    let uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor
+    let states: [Tensor]
+    var batch = 0, keyCount = 0, uniqueCount = 0
+    public private(set) var step = 0
+    let backend: any Backend
+
+    /// How rows start: `.uniform(a)` is U(−a, a) for every row; `.perSlot(sizes)` fills the block of
+    /// slot s with U(±1/√size_s) (HugeCTR's Localized layout with `slot_size_array`).
+    public enum InitialValues: Sendable {
+        case uniform(Float)
+        case perSlot([Int])
+    }
+
+    public init(name: String, vecSize: Int, slots: Int, combiner: Combiner, capacity: Int, maxBatch: Int,
+                maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues, seed: UInt64,
+                backend: any Backend) {
+        self.name = name
+        self.vecSize = vecSize
+        self.slots = slots
+        self.combiner = combiner
+        self.capacity = capacity
+        self.maxBatch = maxBatch
+        self.optimizer = optimizer
+        self.backend = backend
+        maxKeys = maxBatch * maxKeysPerSample
+        table = HashTable(capacity: capacity, backend: backend)
+        values = backend.makeTensor([capacity, vecSize], .float32)
+        output = backend.makeTensor([maxBatch, slots, vecSize], .float32)
+        outputGrad = backend.makeTensor([maxBatch, slots, vecSize], .float32)
+        keys = backend.makeTensor([max(maxKeys, 1)], .int64)
+        offsets = backend.makeTensor([maxBatch * slots + 1], .int64)
+        rows = backend.makeTensor([max(maxKeys, 1)], .int64)
+        uniqueRows = backend.makeTensor([max(maxKeys, 1)], .int64)
+        uniqueGrads = backend.makeTensor([max(maxKeys, 1), vecSize], .float32)
+        rowSlot = backend.makeTensor([capacity], .int64)
+        backend.fill(rowSlot, int64: -1)
+        states = (0..<optimizer.stateCount).map { i in
+            i == 2 ? backend.makeTensor([capacity], .int64) : backend.makeTensor([capacity, vecSize], .float32)
+        }
+        initialize(initialValues, seed: seed)
+    }
+
+    private func initialize(_ initial: InitialValues, seed: UInt64) {
+        let stream = CounterRNG.stream(named: "embedding/" + name)
+        var rng = CounterRNG(seed: seed, stream: stream)
+        var host = [Float](repeating: 0, count: capacity * vecSize)
+        switch initial {
+        case .uniform(let a):
+            for i in host.indices { host[i] = Float(rng.nextUniform(-Double(a), Double(a))) }
+        case .perSlot(let sizes):
+            var row = 0
+            for size in sizes where size > 0 {
+                let a = (1 / Double(size)).squareRoot()
+                for _ in 0..<size where row < capacity {
+                    for k in 0..<vecSize { host[row * vecSize + k] = Float(rng.nextUniform(-a, a)) }
+                    row += 1
+                }
+            }
+        }
+        backend.upload(host, to: values)
+    }
+
+    /// Keys in use.
+    public var size: Int { table.size }
+
+    /// Looks up (training: inserts) the batch's keys and pools them into `output`.
+    /// `offsets` has `batch·slots + 1` entries, sample-major.
+    public func forward(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, training: Bool) throws {
+        guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
+            throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
+        }
+        guard hostKeys.count <= maxKeys else {
+            throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(hostKeys.count) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
+        }
+        self.batch = batch
+        keyCount = hostKeys.count
+        backend.upload(hostKeys, to: keys)
+        backend.upload(hostOffsets, to: offsets)
+        if !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training) {
+            throw SwiftCTRError(.capacity, "embedding '\(name)': more than \(capacity) distinct keys were seen, the table's capacity. Raise workspace_size_per_gpu_in_mb (each MB holds \(rowsPerMB) rows of vector size \(vecSize) with this optimizer) or give slot_size_array with the true cardinalities.")
+        }
+        backend.embeddingPool(values: values, rows: rows, offsets: offsets, segments: batch * slots, vec: vecSize,
+                              mean: combiner == .mean, into: output)
+    }
+
+    /// Rows one MB of workspace holds: value plus optimizer states, fp32.
+    public var rowsPerMB: Int { (1 << 20) / ((1 + optimizer.stateCount) * 4 * vecSize) }
+
+    /// Sums `outputGrad` into one gradient per touched row.
+    public func backward() {
+        uniqueCount = backend.embeddingGradients(dout: outputGrad, rows: rows, offsets: offsets, segments: batch * slots,
+                                                 vec: vecSize, mean: combiner == .mean, uniqueRows: uniqueRows,
+                                                 uniqueGrads: uniqueGrads, rowSlot: rowSlot)
+    }
+
+    /// Applies the sparse optimizer with learning rate `lr` (gradients divided by `scaler`).
+    public func update(lr: Float, scaler: Float) {
+        step += 1
+        let update: SparseUpdate
+        switch optimizer {
+        case .sgd:
+            update = .sgd(lr: lr, gradScale: 1 / scaler)
+        case let .adam(beta1, beta2, epsilon, global, lazy):
+            update = lazy
+                ? .adamLazyGlobal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
+                : global
+                    ? .adamGlobal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
+                    : .adamLocal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
+        }
+        backend.sparseUpdate(update, values: values, states: states, uniqueRows: uniqueRows, uniqueGrads: uniqueGrads,
+                             rowSlot: rowSlot, count: uniqueCount, usedRows: table.size, vec: vecSize)
+        backend.clearRowSlots(rowSlot, uniqueRows: uniqueRows, count: uniqueCount)
+    }
+
+    /// The vector of `key`, or nil when the key was never inserted.
+    public func vector(for key: Int64) -> [Float]? {
+        let k = backend.makeTensor([1], .int64), r = backend.makeTensor([1], .int64)
+        backend.upload([key], to: k)
+        _ = backend.hashLookup(table, keys: k, count: 1, rows: r, insert: false)
+        let row = backend.int64s(r)[0]
+        guard row >= 0 else { return nil }
+        return Array(backend.floats(values, count: (Int(row) + 1) * vecSize)[(Int(row) * vecSize)...])
+    }
+}

@@ -1,0 +1,74 @@
+import CTRCore
+
+/// A named tensor of the graph with its gradient: activations flow between layers as variables, and
+/// trainable weights are variables too.
+///
+/// Activations are allocated for the largest batch; `rowsPerSample` says how many leading-dimension
+/// rows one sample occupies, so a layer can work on the first `batch` samples only.
+public final class Variable: @unchecked Sendable {
+    public let name: String
+    public let value: Tensor
+    public let grad: Tensor
+    public let rowsPerSample: Int
+
+    public init(name: String, value: Tensor, grad: Tensor, rowsPerSample: Int = 1) {
+        self.name = name
+        self.value = value
+        self.grad = grad
+        self.rowsPerSample = rowsPerSample
+    }
+
+    public convenience init(name: String, shape: Shape, backend: any Backend, rowsPerSample: Int = 1) {
+        self.init(name: name, value: backend.makeTensor(shape, .float32), grad: backend.makeTensor(shape, .float32),
+                  rowsPerSample: rowsPerSample)
+    }
+
+    public var shape: Shape { value.shape }
+    /// Elements of one sample.
+    public var sampleCount: Int { value.count / max(1, value.shape[0] / rowsPerSample) }
+    /// Largest batch this variable holds.
+    public var maxBatch: Int { value.shape[0] / rowsPerSample }
+    /// Per-sample shape, as HugeCTR prints it (without the batch dimension).
+    public var perSampleShape: Shape {
+        rowsPerSample == 1 ? value.shape.perSample : Shape([rowsPerSample] + value.shape.perSample.dims)
+    }
+
+    /// Rows of the leading dimension that `batch` samples fill.
+    public func rows(_ batch: Int) -> Int { batch * rowsPerSample }
+    /// Elements that `batch` samples fill.
+    public func count(_ batch: Int) -> Int { batch * sampleCount }
+}
+
+/// Per-step information every layer sees.
+public struct StepContext: Sendable {
+    /// Samples in this batch (≤ the compiled batch size).
+    public var batch: Int
+    public var training: Bool
+    /// Training iteration, for dropout masks.
+    public var iteration: Int
+    public var seed: UInt64
+
+    public init(batch: Int, training: Bool, iteration: Int = 0, seed: UInt64 = 0) {
+        self.batch = batch
+        self.training = training
+        self.iteration = iteration
+        self.seed = seed
+    }
+}
+
+/// A dense layer: reads its input variables, writes its outputs; backward reads output gradients
+/// and assigns input gradients, accumulating into its weights' gradients.
+public protocol Layer: AnyObject {
+    var name: String { get }
+    var type: LayerType { get }
+    var inputs: [Variable] { get }
+    var outputs: [Variable] { get }
+    /// Trainable weights, each with its gradient.
+    var parameters: [Variable] { get }
+    func forward(_ context: StepContext)
+    func backward(_ context: StepContext)
+}
+
+extension Layer {
+    public var parameters: [Variable] { [] }
+}

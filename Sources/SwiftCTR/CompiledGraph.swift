@@ -1,0 +1,174 @@
+import Foundation
+
+/// A compiled model on one backend: every tensor allocated for the largest batch, the layers in
+/// order, the embeddings and the optimizers. One `train` call is one iteration.
+final class CompiledGraph {
+    let backend: any Backend
+    let solver: Solver
+    let maxBatch: Int
+    let seed: UInt64
+    let label: Variable, dense: Variable
+    let embeddings: [(table: HashEmbedding, sparseIndex: Int, output: Variable)]
+    let layers: [any Layer]
+    let losses: [BinaryCrossEntropyLoss]
+    let parameters: [Variable]
+    let optimizer: DenseOptimizer
+    private(set) var lastLoss: Float = 0
+    let inputSpec: Input
+
+    init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
+        self.backend = backend
+        self.solver = solver
+        self.seed = seed
+        let input = analysis.input
+        inputSpec = input
+        maxBatch = max(solver.batchsize, solver.batchsizeEval)
+        label = Variable(name: input.labelName, shape: [maxBatch, input.labelDim], backend: backend)
+        dense = Variable(name: input.denseName, shape: [maxBatch, input.denseDim], backend: backend)
+        var tensors = [label.name: label, dense.name: dense]
+        var embeddings: [(HashEmbedding, Int, Variable)] = []
+        for spec in analysis.embeddings {
+            let index = input.dataReaderSparseParamArray.firstIndex { $0.topName == spec.bottomName }!
+            let sparse = input.dataReaderSparseParamArray[index]
+            let table = try Self.makeEmbedding(spec, sparse: sparse, modelOptimizer: optimizer, maxBatch: maxBatch,
+                                               seed: seed, backend: backend)
+            let output = Variable(name: spec.sparseEmbeddingName, value: table.output, grad: table.outputGrad)
+            tensors[output.name] = output
+            embeddings.append((table, index, output))
+        }
+        self.embeddings = embeddings
+        let factory = LayerFactory(backend: backend, seed: seed)
+        var layers: [any Layer] = []
+        for var spec in analysis.layers {
+            let inputs = spec.bottomNames.map { tensors[$0]! }
+            if analysis.implicitSlices.contains(spec.name) {
+                spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
+            }
+            let layer = try factory.make(spec, inputs: inputs)
+            for output in layer.outputs { tensors[output.name] = output }
+            layers.append(layer)
+        }
+        self.layers = layers
+        losses = layers.compactMap { $0 as? BinaryCrossEntropyLoss }
+        for loss in losses { loss.scaler = solver.scaler }
+        parameters = layers.flatMap(\.parameters)
+        self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
+    }
+
+    private static func makeEmbedding(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams,
+                                      maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
+        let params = spec.optimizer ?? modelOptimizer
+        let optimizer: SparseOptimizer
+        switch (params.optimizerType, params.updateType) {
+        case (.sgd, .lazyGlobal), (.adaGrad, .lazyGlobal), (.momentumSGD, .lazyGlobal), (.nesterov, .lazyGlobal):
+            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': update type LazyGlobal works with Adam only, found \(params.optimizerType.rawValue). Use .global or .local.")
+        case (.sgd, _):
+            optimizer = .sgd
+        case (.adam, let update):
+            optimizer = .adam(beta1: params.beta1, beta2: params.beta2, epsilon: params.epsilon,
+                              global: update == .global, lazy: update == .lazyGlobal)
+        default:
+            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': optimizer \(params.optimizerType.rawValue) is not available for embeddings in this version; use .adam or .sgd.")
+        }
+        let vec = spec.embeddingVecSize
+        let bytesPerRow = (1 + params.stateCopies) * 4 * vec
+        let fromSlots = !spec.slotSizeArray.isEmpty
+            && (spec.embeddingType == .localizedSlotSparseEmbeddingHash || spec.workspaceSizePerGPUInMB == 0)
+        let capacity = fromSlots ? spec.slotSizeArray.reduce(0, +) : spec.workspaceSizePerGPUInMB * (1 << 20) / bytesPerRow
+        guard capacity >= 1 else {
+            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': workspace_size_per_gpu_in_mb = \(spec.workspaceSizePerGPUInMB) holds no row of \(bytesPerRow) bytes; raise it.")
+        }
+        let initial: HashEmbedding.InitialValues = fromSlots && spec.embeddingType == .localizedSlotSparseEmbeddingHash
+            ? .perSlot(spec.slotSizeArray) : .uniform(0.05)
+        return HashEmbedding(name: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum,
+                             combiner: Combiner(rawValue: spec.combiner)!, capacity: capacity, maxBatch: maxBatch,
+                             maxKeysPerSample: sparse.maxFeatureNum, optimizer: optimizer, initialValues: initial,
+                             seed: seed, backend: backend)
+    }
+
+    private func load(_ batch: Batch, training: Bool) throws -> StepContext {
+        guard batch.count <= maxBatch else {
+            throw SwiftCTRError(.data, "a batch of \(batch.count) samples exceeds the compiled batch size \(maxBatch).")
+        }
+        backend.upload(batch.labels, to: label.value)
+        backend.upload(batch.dense, to: dense.value)
+        for (table, index, _) in embeddings {
+            try table.forward(keys: batch.sparse[index].keys, offsets: batch.sparse[index].rowOffsets, batch: batch.count,
+                              training: training)
+        }
+        return StepContext(batch: batch.count, training: training, iteration: 0, seed: seed)
+    }
+
+    /// Forward, backward and update on one batch; returns the loss.
+    func train(batch: Batch, lr: Float, iteration: Int) throws -> Float {
+        var context = try load(batch, training: true)
+        context.iteration = iteration
+        for layer in layers { layer.forward(context) }
+        for parameter in parameters { backend.fill(parameter.grad, 0) }
+        for layer in layers.reversed() { layer.backward(context) }
+        for embedding in embeddings { embedding.table.backward() }
+        optimizer.update(lr: lr, scaler: solver.scaler)
+        for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) }
+        lastLoss = losses.reduce(0) { $0 + $1.loss }
+        return lastLoss
+    }
+
+    /// Forward only; the first loss's probabilities and labels of the batch's samples.
+    func evaluate(batch: Batch) throws -> (predictions: [Float], labels: [Float], loss: Float) {
+        let context = try load(batch, training: false)
+        for layer in layers { layer.forward(context) }
+        let loss = losses[0]
+        let labelDim = inputSpec.labelDim
+        let labels = stride(from: 0, to: batch.count * labelDim, by: labelDim).map { batch.labels[$0] }
+        return (backend.floats(loss.predictions, count: batch.count), labels, loss.loss)
+    }
+
+    func summary() -> String {
+        var rows: [[String]] = [["layer", "type", "bottoms", "tops", "output shape", "params"]]
+        rows.append(["input", "Data", "-", "\(label.name), \(dense.name)",
+                     "(\(inputSpec.labelDim)), (\(inputSpec.denseDim))", "0"])
+        for (table, _, output) in embeddings {
+            rows.append([table.name, "SparseEmbedding", inputSpec.dataReaderSparseParamArray.map(\.topName).joined(separator: ","),
+                         output.name, "\(output.perSampleShape)", "\(table.capacity * table.vecSize)"])
+        }
+        for layer in layers {
+            rows.append([layer.name, layer.type.rawValue, layer.inputs.map(\.name).joined(separator: ", "),
+                         layer.outputs.map(\.name).joined(separator: ", "),
+                         layer.outputs.map { "\($0.perSampleShape)" }.joined(separator: " "),
+                         "\(layer.parameters.reduce(0) { $0 + $1.value.count })"])
+        }
+        var text = Table.render(rows)
+        let denseParams = parameters.reduce(0) { $0 + $1.value.count }
+        let stateCopies = optimizer.params.stateCopies
+        let activationBytes = layers.flatMap(\.outputs).reduce(0) { $0 + 2 * $1.value.byteCount }
+        text += "\nmemory plan (batch \(maxBatch), backend \(backend.name)):\n"
+        text += "  dense weights: \(denseParams) parameters, \(Table.bytes(denseParams * 4 * (2 + stateCopies))) with gradients and optimizer states\n"
+        text += "  activations and gradients: \(Table.bytes(activationBytes))\n"
+        for (table, _, _) in embeddings {
+            let bytesPerRow = (1 + table.optimizer.stateCount) * 4 * table.vecSize
+            text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(table.size) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (table.size * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
+        }
+        return text
+    }
+}
+
+/// Plain-text tables for summaries and reports.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.enumerated().map { i, row in
+            let line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            return i == 0 ? line + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") : line
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n), unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

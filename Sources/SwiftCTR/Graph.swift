@@ -1,0 +1,135 @@
+/// Checks a model definition as a whole and inserts the implicit Slices of fan-out tensors, before
+/// any memory is allocated. Every problem is a `SwiftCTRError` that names the layer and the fix.
+struct GraphAnalysis {
+    let input: Input
+    let embeddings: [SparseEmbedding]
+    /// The dense layers with implicit Slices inserted and consumers renamed.
+    private(set) var layers: [DenseLayer]
+    /// Names of the Slices the analysis inserted (their ranges are the full width).
+    private(set) var implicitSlices: Set<String> = []
+
+    init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer]) throws {
+        self.input = input
+        self.embeddings = embeddings
+        self.layers = layers
+        try checkInput()
+        var known = Set([input.labelName, input.denseName])
+        let sparseNames = Set(input.dataReaderSparseParamArray.map(\.topName))
+        known.formUnion(sparseNames)
+        for embedding in embeddings {
+            try checkEmbedding(embedding, sparseNames: sparseNames, known: known)
+            known.insert(embedding.sparseEmbeddingName)
+        }
+        for layer in layers {
+            try checkNames(layer, known: known, sparseNames: sparseNames)
+            known.formUnion(layer.topNames)
+        }
+        guard layers.contains(where: { $0.layerType.isLoss }) else {
+            throw SwiftCTRError(.config, "the model has no loss layer. Add DenseLayer(.binaryCrossEntropyLoss, bottomNames: [<logits>, \"\(input.labelName)\"], topNames: [\"loss\"]) last.")
+        }
+        try insertFanOutSlices()
+    }
+
+    private func checkInput() throws {
+        func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.config, "Input: " + message) }
+        guard input.labelDim >= 1 else { throw fail("label_dim must be ≥ 1, found \(input.labelDim).") }
+        guard input.denseDim >= 0 else { throw fail("dense_dim must be ≥ 0, found \(input.denseDim).") }
+        guard !input.labelName.isEmpty, !input.denseName.isEmpty, input.labelName != input.denseName else {
+            throw fail("label_name and dense_name must be distinct and non-empty, found '\(input.labelName)' and '\(input.denseName)'.")
+        }
+        guard !input.dataReaderSparseParamArray.isEmpty else {
+            throw fail("data_reader_sparse_param_array is empty; give at least one DataReaderSparseParam.")
+        }
+        var names: Set<String> = [input.labelName, input.denseName]
+        for sparse in input.dataReaderSparseParamArray {
+            guard sparse.slotNum > 0 else { throw fail("sparse input '\(sparse.topName)': slot_num must be ≥ 1, found \(sparse.slotNum).") }
+            guard sparse.nnzPerSlot.count == sparse.slotNum else {
+                throw fail("sparse input '\(sparse.topName)': nnz_per_slot has \(sparse.nnzPerSlot.count) entries for \(sparse.slotNum) slots; give one per slot or a single number.")
+            }
+            guard sparse.nnzPerSlot.allSatisfy({ $0 >= 1 }) else {
+                throw fail("sparse input '\(sparse.topName)': every nnz_per_slot must be ≥ 1, found \(sparse.nnzPerSlot).")
+            }
+            guard names.insert(sparse.topName).inserted, !sparse.topName.isEmpty else {
+                throw fail("sparse input name '\(sparse.topName)' is empty or already used; give each input a unique name.")
+            }
+        }
+    }
+
+    private func checkEmbedding(_ e: SparseEmbedding, sparseNames: Set<String>, known: Set<String>) throws {
+        func fail(_ message: String) -> SwiftCTRError {
+            SwiftCTRError(.config, "SparseEmbedding '\(e.sparseEmbeddingName)': " + message)
+        }
+        guard sparseNames.contains(e.bottomName) else {
+            throw fail("bottom_name '\(e.bottomName)' is not a sparse input of the Input layer; expected one of \(sparseNames.sorted()).")
+        }
+        guard !known.contains(e.sparseEmbeddingName), !e.sparseEmbeddingName.isEmpty else {
+            throw fail("the name is empty or already used by another tensor; give the embedding a unique sparse_embedding_name.")
+        }
+        guard (1...1024).contains(e.embeddingVecSize) else {
+            throw fail("embedding_vec_size must be in 1...1024, found \(e.embeddingVecSize).")
+        }
+        guard Combiner(rawValue: e.combiner) != nil else {
+            throw fail("combiner must be \"sum\" or \"mean\", found \"\(e.combiner)\".")
+        }
+        guard e.embeddingType != .localizedSlotSparseEmbeddingOneHot else {
+            throw fail("LocalizedSlotSparseEmbeddingOneHot is not available in this version; use LocalizedSlotSparseEmbeddingHash with slot_size_array.")
+        }
+        guard e.workspaceSizePerGPUInMB > 0 || !e.slotSizeArray.isEmpty else {
+            throw fail("give workspace_size_per_gpu_in_mb > 0 or slot_size_array, so the table can be sized.")
+        }
+        guard e.workspaceSizePerGPUInMB >= 0, e.slotSizeArray.allSatisfy({ $0 >= 0 }) else {
+            throw fail("workspace_size_per_gpu_in_mb and slot_size_array must not be negative.")
+        }
+        let slots = input.dataReaderSparseParamArray.first { $0.topName == e.bottomName }!.slotNum
+        guard e.slotSizeArray.isEmpty || e.slotSizeArray.count == slots else {
+            throw fail("slot_size_array has \(e.slotSizeArray.count) entries but input '\(e.bottomName)' has \(slots) slots.")
+        }
+    }
+
+    private func checkNames(_ layer: DenseLayer, known: Set<String>, sparseNames: Set<String>) throws {
+        func fail(_ message: String) -> SwiftCTRError {
+            SwiftCTRError(.config, "layer '\(layer.name)' (\(layer.layerType.rawValue)): " + message)
+        }
+        guard !layer.topNames.isEmpty else { throw fail("top_names is empty; name the output tensor.") }
+        guard !layer.bottomNames.isEmpty else { throw fail("bottom_names is empty; name the input tensor(s).") }
+        for bottom in layer.bottomNames where !known.contains(bottom) {
+            throw fail("bottom '\(bottom)' is not defined by the Input, an embedding or an earlier layer. Known tensors: \(known.sorted().joined(separator: ", ")).")
+        }
+        for bottom in layer.bottomNames where sparseNames.contains(bottom) {
+            throw fail("bottom '\(bottom)' is a sparse input; dense layers read it through a SparseEmbedding's output.")
+        }
+        var seen = Set<String>()
+        for top in layer.topNames where known.contains(top) || !seen.insert(top).inserted || top.isEmpty {
+            throw fail("top name '\(top)' already exists (or is empty); every top name must be new.")
+        }
+        if layer.layerType.isLoss {
+            guard layer.bottomNames.count == 2, layer.bottomNames[1] == input.labelName else {
+                throw fail("a loss takes bottoms [<logits>, \"\(input.labelName)\"], found \(layer.bottomNames).")
+            }
+        } else if layer.bottomNames.contains(input.labelName) {
+            throw fail("only loss layers may read the label '\(input.labelName)'.")
+        }
+    }
+
+    /// A tensor read by k > 1 layers gets a Slice with k full-width copies right before its first
+    /// reader, whose backward sums the readers' gradients (HugeCTR's graph analysis).
+    private mutating func insertFanOutSlices() throws {
+        var readers: [String: [Int]] = [:]
+        for (i, layer) in layers.enumerated() {
+            for bottom in layer.bottomNames where bottom != input.labelName { readers[bottom, default: []].append(i) }
+        }
+        var inserts: [(at: Int, slice: DenseLayer)] = []
+        for (tensor, users) in readers.sorted(by: { $0.value[0] < $1.value[0] }) where users.count > 1 {
+            guard users.count <= 5 else {
+                throw SwiftCTRError(.config, "tensor '\(tensor)' is read by \(users.count) layers; at most 5 may share one tensor. Add an explicit Slice or restructure the graph.")
+            }
+            let tops = (0..<users.count).map { "\(tensor)_slice\($0)" }
+            for (k, user) in users.enumerated() {
+                layers[user].bottomNames = layers[user].bottomNames.map { $0 == tensor ? tops[k] : $0 }
+            }
+            inserts.append((users[0], DenseLayer(.slice, bottomNames: [tensor], topNames: tops, ranges: [])))
+            implicitSlices.insert(tops[0])
+        }
+        for insert in inserts.sorted(by: { $0.at > $1.at }) { layers.insert(insert.slice, at: insert.at) }
+    }
+}

@@ -1,0 +1,247 @@
+import CTRCPU
+
+/// A HugeCTR model: an `Input`, sparse embeddings and dense layers added in order, compiled into a
+/// graph on a backend and trained with `fit`.
+///
+/// ```swift
+/// let model = try Model(solver, reader, optimizer)
+/// model.add(Input(labelDim: 1, labelName: "label", denseDim: 13, denseName: "dense",
+///                 dataReaderSparseParamArray: [DataReaderSparseParam("data1", 1, true, 26)]))
+/// model.add(SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 8,
+///                           embeddingVecSize: 16, combiner: "sum", sparseEmbeddingName: "emb", bottomName: "data1"))
+/// model.add(DenseLayer(.reshape, bottomNames: ["emb"], topNames: ["flat"], leadingDim: 416))
+/// model.add(DenseLayer(.innerProduct, bottomNames: ["flat"], topNames: ["fc"], numOutput: 1))
+/// model.add(DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc", "label"], topNames: ["loss"]))
+/// try model.compile()
+/// try model.fit(maxIter: 1000, display: 100, evalInterval: 500)
+/// ```
+public final class Model {
+    public let solver: Solver
+    public let readerParams: DataReaderParams
+    public let optimizerParams: OptimizerParams
+    public let backend: any Backend
+    /// The seed in use (the solver's, or one drawn when the solver's is 0).
+    public let seed: UInt64
+    /// Receives a record at every display and evaluation point of `fit`.
+    public var onRecord: ((TrainingRecord) -> Void)?
+    /// Prints the progress line and evaluation results to standard error.
+    public var printsProgress = true
+
+    private var input: Input?
+    private var embeddingSpecs: [SparseEmbedding] = []
+    private var layerSpecs: [DenseLayer] = []
+    private var orderProblem: SwiftCTRError?
+    var graph: CompiledGraph?
+    private var scheduler: LearningRateScheduler
+    private var iteration = 0
+    private var trainReader: BatchReader?
+    private var evalReader: BatchReader?
+
+    public init(_ solver: Solver, _ reader: DataReaderParams, _ optimizer: OptimizerParams,
+                backend: (any Backend)? = nil) throws {
+        try solver.validate()
+        guard !reader.source.isEmpty, !reader.source[0].isEmpty else {
+            throw SwiftCTRError(.config, "DataReaderParams: source is empty; give the training file list.")
+        }
+        guard !reader.evalSource.isEmpty else {
+            throw SwiftCTRError(.config, "DataReaderParams: eval_source is empty; give the evaluation file list.")
+        }
+        guard reader.dataReaderType == .norm else {
+            throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm (convert with `swiftctr generate` or HugeCTR's tools).")
+        }
+        try optimizer.validateForDense()
+        self.solver = solver
+        self.readerParams = reader
+        self.optimizerParams = optimizer
+        self.backend = backend ?? CPUBackend()
+        seed = solver.seed != 0 ? solver.seed : UInt64.random(in: 1...UInt64.max)
+        scheduler = try LearningRateScheduler(baseLR: solver.lr, warmupSteps: solver.warmupSteps,
+                                              decayStart: solver.decayStart, decaySteps: solver.decaySteps,
+                                              decayPower: solver.decayPower, endLR: solver.endLR)
+    }
+
+    // MARK: building
+
+    public func add(_ input: Input) {
+        if self.input != nil {
+            orderProblem = orderProblem ?? SwiftCTRError(.config, "Input was added twice; a model has exactly one Input.")
+        } else if !embeddingSpecs.isEmpty || !layerSpecs.isEmpty {
+            orderProblem = orderProblem ?? SwiftCTRError(.config, "Input must be added first, before embeddings and dense layers.")
+        }
+        self.input = input
+    }
+
+    public func add(_ embedding: SparseEmbedding) {
+        if !layerSpecs.isEmpty {
+            orderProblem = orderProblem ?? SwiftCTRError(.config, "SparseEmbedding '\(embedding.sparseEmbeddingName)' was added after dense layers; add every embedding right after the Input.")
+        }
+        embeddingSpecs.append(embedding)
+    }
+
+    public func add(_ layer: DenseLayer) {
+        layerSpecs.append(layer)
+    }
+
+    /// Checks the whole definition, allocates every tensor and initializes the weights.
+    public func compile() throws {
+        if let orderProblem { throw orderProblem }
+        guard let input else {
+            throw SwiftCTRError(.config, "the model has no Input; add Input(labelDim:labelName:denseDim:denseName:dataReaderSparseParamArray:) first.")
+        }
+        let analysis = try GraphAnalysis(input: input, embeddings: embeddingSpecs, layers: layerSpecs)
+        graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
+                                  backend: backend)
+    }
+
+    private func compiled() throws -> CompiledGraph {
+        guard let graph else { throw SwiftCTRError(.config, "the model is not compiled; call compile() first.") }
+        return graph
+    }
+
+    /// The layer table and memory plan; printed and returned.
+    @discardableResult
+    public func summary() -> String {
+        let text = graph?.summary() ?? "model not compiled; call compile() first"
+        print(text)
+        return text
+    }
+
+    // MARK: training
+
+    /// Trains for `maxIter` iterations (or `numEpochs` passes when the solver's `repeatDataset` is
+    /// false), printing progress every `display` iterations and evaluating every `evalInterval`.
+    @discardableResult
+    public func fit(numEpochs: Int = 0, maxIter: Int = 2000, display: Int = 200, evalInterval: Int = 1000,
+                    snapshot: Int = 10000, snapshotPrefix: String = "") throws -> [TrainingRecord] {
+        let graph = try compiled()
+        if solver.repeatDataset {
+            guard maxIter > 0 else { throw SwiftCTRError(.config, "fit: max_iter must be ≥ 1 when repeat_dataset is true, found \(maxIter).") }
+        } else {
+            guard numEpochs > 0 else { throw SwiftCTRError(.config, "fit: num_epochs must be ≥ 1 when repeat_dataset is false, found \(numEpochs).") }
+        }
+        _ = snapshot
+        _ = snapshotPrefix
+        var progress = Progress(total: solver.repeatDataset ? maxIter : nil, batch: solver.batchsize, enabled: printsProgress)
+        var records: [TrainingRecord] = []
+        var epoch = 0
+        defer { stopReaders() }
+        while true {
+            if !solver.repeatDataset {
+                if epoch == numEpochs { break }
+                trainReader = nil
+                epoch += 1
+            } else if iteration >= maxIter {
+                break
+            }
+            let lr = scheduler.next()
+            guard let loss = try trainStep(graph: graph, lr: lr) else { continue }
+            iteration += 1
+            progress.step(loss: loss)
+            if display > 0 && iteration % display == 0 {
+                guard loss.isFinite else {
+                    throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iteration): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
+                }
+                let record = progress.display(iteration: iteration, lr: lr)
+                records.append(record)
+                onRecord?(record)
+            }
+            if evalInterval > 0 && iteration % evalInterval == 0 {
+                let metrics = try evaluate()
+                let record = progress.evaluation(iteration: iteration, metrics: metrics)
+                records.append(record)
+                onRecord?(record)
+                if let threshold = solver.metricsSpec[.auc], metrics.auc > Double(threshold) {
+                    progress.note("Hit target accuracy AUC \(threshold) at iteration \(iteration)")
+                    break
+                }
+            }
+        }
+        progress.finish()
+        return records
+    }
+
+    /// One training iteration on the next batch; nil when an epoch ended (or an incomplete batch was
+    /// dropped).
+    private func trainStep(graph: CompiledGraph, lr: Float) throws -> Float? {
+        if trainReader == nil {
+            trainReader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: solver.repeatDataset)
+        }
+        guard let batch = try trainReader!.next() else {
+            if solver.repeatDataset { throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.") }
+            trainReader = nil
+            return nil
+        }
+        if batch.count < solver.batchsize && solver.dropIncompleteBatch { return nil }
+        return try graph.train(batch: batch, lr: lr, iteration: iteration)
+    }
+
+    /// Runs `batches` evaluation batches (default: the solver's `maxEvalBatches`) and returns AUC
+    /// and average loss.
+    public func evaluate(batches: Int? = nil) throws -> EvalMetrics {
+        let graph = try compiled()
+        if evalReader == nil {
+            evalReader = try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset)
+        }
+        var predictions: [Float] = [], labels: [Float] = []
+        var lossSum = 0.0, lossCount = 0
+        for _ in 0..<(batches ?? solver.maxEvalBatches) {
+            guard let batch = try evalReader!.next() else {
+                evalReader = nil
+                break
+            }
+            let result = try graph.evaluate(batch: batch)
+            predictions += result.predictions
+            labels += result.labels
+            lossSum += Double(result.loss)
+            lossCount += 1
+        }
+        guard !predictions.isEmpty else {
+            throw SwiftCTRError(.data, "evaluation read no samples from '\(readerParams.evalSource)'.")
+        }
+        return EvalMetrics(auc: exactAUC(predictions: predictions, labels: labels),
+                           averageLoss: lossSum / Double(max(lossCount, 1)), samples: predictions.count)
+    }
+
+    /// The loss of the last training iteration.
+    public var currentLoss: Float { graph?.lastLoss ?? 0 }
+
+    private func makeReader(list: String, batch: Int, repeat: Bool) throws -> BatchReader {
+        let files = try FileList.read(list)
+        return try BatchReader(fileList: list, layout: input!.layout, i64Keys: solver.i64InputKey,
+                               check: readerParams.checkType, batchSize: batch, repeat: `repeat`,
+                               numWorkers: max(1, min(readerParams.numWorkers, files.count, 4)))
+    }
+
+    private func stopReaders() {
+        trainReader?.stop()
+        evalReader?.stop()
+        trainReader = nil
+        evalReader = nil
+    }
+}
+
+/// The result of one evaluation pass.
+public struct EvalMetrics: Sendable, Codable {
+    public var auc: Double
+    public var averageLoss: Double
+    public var samples: Int
+}
+
+/// One display or evaluation point of `fit`, as written by `swiftctr train --metrics-out`.
+public struct TrainingRecord: Sendable, Codable {
+    public var iter: Int
+    public var loss: Double
+    public var samplesPerSec: Double
+    public var lr: Double
+    public var elapsedSec: Double
+    public var evalAUC: Double?
+    public var evalLoss: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case iter, loss, lr
+        case samplesPerSec = "samples_per_sec"
+        case elapsedSec = "elapsed_sec"
+        case evalAUC = "eval_auc"
+        case evalLoss = "eval_loss"
+    }
+}

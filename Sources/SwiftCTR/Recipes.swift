@@ -1,0 +1,41 @@
+/// The sample models of HugeCTR's `samples/` folder, as layer lists over a given input.
+public enum Recipes {
+    /// HugeCTR's DCN sample (`samples/dcn`): embedding → Reshape → Concat with dense → MultiCross(6)
+    /// beside FC(1024)-ReLU-Dropout ×2 → Concat → FC(1) → BCE.
+    public static func dcn(sparseInput: DataReaderSparseParam, denseName: String = "dense", labelName: String = "label",
+                           vecSize: Int = 16, workspaceMB: Int, crossLayers: Int = 6, deepWidth: Int = 1024,
+                           dropoutRate: Float = 0.5, optimizer: OptimizerParams? = nil) -> (SparseEmbedding, [DenseLayer]) {
+        let embedding = SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash,
+                                        workspaceSizePerGPUInMB: workspaceMB, embeddingVecSize: vecSize, combiner: "sum",
+                                        sparseEmbeddingName: "sparse_embedding1", bottomName: sparseInput.topName,
+                                        optimizer: optimizer)
+        let layers = [
+            DenseLayer(.reshape, bottomNames: ["sparse_embedding1"], topNames: ["reshape1"],
+                       leadingDim: sparseInput.slotNum * vecSize),
+            DenseLayer(.concat, bottomNames: ["reshape1", denseName], topNames: ["concat1"]),
+            DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: crossLayers),
+            DenseLayer(.innerProduct, bottomNames: ["concat1"], topNames: ["fc1"], numOutput: deepWidth),
+            DenseLayer(.relu, bottomNames: ["fc1"], topNames: ["relu1"]),
+            DenseLayer(.dropout, bottomNames: ["relu1"], topNames: ["dropout1"], dropoutRate: dropoutRate),
+            DenseLayer(.innerProduct, bottomNames: ["dropout1"], topNames: ["fc2"], numOutput: deepWidth),
+            DenseLayer(.relu, bottomNames: ["fc2"], topNames: ["relu2"]),
+            DenseLayer(.dropout, bottomNames: ["relu2"], topNames: ["dropout2"], dropoutRate: dropoutRate),
+            DenseLayer(.concat, bottomNames: ["dropout2", "multicross1"], topNames: ["concat2"]),
+            DenseLayer(.innerProduct, bottomNames: ["concat2"], topNames: ["fc3"], numOutput: 1),
+            DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc3", labelName], topNames: ["loss"]),
+        ]
+        return (embedding, layers)
+    }
+
+    /// A baseline that sees the dense features only: FC(256)-ReLU-FC(128)-ReLU-FC(1) → BCE.
+    public static func denseOnly(denseName: String = "dense", labelName: String = "label") -> [DenseLayer] {
+        [
+            DenseLayer(.innerProduct, bottomNames: [denseName], topNames: ["fc1"], numOutput: 256),
+            DenseLayer(.relu, bottomNames: ["fc1"], topNames: ["relu1"]),
+            DenseLayer(.innerProduct, bottomNames: ["relu1"], topNames: ["fc2"], numOutput: 128),
+            DenseLayer(.relu, bottomNames: ["fc2"], topNames: ["relu2"]),
+            DenseLayer(.innerProduct, bottomNames: ["relu2"], topNames: ["fc3"], numOutput: 1),
+            DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc3", labelName], topNames: ["loss"]),
+        ]
+    }
+}

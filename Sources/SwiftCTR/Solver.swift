@@ -1,0 +1,112 @@
+/// `LrPolicy_t`: HugeCTR has one policy.
+public enum LrPolicy: String, Sendable, Codable { case fixed }
+
+/// `MetricsType`: what an evaluation pass reports.
+public enum MetricsType: String, Sendable, Codable, CaseIterable, Comparable {
+    case auc = "AUC", averageLoss = "AverageLoss", hitRate = "HitRate", ndcg = "NDCG", smape = "SMAPE"
+
+    public static func < (a: Self, b: Self) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The training-wide settings of HugeCTR's `CreateSolver`, with its defaults.
+///
+/// ```swift
+/// let solver = Solver(maxEvalBatches: 300, batchsizeEval: 16384, batchsize: 16384, lr: 0.001,
+///                     vvgpu: [[0]], repeatDataset: true)
+/// ```
+public struct Solver: Sendable, Codable, Equatable {
+    public var modelName: String
+    /// 0 draws a seed from the system's generator.
+    public var seed: UInt64
+    public var lrPolicy: LrPolicy
+    public var lr: Float
+    public var warmupSteps: Int
+    public var decayStart: Int
+    public var decaySteps: Int
+    public var decayPower: Float
+    public var endLR: Float
+    public var maxEvalBatches: Int
+    public var batchsizeEval: Int
+    public var batchsize: Int
+    /// Devices per node. On the CPU backend it only has to name one device.
+    public var vvgpu: [[Int]]
+    public var repeatDataset: Bool
+    public var useMixedPrecision: Bool
+    public var enableTF32Compute: Bool
+    public var scaler: Float
+    /// Metric → threshold; training stops once AUC exceeds its threshold.
+    public var metricsSpec: [MetricsType: Float]
+    public var i64InputKey: Bool
+    public var useAlgorithmSearch: Bool
+    public var useCudaGraph: Bool
+    public var genLossSummary: Bool
+    public var dropIncompleteBatch: Bool
+
+    public init(modelName: String = "", seed: UInt64 = 0, lrPolicy: LrPolicy = .fixed, lr: Float = 0.001,
+                warmupSteps: Int = 1, decayStart: Int = 0, decaySteps: Int = 1, decayPower: Float = 2.0,
+                endLR: Float = 0.0, maxEvalBatches: Int = 100, batchsizeEval: Int = 2048, batchsize: Int = 2048,
+                vvgpu: [[Int]] = [[0]], repeatDataset: Bool = true, useMixedPrecision: Bool = false,
+                enableTF32Compute: Bool = false, scaler: Float = 1.0, metricsSpec: [MetricsType: Float] = [.auc: 1.0],
+                i64InputKey: Bool = false, useAlgorithmSearch: Bool = true, useCudaGraph: Bool = true,
+                genLossSummary: Bool = true, dropIncompleteBatch: Bool = true) {
+        self.modelName = modelName
+        self.seed = seed
+        self.lrPolicy = lrPolicy
+        self.lr = lr
+        self.warmupSteps = warmupSteps
+        self.decayStart = decayStart
+        self.decaySteps = decaySteps
+        self.decayPower = decayPower
+        self.endLR = endLR
+        self.maxEvalBatches = maxEvalBatches
+        self.batchsizeEval = batchsizeEval
+        self.batchsize = batchsize
+        self.vvgpu = vvgpu
+        self.repeatDataset = repeatDataset
+        self.useMixedPrecision = useMixedPrecision
+        self.enableTF32Compute = enableTF32Compute
+        self.scaler = scaler
+        self.metricsSpec = metricsSpec
+        self.i64InputKey = i64InputKey
+        self.useAlgorithmSearch = useAlgorithmSearch
+        self.useCudaGraph = useCudaGraph
+        self.genLossSummary = genLossSummary
+        self.dropIncompleteBatch = dropIncompleteBatch
+    }
+
+    /// Throws for settings HugeCTR rejects, or that this build cannot honour.
+    public func validate() throws {
+        func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.config, "Solver: " + message) }
+        guard batchsize > 0 else { throw fail("batchsize must be ≥ 1, found \(batchsize).") }
+        guard batchsizeEval > 0 else { throw fail("batchsize_eval must be ≥ 1, found \(batchsizeEval).") }
+        guard maxEvalBatches > 0 else { throw fail("max_eval_batches must be ≥ 1, found \(maxEvalBatches).") }
+        guard lr >= 0, lr.isFinite else { throw fail("lr must be a finite value ≥ 0, found \(lr).") }
+        guard scaler > 0 else { throw fail("scaler must be > 0, found \(scaler).") }
+        guard !vvgpu.isEmpty, vvgpu.allSatisfy({ !$0.isEmpty }) else {
+            throw fail("vvgpu must list at least one device per node, found \(vvgpu). Use [[0]].")
+        }
+        let devices = vvgpu.reduce(0) { $0 + $1.count }
+        guard batchsize % devices == 0 else {
+            throw fail("batchsize \(batchsize) must be a multiple of the \(devices) devices in vvgpu.")
+        }
+        if useMixedPrecision && enableTF32Compute {
+            throw fail("use_mixed_precision and enable_tf32_compute cannot both be on; pick one.")
+        }
+        _ = try LearningRateScheduler(baseLR: lr, warmupSteps: warmupSteps, decayStart: decayStart,
+                                      decaySteps: decaySteps, decayPower: decayPower, endLR: endLR)
+    }
+}
+
+/// Spelling of HugeCTR's `hugectr.CreateSolver(...)`.
+public func CreateSolver(modelName: String = "", seed: UInt64 = 0, lr: Float = 0.001, warmupSteps: Int = 1,
+                         decayStart: Int = 0, decaySteps: Int = 1, decayPower: Float = 2.0, endLR: Float = 0.0,
+                         maxEvalBatches: Int = 100, batchsizeEval: Int = 2048, batchsize: Int = 2048,
+                         vvgpu: [[Int]] = [[0]], repeatDataset: Bool = true, useMixedPrecision: Bool = false,
+                         scaler: Float = 1.0, i64InputKey: Bool = false) -> Solver {
+    Solver(modelName: modelName, seed: seed, lr: lr, warmupSteps: warmupSteps, decayStart: decayStart,
+           decaySteps: decaySteps, decayPower: decayPower, endLR: endLR, maxEvalBatches: maxEvalBatches,
+           batchsizeEval: batchsizeEval, batchsize: batchsize, vvgpu: vvgpu, repeatDataset: repeatDataset,
+           useMixedPrecision: useMixedPrecision, scaler: scaler, i64InputKey: i64InputKey)
+}

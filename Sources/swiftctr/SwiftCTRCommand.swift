@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import SwiftCTR
+
+@main
+struct SwiftCTRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftctr",
+        abstract: "Train HugeCTR-style CTR models (DCN, DLRM, Wide&Deep, …) on CPU or GPU.",
+        subcommands: [Train.self, Generate.self],
+        defaultSubcommand: Train.self)
+}
+
+/// Options every command that builds a backend shares.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "Where to train: cpu (cuda arrives with the CUDA backend).")
+    var device: String = "cpu"
+
+    func backend() throws -> any Backend {
+        guard device == "cpu" else {
+            throw ValidationError("--device \(device): this build trains on the CPU only (use --device cpu).")
+        }
+        return CPUBackend()
+    }
+}
+
+/// Runs `body`, printing a SwiftCTR error as one clear line and exiting non-zero.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as SwiftCTRError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as DataError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import SwiftCTR
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the HugeCTR DCN sample model (default: on a generated dataset, no arguments needed).")
+
+    @Option(help: "Dataset folder written by `swiftctr generate` (default: generate or reuse data/dcn-default).")
+    var data: String?
+
+    @Option(help: "Training iterations (default: about 2 passes over the training split).")
+    var maxIter: Int?
+
+    @Option(help: "Training batch size.")
+    var batchSize: Int = 2048
+
+    @Option(help: "Print a progress line every N iterations.")
+    var display: Int = 50
+
+    @Option(help: "Evaluate every N iterations (default: at the end).")
+    var evalInterval: Int?
+
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.001
+
+    @Option(help: "Model: dcn (HugeCTR's DCN sample) or dense-only (an MLP on the dense features).")
+    var model: String = "dcn"
+
+    @Option(help: "Write one JSON line per display and evaluation point to this file.")
+    var metricsOut: String?
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 42
+
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    func validate() throws {
+        guard ["dcn", "dense-only"].contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
+        if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let backend = try deviceOptions.backend()
+            let directory = data ?? "data/dcn-default"
+            let (config, oracle) = try prepareData(directory)
+            let evalBatch = 10_000
+            let iterations = maxIter ?? max(1, 2 * config.numTrain / batchSize)
+            let solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
+                                batchsizeEval: evalBatch, batchsize: batchSize, i64InputKey: config.i64Keys)
+            let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
+                                          evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
+            let optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.9, beta2: 0.999, epsilon: 1e-7)
+            let model = try Model(solver, reader, optimizer, backend: backend)
+            let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: false,
+                                               slotNum: config.slotSizes.count)
+            model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
+                            dataReaderSparseParamArray: [sparse]))
+            if self.model == "dcn" {
+                let rows = config.slotSizes.reduce(0, +)
+                let workspaceMB = max(1, (rows * 16 * 4 * 3 * 5 / 4) >> 20 + 1)
+                let (embedding, layers) = Recipes.dcn(sparseInput: sparse, workspaceMB: workspaceMB)
+                model.add(embedding)
+                layers.forEach(model.add)
+            } else {
+                Recipes.denseOnly().forEach(model.add)
+            }
+            try model.compile()
+            model.summary()
+            print("device: \(backend.name)")
+            let sink = try metricsOut.map { try MetricsSink(path: $0) }
+            model.onRecord = { sink?.write($0) }
+            let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? iterations)
+            guard let final = records.last(where: { $0.evalAUC != nil }), let auc = final.evalAUC else { return }
+            let rate = records.compactMap { $0.evalAUC == nil ? $0.samplesPerSec : nil }
+            print(String(format: "eval AUC %.4f   oracle AUC %.4f   gap %.4f", auc, oracle, oracle - auc))
+            if !rate.isEmpty { print(String(format: "median training throughput %.0f samples/s", rate.sorted()[rate.count / 2])) }
+        }
+    }
+
+    /// Reuses the dataset in `directory`, or generates the default one there when it is missing.
+    private func prepareData(_ directory: String) throws -> (SyntheticConfig, Double) {
+        if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
+            return try SyntheticGenerator.load(directory: directory)
+        }
+        guard data == nil else {
+            throw SwiftCTRError(.io, "'\(directory)' has no dataset.json; write a dataset there with `swiftctr generate --out \(directory)`.")
+        }
+        let dataset = try generateDataset(.default, into: directory)
+        return (SyntheticConfig.default, dataset.oracleAUC)
+    }
+}
+
+/// Appends JSON lines to a file.
+final class MetricsSink {
+    let handle: FileHandle
+    let encoder = JSONEncoder()
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw SwiftCTRError(.io, "cannot write --metrics-out file '\(path)'; check that its folder exists and is writable.")
+        }
+        self.handle = handle
+        encoder.outputFormatting = [.sortedKeys]
+    }
+
+    func write(_ record: TrainingRecord) {
+        guard let data = try? encoder.encode(record) else { return }
+        handle.write(data + Data("\n".utf8))
+    }
+}
