@@ -30,6 +30,9 @@ struct Train: ParsableCommand {
     @Option(help: "Write one JSON line per display and evaluation point to this file.")
     var metricsOut: String?
 
+    @Option(help: "Write the training curves (loss, eval AUC, oracle AUC) to this SVG file.")
+    var plot: String?
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
 
@@ -73,6 +76,14 @@ struct Train: ParsableCommand {
             let sink = try metricsOut.map { try MetricsSink(path: $0) }
             model.onRecord = { sink?.write($0) }
             let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? iterations)
+            if let plot {
+                let svg = TrainingPlot.svg(records, title: "SwiftCTR \(self.model) on \(directory)", oracleAUC: oracle)
+                do {
+                    try svg.write(toFile: plot, atomically: true, encoding: .utf8)
+                } catch {
+                    throw SwiftCTRError(.io, "cannot write --plot file '\(plot)': \(error.localizedDescription)")
+                }
+            }
             guard let final = records.last(where: { $0.evalAUC != nil }), let auc = final.evalAUC else { return }
             let rate = records.compactMap { $0.evalAUC == nil ? $0.samplesPerSec : nil }
             print(String(format: "eval AUC %.4f   oracle AUC %.4f   gap %.4f", auc, oracle, oracle - auc))
