@@ -15,6 +15,7 @@ let package = Package(
     targets: [
         .target(name: "CTRCore", swiftSettings: strict),
         .target(name: "CTRCPU", dependencies: ["CTRCore"], swiftSettings: strict),
+        .target(name: "CTRCUDA", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTRLayers", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTREmbedding", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTROptimizers", dependencies: ["CTRCore"], swiftSettings: strict),
@@ -27,9 +28,10 @@ let package = Package(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .executableTarget(name: "dcn-example", dependencies: ["SwiftCTR"], path: "Examples/DCN", swiftSettings: strict),
         .testTarget(
             name: "SwiftCTRTests",
-            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
             swiftSettings: strict),
     ]
 )

@@ -12,6 +12,14 @@ public struct NormHeader: Equatable, Sendable {
     public var labelDim: Int64
     public var denseDim: Int64
     public var slotNum: Int64
+
+    public init(errorCheck: Int64, numberOfRecords: Int64, labelDim: Int64, denseDim: Int64, slotNum: Int64) {
+        self.errorCheck = errorCheck
+        self.numberOfRecords = numberOfRecords
+        self.labelDim = labelDim
+        self.denseDim = denseDim
+        self.slotNum = slotNum
+    }
 }
 
 /// Parses one Norm data file (§3.3) sequentially, reading it in large chunks and validating every
@@ -59,6 +67,7 @@ public final class NormFile {
         maxPayload = fixed + keyBytes * layout.sparse.reduce(0) { $0 + $1.maxNNZPerSample }
         buffer = .allocate(byteCount: capacity, alignment: 16)
         header = try readHeader(check: check)
+        if header.numberOfRecords == 0 { try finishFile() }
     }
 
     deinit {
@@ -69,7 +78,8 @@ public final class NormFile {
     /// Records not yet read.
     public var remainingRecords: Int { Int(header.numberOfRecords) - recordsRead }
 
-    /// The next up to `maxCount` samples, or nil once every record was read.
+    /// The next `maxCount` samples (fewer at the end of the file, at least one), or nil once every
+    /// record was read.
     public func readBatch(maxCount: Int) throws -> Batch? {
         guard remainingRecords > 0 else { return nil }
         let acc = BatchAccumulator(layout: layout, capacity: min(maxCount, remainingRecords))
@@ -93,7 +103,7 @@ public final class NormFile {
     private func readHeader(check: CheckType) throws -> NormHeader {
         var rel = 0
         if framed {
-            guard try fill(4) else { throw tooShortForHeader() }
+            guard try fill(4, readAhead: false) else { throw tooShortForHeader() }
             let length = Int(load(Int32.self, 0))
             guard length == 64 else {
                 throw DataError(file: path, offset: 0, "the header frame length is wrong for check type Sum",
@@ -103,7 +113,7 @@ public final class NormFile {
             }
             rel = 4
         }
-        guard try fill(rel + 64 + (framed ? 1 : 0)) else { throw tooShortForHeader() }
+        guard try fill(rel + 64 + (framed ? 1 : 0), readAhead: false) else { throw tooShortForHeader() }
         let h = NormHeader(errorCheck: load(Int64.self, rel), numberOfRecords: load(Int64.self, rel + 8),
                            labelDim: load(Int64.self, rel + 16), denseDim: load(Int64.self, rel + 24),
                            slotNum: load(Int64.self, rel + 32))
@@ -111,10 +121,12 @@ public final class NormFile {
             try verifyChecksum(payloadAt: rel, length: 64, what: "the header")
         }
         guard h.errorCheck == check.headerValue else {
-            let fileCheck = h.errorCheck == 1 ? "Sum" : h.errorCheck == 0 ? "None" : "unknown (\(h.errorCheck))"
+            let fileCheck = h.errorCheck == 1 ? "Sum" : h.errorCheck == 0 ? "None" : "unknown"
             throw DataError(file: path, offset: rel, "header error_check does not match the reader's check type",
                             expected: "\(check.headerValue) (\(check.rawValue))", found: "\(h.errorCheck) (\(fileCheck))",
-                            fix: "Set check_type to the one the file was written with, or regenerate the file.")
+                            fix: h.errorCheck & 0xFFFF_FFFF == 64
+                                ? "The file starts with a frame length of 64, so it was written with checksums; use check type Sum."
+                                : "Set check_type to the one the file was written with, or regenerate the file.")
         }
         guard h.numberOfRecords >= 0 else {
             throw DataError(file: path, offset: rel + 8, "header number_of_records is negative", found: "\(h.numberOfRecords)",
@@ -154,8 +166,9 @@ public final class NormFile {
             guard limit >= 4 else { throw truncated(rel: 0) }
             let length = Int(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
             guard length >= minPayload, length <= maxPayload else {
-                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L is impossible for this layout",
-                                expected: "\(minPayload)...\(maxPayload) bytes", found: "\(length)",
+                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L is outside what the layout allows",
+                                expected: "\(minPayload)...\(maxPayload) bytes (at most Σ nnz_per_slot keys of \(i64Keys ? 8 : 4) bytes per sparse input)",
+                                found: "\(length)",
                                 fix: "Check i64_input_key, nnz_per_slot and check_type against how the file was written.")
             }
             guard limit >= 4 + length + 1 else { throw truncated(rel: 4) }
@@ -206,7 +219,7 @@ public final class NormFile {
             guard rel == limit else {
                 throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L disagrees with the record's contents",
                                 expected: "L = \(rel - 4) from the nnz values", found: "L = \(limit - 4)",
-                                fix: "The file is corrupt or was written with another layout or key width; regenerate it.")
+                                fix: "Check i64_input_key and the slot layout against how the file was written, or regenerate the file.")
             }
             rel += 1
         }
@@ -264,7 +277,8 @@ public final class NormFile {
     }
 
     /// Makes `count` bytes from `pos` available, reading further chunks; false at end of file.
-    private func fill(_ count: Int) throws -> Bool {
+    /// Without `readAhead` it reads only what is missing, so validating a header costs one small read.
+    private func fill(_ count: Int, readAhead: Bool = true) throws -> Bool {
         if end - pos >= count { return true }
         if pos > 0 {
             (buffer).copyMemory(from: buffer + pos, byteCount: end - pos)
@@ -282,7 +296,7 @@ public final class NormFile {
         while end < count, !atEOF, let handle {
             let chunk: Data?
             do {
-                chunk = try handle.read(upToCount: capacity - end)
+                chunk = try handle.read(upToCount: readAhead ? capacity - end : count - end)
             } catch {
                 throw DataError(file: path, offset: base + end, "read failed: \(error)", fix: "Check the disk and the file's permissions.")
             }

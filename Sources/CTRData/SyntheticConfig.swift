@@ -40,8 +40,8 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     public init(numTrain: Int, numEval: Int, slotSizes: [Int], nnzPerSlot: [Int]? = nil, denseDim: Int = 13,
                 seed: UInt64 = 2026, trainFiles: Int = 1, evalFiles: Int = 1, i64Keys: Bool = true,
                 check: CheckType = .sum, zipfExponent: Double = 1.05, meanLogit: Double = -1.1,
-                linearStd: Double = 1.2, interactionStd: Double = 0.8, denseStd: Double = 0.4,
-                interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 100) {
+                linearStd: Double = 1.5, interactionStd: Double = 0.4, denseStd: Double = 0.4,
+                interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 400) {
         self.numTrain = numTrain
         self.numEval = numEval
         self.slotSizes = slotSizes

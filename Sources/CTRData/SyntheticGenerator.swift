@@ -208,23 +208,24 @@ private final class TaskResults: @unchecked Sendable {
     }
 }
 
-/// The true model: per-slot key tables (sampling distribution, permutation, weights, factors).
-private struct PlantedModel: Sendable {
-    struct Slot: Sendable {
-        var cumulative: [Double]
-        var keyOfRank: [Int64]
-        var weight: [Double]
-        /// `rank * factorDim + d`; empty when the slot takes part in no pair.
-        var factors: [Double]
-        var nnz: Int
-    }
-
-    let slots: [Slot]
+/// The true model. Per-rank tables of all slots live in flat buffers (slot `s` at
+/// `slotStart[s] ..< slotStart[s] + slotSizes[s]`) so the per-sample loop touches no reference counts.
+private final class PlantedModel: @unchecked Sendable {
+    let slotStart: [Int]
+    let slotSize: [Int]
+    let nnz: [Int]
+    /// Start of slot `s`'s factors (`rank * factorDim + d`), or -1 when the slot is in no pair.
+    let factorStart: [Int]
     let pairs: [(Int, Int)]
     let denseWeights: [Double]
     let intercept: Double
     let factorDim: Int
     let seed: UInt64
+    /// Cumulative rank probabilities, ending at exactly 1 in every slot.
+    let cumulative: UnsafeMutableBufferPointer<Double>
+    let keyOfRank: UnsafeMutableBufferPointer<Int64>
+    let weight: UnsafeMutableBufferPointer<Double>
+    let factors: UnsafeMutableBufferPointer<Double>
 
     private static let permutationStream: UInt64 = 0x5EED_0001 << 32
     private static let weightStream: UInt64 = 0x5EED_0002 << 32
@@ -237,8 +238,11 @@ private struct PlantedModel: Sendable {
     init(_ config: SyntheticConfig) {
         seed = config.seed
         factorDim = config.factorDim
+        nnz = config.nnzPerSlot
+        slotSize = config.slotSizes
         let D = config.factorDim
         let slotCount = config.slotSizes.count
+        let totalKeys = config.slotSizes.reduce(0, +)
 
         var allPairs: [(Int, Int)] = []
         for s in 0 ..< slotCount { for t in s + 1 ..< slotCount { allPairs.append((s, t)) } }
@@ -250,57 +254,68 @@ private struct PlantedModel: Sendable {
         var inPair = Array(repeating: false, count: slotCount)
         for (s, t) in pairs { inPair[s] = true; inPair[t] = true }
 
-        // Raw (unit-scale) tables, plus the moments needed to scale and centre each part.
-        var raw: [Slot] = []
+        var starts: [Int] = []
+        var factorStarts: [Int] = []
+        var factorCount = 0
+        for s in 0 ..< slotCount {
+            starts.append(starts.last.map { $0 + config.slotSizes[s - 1] } ?? 0)
+            factorStarts.append(inPair[s] ? factorCount : -1)
+            if inPair[s] { factorCount += config.slotSizes[s] * D }
+        }
+        slotStart = starts
+        factorStart = factorStarts
+        cumulative = .allocate(capacity: totalKeys)
+        keyOfRank = .allocate(capacity: totalKeys)
+        weight = .allocate(capacity: totalKeys)
+        factors = .allocate(capacity: factorCount)
+
+        // Unit-scale weights and factors first, with the moments needed to scale and centre each part.
         var linearMoment = Array(repeating: 0.0, count: slotCount)   // E[k]·Σ p g²
         var linearMean = Array(repeating: 0.0, count: slotCount)     // E[k]·Σ p g z
         var factorMean = Array(repeating: [Double](repeating: 0, count: D), count: slotCount)
-        var offset: Int64 = 0
         for (s, size) in config.slotSizes.enumerated() {
-            let nnz = config.nnzPerSlot[s]
-            let meanKeys = Double(nnz + 1) / 2
+            let start = starts[s]
+            let meanKeys = Double(config.nnzPerSlot[s] + 1) / 2
             var probability = (0 ..< size).map { pow(Double($0 + 1), -config.zipfExponent) }
             let norm = probability.reduce(0, +)
-            var cumulative = [Double](repeating: 0, count: size)
             var running = 0.0
             for r in 0 ..< size {
                 probability[r] /= norm
                 running += probability[r]
-                cumulative[r] = running
+                cumulative[start + r] = running
             }
-            cumulative[size - 1] = 1
+            cumulative[start + size - 1] = 1
 
             var permutation = (0 ..< size).map { Int64($0) }
             var permRNG = CounterRNG(seed: seed, stream: Self.permutationStream + UInt64(s))
             for i in stride(from: size - 1, to: 0, by: -1) {
                 permutation.swapAt(i, permRNG.nextInt(below: i + 1))
             }
-            let keyOfRank = permutation.map { $0 + offset }
-
-            var weight = [Double](repeating: 0, count: size)
-            var factors = [Double](repeating: 0, count: inPair[s] ? size * D : 0)
             for r in 0 ..< size {
+                let key = permutation[r] + Int64(start)
+                keyOfRank[start + r] = key
+                weight[start + r] = 0
+                if inPair[s] { for d in 0 ..< D { factors[factorStarts[s] + r * D + d] = 0 } }
                 let g = Self.fade(expectedCount: probability[r] * Double(config.numTrain) * meanKeys,
                                   threshold: config.minExpectedCount)
                 guard g > 0 else { continue }
-                let key = UInt64(bitPattern: keyOfRank[r])
-                var wRNG = CounterRNG(seed: seed, stream: Self.weightStream, counter: key &* 2)
-                weight[r] = g * wRNG.nextNormal()
+                var wRNG = CounterRNG(seed: seed, stream: Self.weightStream, counter: UInt64(key) &* 2)
+                weight[start + r] = g * wRNG.nextNormal()
                 linearMoment[s] += probability[r] * g * g
-                linearMean[s] += probability[r] * weight[r]
+                linearMean[s] += probability[r] * weight[start + r]
                 if inPair[s] {
                     for d in 0 ..< D {
-                        var fRNG = CounterRNG(seed: seed, stream: Self.factorStream, counter: (key &* UInt64(D) &+ UInt64(d)) &* 2)
-                        factors[r * D + d] = g * fRNG.nextNormal()
-                        factorMean[s][d] += probability[r] * factors[r * D + d]
+                        var fRNG = CounterRNG(seed: seed, stream: Self.factorStream,
+                                              counter: (UInt64(key) &* UInt64(D) &+ UInt64(d)) &* 2)
+                        let f = g * fRNG.nextNormal()
+                        factors[factorStarts[s] + r * D + d] = f
+                        factorMean[s][d] += probability[r] * f
                     }
                 }
             }
             linearMoment[s] *= meanKeys
             linearMean[s] *= meanKeys
             for d in 0 ..< D { factorMean[s][d] *= meanKeys }
-            raw.append(Slot(cumulative: cumulative, keyOfRank: keyOfRank, weight: weight, factors: factors, nnz: nnz))
-            offset += Int64(size)
         }
 
         let linearVariance = linearMoment.reduce(0, +)
@@ -309,22 +324,25 @@ private struct PlantedModel: Sendable {
         // Each factor is scaled by √scale, so a pair's product is scaled by `scale`.
         let pairScale = pairVariance > 0 ? config.interactionStd / pairVariance.squareRoot() : 0
         let factorScale = pairScale.squareRoot()
+        for i in weight.indices { weight[i] *= linearScale }
+        for i in factors.indices { factors[i] *= factorScale }
         var centre = linearScale * linearMean.reduce(0, +)
         for (s, t) in pairs {
             for d in 0 ..< D { centre += pairScale * factorMean[s][d] * factorMean[t][d] }
         }
         intercept = config.meanLogit - centre
-        slots = raw.map { slot in
-            var scaled = slot
-            scaled.weight = slot.weight.map { $0 * linearScale }
-            scaled.factors = slot.factors.map { $0 * factorScale }
-            return scaled
-        }
 
         var denseRNG = CounterRNG(seed: seed, stream: Self.denseStream)
         let direction = (0 ..< config.denseDim).map { _ in denseRNG.nextNormal() }
         let length = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
         denseWeights = direction.map { length > 0 ? $0 / length * config.denseStd : 0 }
+    }
+
+    deinit {
+        cumulative.deallocate()
+        keyOfRank.deallocate()
+        weight.deallocate()
+        factors.deallocate()
     }
 
     /// 0 below `threshold` expected occurrences, 1 above 4×, smooth in log-count between.
@@ -337,7 +355,7 @@ private struct PlantedModel: Sendable {
 
     func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
         let path = (directory as NSString).appendingPathComponent(task.relativePath)
-        let writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots.count,
+        let writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slotSize.count,
                                     i64Keys: config.i64Keys, check: config.check)
         var outcome = TaskOutcome()
         if task.isEval {
@@ -345,30 +363,35 @@ private struct PlantedModel: Sendable {
             outcome.denseLogits.reserveCapacity(task.samples.count)
             outcome.labels.reserveCapacity(task.samples.count)
         }
-        let D = factorDim
+        let (D, slotStart, slotSize, nnz, factorStart, pairs, denseWeights) =
+            (factorDim, self.slotStart, self.slotSize, self.nnz, self.factorStart, self.pairs, self.denseWeights)
+        let (cumulative, keyOfRank, weight, factors) = (self.cumulative, self.keyOfRank, self.weight, self.factors)
         var label: [Float] = [0]
         var dense = [Float](repeating: 0, count: config.denseDim)
         var keys: [Int64] = []
-        keys.reserveCapacity(slots.reduce(0) { $0 + $1.nnz })
-        var slotNNZ = [Int](repeating: 1, count: slots.count)
-        var factorSums = [Double](repeating: 0, count: slots.count * D)
+        keys.reserveCapacity(nnz.reduce(0, +))
+        var slotNNZ = [Int](repeating: 1, count: slotSize.count)
+        var factorSums = [Double](repeating: 0, count: slotSize.count * D)
         let stream = task.isEval ? Self.evalStream : Self.trainStream
         var sinceReport = 0
         for i in task.samples {
             var rng = CounterRNG(seed: seed, stream: stream + UInt64(i))
             var logit = intercept
             keys.removeAll(keepingCapacity: true)
-            for s in slots.indices {
-                let slot = slots[s]
-                let count = slot.nnz == 1 ? 1 : 1 + rng.nextInt(below: slot.nnz)
+            for s in slotSize.indices {
+                let count = nnz[s] == 1 ? 1 : 1 + rng.nextInt(below: nnz[s])
                 slotNNZ[s] = count
-                let hasFactors = !slot.factors.isEmpty
-                if hasFactors { for d in 0 ..< D { factorSums[s * D + d] = 0 } }
+                let start = slotStart[s]
+                let factorBase = factorStart[s]
+                if factorBase >= 0 { for d in 0 ..< D { factorSums[s * D + d] = 0 } }
                 for _ in 0 ..< count {
-                    let r = Self.rank(of: rng.nextUniform(), in: slot.cumulative)
-                    keys.append(slot.keyOfRank[r])
-                    logit += slot.weight[r]
-                    if hasFactors { for d in 0 ..< D { factorSums[s * D + d] += slot.factors[r * D + d] } }
+                    let g = start + Self.rank(of: rng.nextUniform(), in: cumulative, start, slotSize[s])
+                    keys.append(keyOfRank[g])
+                    logit += weight[g]
+                    if factorBase >= 0 {
+                        let f = factorBase + (g - start) * D
+                        for d in 0 ..< D { factorSums[s * D + d] += factors[f + d] }
+                    }
                 }
             }
             for (s, t) in pairs {
@@ -376,8 +399,7 @@ private struct PlantedModel: Sendable {
             }
             var denseLogit = 0.0
             for d in dense.indices {
-                let x = rng.nextNormal()
-                dense[d] = Float(x)
+                dense[d] = Float(rng.nextNormal())
                 denseLogit += denseWeights[d] * Double(dense[d])
             }
             logit += denseLogit
@@ -402,15 +424,15 @@ private struct PlantedModel: Sendable {
         return outcome
     }
 
-    /// First rank whose cumulative probability exceeds `u`.
+    /// First rank in `start ..< start + count` whose cumulative probability exceeds `u`, minus `start`.
     @inline(__always)
-    static func rank(of u: Double, in cumulative: [Double]) -> Int {
-        var low = 0
-        var high = cumulative.count - 1
+    static func rank(of u: Double, in cumulative: UnsafeMutableBufferPointer<Double>, _ start: Int, _ count: Int) -> Int {
+        var low = start
+        var high = start + count - 1
         while low < high {
             let mid = (low + high) >> 1
             if cumulative[mid] > u { high = mid } else { low = mid + 1 }
         }
-        return low
+        return low - start
     }
 }

@@ -123,6 +123,16 @@ public final class HashEmbedding {
         guard hostKeys.count <= maxKeys else {
             throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(hostKeys.count) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
         }
+        var previous: Int64 = 0
+        for (i, offset) in hostOffsets.enumerated() {
+            guard offset >= previous, i > 0 || offset == 0 else {
+                throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
+            }
+            previous = offset
+        }
+        guard previous == Int64(hostKeys.count) else {
+            throw SwiftCTRError(.data, "embedding '\(name)': the last row offset must equal the \(hostKeys.count) keys of the batch, found \(previous).")
+        }
         self.batch = batch
         keyCount = hostKeys.count
         backend.upload(hostKeys, to: keys)

@@ -136,16 +136,16 @@ public final class ReduceSum: Layer {
         outerPerSample = dims[1..<axis].reduce(1, *)
         var outDims = dims
         outDims[axis] = 1
-        outputs = [Variable(name: name, shape: Shape(outDims), backend: backend)]
+        outputs = [Variable(name: name, shape: Shape(outDims), backend: backend, rowsPerSample: input.rowsPerSample)]
     }
 
     public func forward(_ context: StepContext) {
-        backend.reduceSum(inputs[0].value, outer: context.batch * outerPerSample, axis: axisLength, inner: inner,
-                          into: outputs[0].value)
+        backend.reduceSum(inputs[0].value, outer: inputs[0].rows(context.batch) * outerPerSample, axis: axisLength,
+                          inner: inner, into: outputs[0].value)
     }
 
     public func backward(_ context: StepContext) {
-        backend.reduceSumBackward(outputs[0].grad, outer: context.batch * outerPerSample, axis: axisLength,
-                                  inner: inner, into: inputs[0].grad)
+        backend.reduceSumBackward(outputs[0].grad, outer: inputs[0].rows(context.batch) * outerPerSample,
+                                  axis: axisLength, inner: inner, into: inputs[0].grad)
     }
 }

@@ -72,7 +72,7 @@ public final class MultiCross: Layer {
         width = input.shape.last
         inputs = [input]
         let batch = input.shape[0]
-        outputs = [Variable(name: name, shape: input.shape, backend: backend)]
+        outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
         hidden = (0..<max(0, layers - 1)).map { _ in backend.makeTensor(input.shape, .float32) }
         dots = (0..<layers).map { _ in backend.makeTensor([batch], .float32) }
         gradA = backend.makeTensor(input.shape, .float32)
@@ -96,19 +96,19 @@ public final class MultiCross: Layer {
         for l in 0..<layers {
             backend.crossForward(x0: inputs[0].value, xl: x(l), weight: parameters[2 * l].value,
                                  bias: parameters[2 * l + 1].value, h: dots[l], out: x(l + 1),
-                                 batch: context.batch, width: width)
+                                 batch: inputs[0].rows(context.batch), width: width)
         }
     }
 
     public func backward(_ context: StepContext) {
-        let n = context.batch * width
+        let rows = inputs[0].rows(context.batch), n = rows * width
         backend.fill(dx0.prefix([n]), 0)
         var g = outputs[0].grad
         for l in stride(from: layers - 1, through: 0, by: -1) {
             let target = l == 0 ? inputs[0].grad : (g === gradA ? gradB : gradA)
             backend.crossBackward(x0: inputs[0].value, xl: x(l), weight: parameters[2 * l].value, h: dots[l], g: g,
                                   dx0: dx0, dxl: target, dweight: parameters[2 * l].grad,
-                                  dbias: parameters[2 * l + 1].grad, batch: context.batch, width: width)
+                                  dbias: parameters[2 * l + 1].grad, batch: rows, width: width)
             g = target
         }
         backend.axpy(1, dx0, inputs[0].grad, count: n)
@@ -133,18 +133,19 @@ public final class Interaction: Layer {
         features = embeddings.shape[1]
         width = embeddings.shape[2]
         let n = features + 1
-        outputs = [Variable(name: name, shape: [dense.shape[0], width + n * (n - 1) / 2 + 1], backend: backend)]
+        outputs = [Variable(name: name, shape: [dense.shape[0], width + n * (n - 1) / 2 + 1], backend: backend,
+                            rowsPerSample: dense.rowsPerSample)]
     }
 
     public func forward(_ context: StepContext) {
         backend.interaction(x0: inputs[0].value, emb: inputs[1].value, into: outputs[0].value,
-                            batch: context.batch, features: features, width: width)
+                            batch: inputs[0].rows(context.batch), features: features, width: width)
     }
 
     public func backward(_ context: StepContext) {
         backend.interactionBackward(x0: inputs[0].value, emb: inputs[1].value, dy: outputs[0].grad,
                                     dx0: inputs[0].grad, demb: inputs[1].grad,
-                                    batch: context.batch, features: features, width: width)
+                                    batch: inputs[0].rows(context.batch), features: features, width: width)
     }
 }
 

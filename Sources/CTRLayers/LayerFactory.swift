@@ -15,6 +15,7 @@ public struct LayerFactory {
     public func make(_ config: DenseLayer, inputs: [Variable]) throws -> any Layer {
         let check = Checker(config: config, inputs: inputs)
         let name = config.name
+        guard !inputs.isEmpty else { throw check.error("no bottom tensor given; name the input(s) in bottom_names.") }
         switch config.layerType {
         case .innerProduct:
             try check.inputCount(1)
@@ -75,9 +76,15 @@ public struct LayerFactory {
             guard dense.shape[1] == emb.shape[2] else {
                 throw check.error("the width of '\(dense.name)' (\(dense.shape[1])) must equal the embedding vector size of '\(emb.name)' (\(emb.shape[2])). Make the last bottom-MLP layer output \(emb.shape[2]).")
             }
+            guard dense.shape[0] == emb.shape[0], dense.rowsPerSample == emb.rowsPerSample else {
+                throw check.error("'\(dense.name)' and '\(emb.name)' must have the same batch rows, found \(dense.shape[0]) and \(emb.shape[0]).")
+            }
             return Interaction(name: name, dense: dense, embeddings: emb, backend: backend)
         case .binaryCrossEntropyLoss:
             try check.inputCount(2)
+            guard !config.useRegularizer else {
+                throw check.error("use_regularizer = true (L1/L2 weight regularization) is not available in this version; set useRegularizer: false.")
+            }
             guard inputs[0].shape.perSample == [1], inputs[1].shape.perSample == [1] else {
                 throw check.error("expects bottoms [logits (batch, 1), label (batch, 1)], found '\(inputs[0].name)' \(inputs[0].perSampleShape) and '\(inputs[1].name)' \(inputs[1].perSampleShape). End the network with InnerProduct(num_output: 1).")
             }

@@ -58,6 +58,11 @@ final class CompiledGraph {
     private static func makeEmbedding(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams,
                                       maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
         let params = spec.optimizer ?? modelOptimizer
+        do {
+            try params.validateForDense()
+        } catch let error as SwiftCTRError {
+            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': \(error.message)")
+        }
         let optimizer: SparseOptimizer
         switch (params.optimizerType, params.updateType) {
         case (.sgd, .lazyGlobal), (.adaGrad, .lazyGlobal), (.momentumSGD, .lazyGlobal), (.nesterov, .lazyGlobal):
@@ -109,7 +114,7 @@ final class CompiledGraph {
         for embedding in embeddings { embedding.table.backward() }
         optimizer.update(lr: lr, scaler: solver.scaler)
         for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) }
-        lastLoss = losses.reduce(0) { $0 + $1.loss }
+        lastLoss = solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss } : 0
         return lastLoss
     }
 

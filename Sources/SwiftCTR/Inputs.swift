@@ -19,7 +19,7 @@ public struct DataReaderParams: Sendable, Codable, Equatable {
     public var numSamples: Int
     public var evalNumSamples: Int
     public var floatLabelDense: Bool
-    /// Reader threads; clamped to the number of files in a list.
+    /// Reader threads; clamped to the number of files in a list (and to 4).
     public var numWorkers: Int
     public var sliceSize: [Int]
     public var slotSizeArray: [Int]

@@ -33,7 +33,8 @@ public final class Model {
     private var orderProblem: SwiftCTRError?
     var graph: CompiledGraph?
     private var scheduler: LearningRateScheduler
-    private var iteration = 0
+    /// Training iterations run so far over all `fit` calls (drives dropout masks).
+    private var step = 0
     private var trainReader: BatchReader?
     private var evalReader: BatchReader?
 
@@ -50,10 +51,14 @@ public final class Model {
             throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm (convert with `swiftctr generate` or HugeCTR's tools).")
         }
         try optimizer.validateForDense()
+        let backend = backend ?? CPUBackend()
+        if solver.useMixedPrecision && backend is CPUBackend {
+            throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; the CPU backend computes in fp32. Set useMixedPrecision: false.")
+        }
         self.solver = solver
         self.readerParams = reader
         self.optimizerParams = optimizer
-        self.backend = backend ?? CPUBackend()
+        self.backend = backend
         seed = solver.seed != 0 ? solver.seed : UInt64.random(in: 1...UInt64.max)
         scheduler = try LearningRateScheduler(baseLR: solver.lr, warmupSteps: solver.warmupSteps,
                                               decayStart: solver.decayStart, decaySteps: solver.decaySteps,
@@ -119,60 +124,61 @@ public final class Model {
         } else {
             guard numEpochs > 0 else { throw SwiftCTRError(.config, "fit: num_epochs must be ≥ 1 when repeat_dataset is false, found \(numEpochs).") }
         }
-        _ = snapshot
-        _ = snapshotPrefix
         var progress = Progress(total: solver.repeatDataset ? maxIter : nil, batch: solver.batchsize, enabled: printsProgress)
+        if snapshot > 0 && (!solver.repeatDataset || maxIter > snapshot) {
+            progress.note("note: snapshot = \(snapshot) (prefix '\(snapshotPrefix)') is accepted, but model files are not written by this version; no snapshot is taken.")
+        }
         var records: [TrainingRecord] = []
-        var epoch = 0
+        var iter = 0
         defer { stopReaders() }
-        while true {
-            if !solver.repeatDataset {
-                if epoch == numEpochs { break }
-                trainReader = nil
-                epoch += 1
-            } else if iteration >= maxIter {
-                break
-            }
+        /// One iteration and its display/eval bookkeeping; false once training should stop.
+        func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
-            guard let loss = try trainStep(graph: graph, lr: lr) else { continue }
-            iteration += 1
+            let loss = try graph.train(batch: batch, lr: lr, iteration: step)
+            step += 1
+            iter += 1
             progress.step(loss: loss)
-            if display > 0 && iteration % display == 0 {
+            if display > 0 && iter % display == 0 {
                 guard loss.isFinite else {
-                    throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iteration): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
+                    throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iter): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
                 }
-                let record = progress.display(iteration: iteration, lr: lr)
+                let record = progress.display(iteration: iter, lr: lr)
                 records.append(record)
                 onRecord?(record)
             }
-            if evalInterval > 0 && iteration % evalInterval == 0 {
+            if evalInterval > 0 && iter % evalInterval == 0 {
                 let metrics = try evaluate()
-                let record = progress.evaluation(iteration: iteration, metrics: metrics)
+                let record = progress.evaluation(iteration: iter, metrics: metrics)
                 records.append(record)
                 onRecord?(record)
                 if let threshold = solver.metricsSpec[.auc], metrics.auc > Double(threshold) {
-                    progress.note("Hit target accuracy AUC \(threshold) at iteration \(iteration)")
-                    break
+                    progress.note("Hit target accuracy AUC \(threshold) at iteration \(iter)")
+                    return false
+                }
+            }
+            return true
+        }
+        if solver.repeatDataset {
+            let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: true)
+            trainReader = reader
+            while iter < maxIter {
+                guard let batch = try reader.next() else {
+                    throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.")
+                }
+                guard try iterate(batch) else { break }
+            }
+        } else {
+            epochs: for _ in 0..<numEpochs {
+                let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: false)
+                trainReader = reader
+                while let batch = try reader.next() {
+                    if batch.count < solver.batchsize && solver.dropIncompleteBatch { continue }
+                    guard try iterate(batch) else { break epochs }
                 }
             }
         }
         progress.finish()
         return records
-    }
-
-    /// One training iteration on the next batch; nil when an epoch ended (or an incomplete batch was
-    /// dropped).
-    private func trainStep(graph: CompiledGraph, lr: Float) throws -> Float? {
-        if trainReader == nil {
-            trainReader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: solver.repeatDataset)
-        }
-        guard let batch = try trainReader!.next() else {
-            if solver.repeatDataset { throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.") }
-            trainReader = nil
-            return nil
-        }
-        if batch.count < solver.batchsize && solver.dropIncompleteBatch { return nil }
-        return try graph.train(batch: batch, lr: lr, iteration: iteration)
     }
 
     /// Runs `batches` evaluation batches (default: the solver's `maxEvalBatches`) and returns AUC

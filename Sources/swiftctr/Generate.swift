@@ -27,6 +27,15 @@ struct Generate: ParsableCommand {
     @Option(help: "Training files.")
     var files: Int = SyntheticConfig.default.trainFiles
 
+    @Option(help: "Spread (standard deviation) of the per-key part of the true logit.")
+    var linearStd: Double = SyntheticConfig.default.linearStd
+
+    @Option(help: "Spread of the pairwise factor-interaction part of the true logit.")
+    var interactionStd: Double = SyntheticConfig.default.interactionStd
+
+    @Option(help: "Keys expected fewer times than this in the training split carry no signal.")
+    var minExpectedCount: Double = SyntheticConfig.default.minExpectedCount
+
     func run() throws {
         try reportingErrors {
             var config = SyntheticConfig.default
@@ -34,6 +43,9 @@ struct Generate: ParsableCommand {
             config.numEval = eval
             config.seed = seed
             config.trainFiles = files
+            config.linearStd = linearStd
+            config.interactionStd = interactionStd
+            config.minExpectedCount = minExpectedCount
             if let slotSizes { config.slotSizes = try parseList(slotSizes, "--slot-sizes") }
             let nnzList = try parseList(nnz, "--nnz")
             config.nnzPerSlot = nnzList.count == 1 ? Array(repeating: nnzList[0], count: config.slotSizes.count) : nnzList

@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset folder written by `swiftctr generate` (default: generate or reuse data/dcn-default).")
     var data: String?
 
-    @Option(help: "Training iterations (default: about 2 passes over the training split).")
+    @Option(help: "Training iterations (default: one pass over the training split).")
     var maxIter: Int?
 
     @Option(help: "Training batch size.")
@@ -18,7 +18,7 @@ struct Train: ParsableCommand {
     @Option(help: "Print a progress line every N iterations.")
     var display: Int = 50
 
-    @Option(help: "Evaluate every N iterations (default: at the end).")
+    @Option(help: "Evaluate every N iterations (default: four times per run).")
     var evalInterval: Int?
 
     @Option(help: "Learning rate.")
@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
     @Option(help: "Write one JSON line per display and evaluation point to this file.")
     var metricsOut: String?
 
-    @Option(help: "Write the training curves (loss, eval AUC, oracle AUC) to this SVG file.")
+    @Option(help: "Write the training curves (loss, eval AUC, oracle AUC) to this SVG file (default: training.svg in the dataset folder).")
     var plot: String?
 
     @Option(help: "Random seed.")
@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
             let directory = data ?? "data/dcn-default"
             let (config, oracle) = try prepareData(directory)
             let evalBatch = 10_000
-            let iterations = maxIter ?? max(1, 2 * config.numTrain / batchSize)
+            let iterations = maxIter ?? max(1, config.numTrain / batchSize)
             let solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
                                 batchsizeEval: evalBatch, batchsize: batchSize, i64InputKey: config.i64Keys)
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
@@ -75,14 +75,15 @@ struct Train: ParsableCommand {
             print("device: \(backend.name)")
             let sink = try metricsOut.map { try MetricsSink(path: $0) }
             model.onRecord = { sink?.write($0) }
-            let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? iterations)
-            if let plot {
+            let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4))
+            if let plot = plot ?? Optional(directory + "/training.svg") {
                 let svg = TrainingPlot.svg(records, title: "SwiftCTR \(self.model) on \(directory)", oracleAUC: oracle)
                 do {
                     try svg.write(toFile: plot, atomically: true, encoding: .utf8)
                 } catch {
                     throw SwiftCTRError(.io, "cannot write --plot file '\(plot)': \(error.localizedDescription)")
                 }
+                print("training curves: \(plot)")
             }
             guard let final = records.last(where: { $0.evalAUC != nil }), let auc = final.evalAUC else { return }
             let rate = records.compactMap { $0.evalAUC == nil ? $0.samplesPerSec : nil }

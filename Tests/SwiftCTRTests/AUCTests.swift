@@ -33,7 +33,7 @@ private func naiveAUC(_ predictions: [Float], _ labels: [Float]) -> Double {
 @Test func aucUndefinedCases() {
     #expect(exactAUC(predictions: [0.1, 0.2], labels: [1, 1]).isNaN)
     #expect(exactAUC(predictions: [0.1, 0.2], labels: [0, 0]).isNaN)
-    #expect(exactAUC(predictions: [], labels: []).isNaN)
+    #expect(exactAUC(predictions: [] as [Float], labels: []).isNaN)
     #expect(exactAUC(predictions: [.nan, 0.2], labels: [0, 1]).isNaN)
 }
 

@@ -1,0 +1,305 @@
+import CTRCore
+import CTRCPU
+import CTREmbedding
+import Foundation
+import Testing
+
+// HashEmbedding against the layer-math spec §5: first-sight row order, sum/mean pooling (§5.2),
+// per-occurrence gradients summed per row (§5.3) and the sparse optimizers (§5.5), each checked
+// with a naive fp64 loop.
+
+/// Keys of one batch as CSR: `segments[b * slots + s]` holds the keys of sample b, slot s.
+private struct Segments {
+    let segments: [[Int64]]
+    var keys: [Int64] { segments.flatMap { $0 } }
+    var offsets: [Int64] {
+        var o: [Int64] = [0]
+        for s in segments { o.append(o.last! + Int64(s.count)) }
+        return o
+    }
+}
+
+private func makeEmbedding(name: String = "emb", vec: Int = 4, slots: Int = 2, combiner: Combiner = .sum,
+                           capacity: Int = 64, maxBatch: Int = 4, maxKeysPerSample: Int = 6,
+                           optimizer: SparseOptimizer = .sgd, seed: UInt64 = 3) -> HashEmbedding {
+    HashEmbedding(name: name, vecSize: vec, slots: slots, combiner: combiner, capacity: capacity, maxBatch: maxBatch,
+                  maxKeysPerSample: maxKeysPerSample, optimizer: optimizer, initialValues: .uniform(0.05), seed: seed,
+                  backend: TS.cpu)
+}
+
+private func forward(_ emb: HashEmbedding, _ batch: Segments, samples: Int, training: Bool) throws {
+    try emb.forward(keys: batch.keys, offsets: batch.offsets, batch: samples, training: training)
+}
+
+/// Pools `vector(for:)` of each segment in fp64: sum, or mean when n > 1; unknown keys add zero but
+/// count in n.
+private func poolRef(_ emb: HashEmbedding, _ batch: Segments) -> [Double] {
+    var out: [Double] = []
+    for keys in batch.segments {
+        var acc = [Double](repeating: 0, count: emb.vecSize)
+        for key in keys {
+            guard let v = emb.vector(for: key) else { continue }
+            for k in acc.indices { acc[k] += Double(v[k]) }
+        }
+        if emb.combiner == .mean && keys.count > 1 { acc = acc.map { $0 / Double(keys.count) } }
+        out += acc
+    }
+    return out
+}
+
+/// Sample b, slot s: 0: [10, 11, 12]; 1: []; 2: [13]; 3: [10, 10]; 4: [14, 15]; 5: [11].
+private let multiHot = Segments(segments: [[10, 11, 12], [], [13], [10, 10], [14, 15], [11]])
+
+@Suite struct EmbeddingTests {
+    let cpu = TS.cpu
+
+    @Test func keysGetRowsInFirstSightOrder() throws {
+        let emb = makeEmbedding(slots: 1, maxKeysPerSample: 12)
+        let initial = TS.floats(emb.values)
+        #expect(initial.allSatisfy { abs($0) <= 0.05 } && initial.contains { $0 != 0 }, "rows start in U(−0.05, 0.05)")
+        let distinct: [Int64] = [0, -1, .max, .min, 42, -123_456_789, 1 << 40]
+        try forward(emb, Segments(segments: [[0, -1, .max, .min, 42, 0, -123_456_789, 42, 1 << 40]]), samples: 1, training: true)
+        #expect(emb.size == distinct.count)
+        func row(_ r: Int) -> [Float] { Array(initial[(r * emb.vecSize)..<((r + 1) * emb.vecSize)]) }
+        for (r, key) in distinct.enumerated() {
+            #expect(emb.vector(for: key) == row(r), "key \(key) should own row \(r)")
+        }
+        #expect(emb.vector(for: 7) == nil)
+
+        // Same keys in another order plus a new one: old rows are kept, the new key takes the next row.
+        try forward(emb, Segments(segments: [[.min, 7, 1 << 40, 0, .max]]), samples: 1, training: true)
+        #expect(emb.size == distinct.count + 1)
+        for (r, key) in distinct.enumerated() { #expect(emb.vector(for: key) == row(r)) }
+        #expect(emb.vector(for: 7) == row(distinct.count))
+    }
+
+    @Test(arguments: [Combiner.sum, .mean])
+    func poolingMatchesReference(_ combiner: Combiner) throws {
+        let emb = makeEmbedding(vec: 5, slots: 2, combiner: combiner)
+        cpu.fill(emb.output, 777)
+        try forward(emb, multiHot, samples: 3, training: true)
+        #expect(emb.size == 6)
+        let out = TS.floats(emb.output)
+        TS.expectClose(Array(out.prefix(30)), poolRef(emb, multiHot), rtol: 1e-6, atol: 1e-7, "\(combiner) pooling")
+        TS.expectAll(Array(out[5..<10]), equal: 0, "an empty slot gives zeros")
+        // Hand check of two segments: sample 1 slot 1 is [10, 10], sample 0 slot 0 is [10, 11, 12].
+        let v10 = try #require(emb.vector(for: 10)), v11 = try #require(emb.vector(for: 11))
+        let v12 = try #require(emb.vector(for: 12))
+        let twice = v10.map { combiner == .mean ? Double($0) : 2 * Double($0) }
+        TS.expectClose(Array(out[15..<20]), twice, rtol: 1e-6, atol: 1e-7, "duplicate key in one slot")
+        let three = (0..<5).map { (Double(v10[$0]) + Double(v11[$0]) + Double(v12[$0])) / (combiner == .mean ? 3 : 1) }
+        TS.expectClose(Array(out[0..<5]), three, rtol: 1e-6, atol: 1e-7, "three keys")
+        TS.expectAll(Array(out[30...]), equal: 777, "samples beyond the batch are untouched")
+    }
+
+    @Test(arguments: [Combiner.sum, .mean])
+    func unseenKeysInEvaluation(_ combiner: Combiner) throws {
+        let emb = makeEmbedding(vec: 3, slots: 2, combiner: combiner)
+        try forward(emb, Segments(segments: [[1], [2], [3], []]), samples: 2, training: true)
+        #expect(emb.size == 3)
+        let evalBatch = Segments(segments: [[1, 99], [98], [2, 3, 97], []])
+        try forward(emb, evalBatch, samples: 2, training: false)
+        #expect(emb.size == 3, "evaluation must not insert keys")
+        #expect(emb.vector(for: 97) == nil && emb.vector(for: 98) == nil && emb.vector(for: 99) == nil)
+        let out = TS.floats(emb.output, 12)
+        let v1 = try #require(emb.vector(for: 1)), v2 = try #require(emb.vector(for: 2))
+        let v3 = try #require(emb.vector(for: 3))
+        let meanOrSum = { (sum: Double, n: Double) in combiner == .mean ? sum / n : sum }
+        TS.expectClose(Array(out[0..<3]), v1.map { meanOrSum(Double($0), 2) }, rtol: 1e-6, atol: 1e-7,
+                       "[1, unseen]: the unseen key adds 0 but counts in n")
+        TS.expectAll(Array(out[3..<6]), equal: 0, "[unseen] gives zeros")
+        TS.expectClose(Array(out[6..<9]), (0..<3).map { meanOrSum(Double(v2[$0]) + Double(v3[$0]), 3) },
+                       rtol: 1e-6, atol: 1e-7, "[2, 3, unseen]")
+        TS.expectAll(Array(out[9..<12]), equal: 0, "empty slot")
+
+        // Backward after evaluation skips the unseen keys without failing.
+        cpu.upload(TS.normals(12, seed: 5), to: emb.outputGrad)
+        emb.backward()
+        let before = TS.floats(emb.values)
+        emb.update(lr: 0.1, scaler: 1)
+        #expect(emb.size == 3)
+        #expect(TS.floats(emb.values) != before, "the seen keys still get their gradient")
+    }
+
+    @Test func capacityExhaustionThrows() throws {
+        let emb = makeEmbedding(name: "small_table", slots: 1, capacity: 4, maxKeysPerSample: 8)
+        try forward(emb, Segments(segments: [[1, 2, 3]]), samples: 1, training: true)
+        let error = #expect(throws: SwiftCTRError.self) {
+            try forward(emb, Segments(segments: [[3, 4, 5, 6]]), samples: 1, training: true)
+        }
+        #expect(error?.kind == .capacity)
+        #expect(error?.description.contains("small_table") == true, "names the embedding: \(error?.description ?? "")")
+        #expect(error?.description.contains("workspace") == true, "names the workspace: \(error?.description ?? "")")
+        #expect(emb.size == 4, "the table keeps the keys that fitted")
+        // Known keys still work, and evaluation never inserts (so never overflows).
+        try forward(emb, Segments(segments: [[1, 4]]), samples: 1, training: true)
+        try forward(emb, Segments(segments: [[7, 8, 9]]), samples: 1, training: false)
+        #expect(emb.size == 4)
+    }
+
+    @Test func malformedBatchesThrow() {
+        let emb = makeEmbedding(slots: 2, maxBatch: 2, maxKeysPerSample: 2)
+        let wrongOffsetCount = #expect(throws: SwiftCTRError.self) {
+            try emb.forward(keys: [1, 2], offsets: [0, 1, 2], batch: 2, training: true)
+        }
+        #expect(wrongOffsetCount?.kind == .data)
+        let tooManyKeys = #expect(throws: SwiftCTRError.self) {
+            try emb.forward(keys: [1, 2, 3, 4, 5], offsets: [0, 5, 5], batch: 1, training: true)
+        }
+        #expect(tooManyKeys?.kind == .data)
+    }
+
+    /// The last row offset must equal the number of keys; otherwise pooling reads rows of keys that
+    /// are not in the batch.
+    @Test func offsetsMustCoverTheKeys() {
+        let emb = makeEmbedding(slots: 2, maxBatch: 2, maxKeysPerSample: 3)
+        #expect(throws: SwiftCTRError.self, "offsets [0, 1, 2] for 3 keys must be rejected") {
+            try emb.forward(keys: [1, 2, 3], offsets: [0, 1, 2], batch: 1, training: true)
+        }
+    }
+
+    /// SGD moves each row by exactly −lr·Σ(occurrence gradients)/scaler, with the mean's 1/n per
+    /// occurrence; duplicate keys in one slot and across samples add up.
+    @Test(arguments: [Combiner.sum, .mean])
+    func backwardSumsDuplicatesSGD(_ combiner: Combiner) throws {
+        let vec = 3, lr: Float = 0.1, scaler: Float = 2
+        let emb = makeEmbedding(vec: vec, slots: 2, combiner: combiner)
+        try forward(emb, Segments(segments: [[50], [], [], [], [], []]), samples: 3, training: true)
+        try forward(emb, multiHot, samples: 3, training: true)
+        let keys: [Int64] = [10, 11, 12, 13, 14, 15, 50]
+        var before: [Int64: [Float]] = [:]
+        for key in keys {
+            let row = try #require(emb.vector(for: key))
+            before[key] = row
+        }
+        let grads = TS.normals(multiHot.segments.count * vec, seed: 9)
+        cpu.upload(grads, to: emb.outputGrad)
+        emb.backward()
+        emb.update(lr: lr, scaler: scaler)
+        #expect(emb.step == 1)
+
+        var expected: [Int64: [Double]] = [:]
+        for key in keys { expected[key] = before[key]!.map(Double.init) }
+        for (s, segment) in multiHot.segments.enumerated() {
+            let scale = combiner == .mean && segment.count > 1 ? 1 / Double(segment.count) : 1
+            for key in segment {
+                for k in 0..<vec { expected[key]![k] -= Double(lr) * Double(grads[s * vec + k]) * scale / Double(scaler) }
+            }
+        }
+        for key in keys {
+            TS.expectClose(try #require(emb.vector(for: key)), expected[key]!, rtol: 1e-5, atol: 1e-7, "row of key \(key)")
+        }
+        #expect(emb.vector(for: 50) == before[50], "a row outside the batch does not move")
+        // Key 10: once in sample 0 slot 0 (n = 3) and twice in sample 1 slot 1 (n = 2).
+        let w = combiner == .mean ? [1.0 / 3, 0.5, 0.5] : [1.0, 1, 1]
+        let g10 = (0..<vec).map { w[0] * Double(grads[$0]) + (w[1] + w[2]) * Double(grads[3 * vec + $0]) }
+        TS.expectClose(try #require(emb.vector(for: 10)),
+                       (0..<vec).map { Double(before[10]![$0]) - Double(lr) * g10[$0] / Double(scaler) },
+                       rtol: 1e-5, atol: 1e-7, "key 10 by hand")
+    }
+
+    /// Adam Local, Global and LazyGlobal (§5.5) over three steps against the spec's own formulas,
+    /// applied to the whole table in fp64. Rows: 100→0, 200→1, 300→2, 400→3.
+    @Test(arguments: ["Local", "Global", "LazyGlobal"])
+    func sparseAdam(_ mode: String) throws {
+        let vec = 3, capacity = 8, lr: Float = 0.01, scaler: Float = 2
+        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-3
+        let emb = makeEmbedding(vec: vec, slots: 1, capacity: capacity, maxBatch: 3, maxKeysPerSample: 2,
+                                optimizer: .adam(beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                                 global: mode != "Local", lazy: mode == "LazyGlobal"))
+        let steps: [[[Int64]]] = [
+            [[100], [200], [100, 300]],  // 100 twice; 200 and 300 new
+            [[100], [400]],  // 400 new; 200, 300 untouched
+            [[300], [400], [400]],  // 100, 200 untouched
+        ]
+        let rowOf: [Int64: Int] = [100: 0, 200: 1, 300: 2, 400: 3]
+        let (b1, b2, eps) = (Double(beta1), Double(beta2), Double(epsilon))
+        var w = TS.floats(emb.values).map(Double.init)
+        var touched: Set<Int> = []
+        var m = [Double](repeating: 0, count: capacity * vec), v = m
+        var prev = [Int](repeating: 1, count: capacity)
+        var history: [[Float]] = [TS.floats(emb.values)]
+
+        for (index, samples) in steps.enumerated() {
+            let t = index + 1
+            try forward(emb, Segments(segments: samples), samples: samples.count, training: true)
+            let grads = TS.normals(samples.count * vec, seed: 200 + UInt64(t), std: 0.01)
+            cpu.upload(grads, to: emb.outputGrad)
+            emb.backward()
+            emb.update(lr: lr, scaler: scaler)
+
+            var g: [Int: [Double]] = [:]
+            for (b, keys) in samples.enumerated() {
+                for key in keys {
+                    let row = rowOf[key]!
+                    var acc = g[row] ?? [Double](repeating: 0, count: vec)
+                    for k in 0..<vec { acc[k] += Double(grads[b * vec + k]) / Double(scaler) }
+                    g[row] = acc
+                }
+            }
+            let alpha = Double(lr) * (1 - pow(b2, Double(t))).squareRoot() / (1 - pow(b1, Double(t)))
+            switch mode {
+            case "Local":
+                for (row, gr) in g {
+                    for k in 0..<vec {
+                        let i = row * vec + k
+                        m[i] = b1 * m[i] + (1 - b1) * gr[k]
+                        v[i] = b2 * v[i] + (1 - b2) * gr[k] * gr[k]
+                        w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+                    }
+                }
+            case "Global":
+                for (row, gr) in g {
+                    for k in 0..<vec {
+                        m[row * vec + k] += (1 - b1) * gr[k] / b1
+                        v[row * vec + k] += (1 - b2) * gr[k] * gr[k] / b2
+                    }
+                }
+                for i in 0..<(capacity * vec) {
+                    m[i] *= b1
+                    v[i] *= b2
+                    w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+                }
+            default:
+                for (row, gr) in g {
+                    let skipped = t - prev[row]
+                    prev[row] = t
+                    let p = Double(prev[row])
+                    let a = Double(lr) / (1 - b1) * (1 - pow(b2, p)).squareRoot() / (1 - pow(b1, p)) * (1 - pow(b1, Double(skipped)))
+                    for k in 0..<vec {
+                        let i = row * vec + k
+                        w[i] -= a * m[i] / (v[i].squareRoot() + eps)
+                        m[i] = pow(b1, Double(skipped)) * m[i] + (1 - b1) * gr[k]
+                        v[i] = pow(b2, Double(skipped)) * v[i] + (1 - b2) * gr[k] * gr[k]
+                    }
+                }
+            }
+            let table = TS.floats(emb.values)
+            history.append(table)
+            TS.expectClose(table, w, rtol: 1e-5, atol: 1e-7, "\(mode) table after step \(t)")
+            // Every touched row moved measurably (except on a first LazyGlobal touch).
+            for row in g.keys where mode != "LazyGlobal" || touched.contains(row) {
+                let moved = (0..<vec).map { abs(Double(table[row * vec + $0]) - Double(history[t - 1][row * vec + $0])) }.max()!
+                #expect(moved > 1e-4 * Double(lr), "\(mode): touched row \(row) should move at step \(t)")
+            }
+            touched.formUnion(g.keys)
+        }
+        func rows(_ table: [Float], _ r: Int) -> [Float] { Array(table[(r * vec)..<((r + 1) * vec)]) }
+        switch mode {
+        case "Local":
+            #expect(rows(history[2], 1) == rows(history[1], 1) && rows(history[2], 2) == rows(history[1], 2),
+                    "Local: rows untouched in step 2 keep their values")
+            #expect(rows(history[3], 0) == rows(history[2], 0), "Local: row 0 untouched in step 3")
+        case "Global":
+            #expect(rows(history[2], 1) != rows(history[1], 1) && rows(history[2], 2) != rows(history[1], 2),
+                    "Global: untouched used rows keep moving with their momentum")
+            #expect(rows(history[3], 4) == rows(history[0], 4), "Global: a row never used stays put")
+        default:
+            #expect(rows(history[1], 0) == rows(history[0], 0) && rows(history[1], 1) == rows(history[0], 1),
+                    "LazyGlobal: the first touch does not move w")
+            #expect(rows(history[2], 3) == rows(history[1], 3), "LazyGlobal: row 3's first touch (step 2) does not move it")
+            #expect(rows(history[2], 1) == rows(history[1], 1), "LazyGlobal: untouched rows wait for their next touch")
+            #expect(rows(history[2], 0) != rows(history[1], 0), "LazyGlobal: the second touch applies the first gradient")
+        }
+    }
+}
