@@ -1,0 +1,355 @@
+/// The CUDA C source of every kernel the CUDA backend launches, compiled once per device
+/// architecture by NVRTC (and cached on disk). Each kernel mirrors one `Backend` method of the CPU
+/// backend; `swiftctr selftest --device cuda` compares the two.
+enum Kernels {
+    static let source = #"""
+typedef long long i64;
+typedef unsigned long long u64;
+
+#define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+
+extern "C" __global__ void fill_f32(float* x, float v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
+extern "C" __global__ void fill_i64(i64* x, i64 v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
+
+extern "C" __global__ void add_bias(float* y, const float* b, i64 rows, int cols) {
+    GRID_STRIDE(i, rows * cols) y[i] += b[i % cols];
+}
+
+// out[c] += sum over a chunk of rows of scale[r] * x[r, c] (scale may be null). One atomic per
+// column per block; the caller zeroes `out` when it must be assigned.
+extern "C" __global__ void sum_rows(const float* x, const float* scale, i64 rows, int cols, float* out, int rowsPerBlock) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= cols) return;
+    i64 r0 = (i64)blockIdx.y * rowsPerBlock, r1 = min(rows, r0 + rowsPerBlock);
+    float s = 0.f;
+    for (i64 r = r0; r < r1; ++r) s += (scale ? scale[r] : 1.f) * x[r * cols + c];
+    atomicAdd(out + c, s);
+}
+
+extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }
+extern "C" __global__ void multiply(const float* a, const float* b, float* out, i64 n) { GRID_STRIDE(i, n) out[i] = a[i] * b[i]; }
+
+extern "C" __global__ void copy_columns(const float* src, int srcW, int srcStart, float* dst, int dstW, int dstStart,
+                                        i64 rows, int width, int accumulate) {
+    GRID_STRIDE(i, rows * width) {
+        i64 r = i / width; int c = (int)(i % width);
+        float v = src[r * srcW + srcStart + c];
+        float* d = dst + r * dstW + dstStart + c;
+        if (accumulate) *d += v; else *d = v;
+    }
+}
+
+extern "C" __global__ void reduce_sum(const float* x, i64 outer, int axis, int inner, float* y) {
+    GRID_STRIDE(i, outer * inner) {
+        i64 o = i / inner; int k = (int)(i % inner);
+        float s = 0.f;
+        for (int a = 0; a < axis; ++a) s += x[(o * axis + a) * inner + k];
+        y[i] = s;
+    }
+}
+
+extern "C" __global__ void reduce_sum_backward(const float* dy, i64 outer, int axis, int inner, float* dx) {
+    GRID_STRIDE(i, outer * axis * inner) {
+        i64 o = i / ((i64)axis * inner); int k = (int)(i % inner);
+        dx[i] = dy[o * inner + k];
+    }
+}
+
+extern "C" __global__ void relu(const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] = x[i] > 0.f ? x[i] : 0.f; }
+extern "C" __global__ void relu_backward(const float* x, const float* dy, float* dx, i64 n) {
+    GRID_STRIDE(i, n) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
+}
+
+__device__ __forceinline__ float stable_sigmoid(float x) {
+    return x >= 0.f ? 1.f / (1.f + expf(-x)) : expf(x) / (1.f + expf(x));
+}
+
+extern "C" __global__ void sigmoid(const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] = stable_sigmoid(x[i]); }
+extern "C" __global__ void sigmoid_backward(const float* y, const float* dy, float* dx, i64 n) {
+    GRID_STRIDE(i, n) dx[i] = dy[i] * y[i] * (1.f - y[i]);
+}
+
+// The CPU backend's CounterRNG.hash, bit for bit, so both draw the same dropout mask.
+__device__ __forceinline__ u64 counter_hash(u64 seed, u64 stream, u64 counter) {
+    u64 z = seed + stream * 0xD1B54A32D192ED03ull + counter * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+    GRID_STRIDE(i, n) {
+        float m = (counter_hash(seed, stream, (u64)i) >> 40) < threshold ? 0.f : keep;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// One warp per row: h[b] = <xl[b], w>; out[b] = x0[b] * h[b] + xl[b] + bias.
+extern "C" __global__ void cross_forward(const float* x0, const float* xl, const float* w, const float* bias,
+                                         float* h, float* out, i64 batch, int width) {
+    i64 b = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    int lane = threadIdx.x & 31;
+    if (b >= batch) return;
+    const float* rl = xl + b * width;
+    float dot = 0.f;
+    for (int k = lane; k < width; k += 32) dot += rl[k] * w[k];
+    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    if (lane == 0) h[b] = dot;
+    const float* r0 = x0 + b * width;
+    float* ro = out + b * width;
+    for (int k = lane; k < width; k += 32) ro[k] = r0[k] * dot + rl[k] + bias[k];
+}
+
+// One warp per row: t[b] = <g[b], x0[b]>; dx0 += g * h; dxl = g + t * w.
+extern "C" __global__ void cross_backward_rows(const float* x0, const float* w, const float* h, const float* g,
+                                               float* dx0, float* dxl, float* t, i64 batch, int width) {
+    i64 b = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    int lane = threadIdx.x & 31;
+    if (b >= batch) return;
+    const float* rg = g + b * width;
+    const float* r0 = x0 + b * width;
+    float dot = 0.f;
+    for (int k = lane; k < width; k += 32) dot += rg[k] * r0[k];
+    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    if (lane == 0) t[b] = dot;
+    float hb = h[b];
+    float* rdx0 = dx0 + b * width;
+    float* rdxl = dxl + b * width;
+    for (int k = lane; k < width; k += 32) {
+        float gk = rg[k];
+        rdx0[k] += gk * hb;
+        rdxl[k] = gk + dot * w[k];
+    }
+}
+
+// DLRM dot interaction, one block per sample; Z = [x0; emb] (n x w) staged in shared memory.
+extern "C" __global__ void interaction(const float* x0, const float* emb, float* y, int features, int width) {
+    extern __shared__ float z[];
+    i64 b = blockIdx.x;
+    int n = features + 1;
+    int outW = width + n * (n - 1) / 2 + 1;
+    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
+        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
+    __syncthreads();
+    float* row = y + b * outW;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) row[i] = z[i];
+    int pairs = n * (n - 1) / 2;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+        int j = (int)((1.f + sqrtf(1.f + 8.f * p)) / 2.f);
+        while (j * (j - 1) / 2 > p) --j;
+        while ((j + 1) * j / 2 <= p) ++j;
+        int i = p - j * (j - 1) / 2;
+        float dot = 0.f;
+        for (int k = 0; k < width; ++k) dot += z[i * width + k] * z[j * width + k];
+        row[width + p] = dot;
+    }
+    if (threadIdx.x == 0) row[outW - 1] = 0.f;
+}
+
+extern "C" __global__ void interaction_backward(const float* x0, const float* emb, const float* dy, float* dx0, float* demb,
+                                                int features, int width) {
+    extern __shared__ float z[];
+    i64 b = blockIdx.x;
+    int n = features + 1;
+    int outW = width + n * (n - 1) / 2 + 1;
+    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
+        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
+    __syncthreads();
+    const float* g = dy + b * outW;
+    // dZ_i[k] = sum_j G_ij Z_j[k], G symmetric with zero diagonal.
+    for (int e = threadIdx.x; e < n * width; e += blockDim.x) {
+        int i = e / width, k = e % width;
+        float s = 0.f;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            int lo = min(i, j), hi = max(i, j);
+            s += g[width + hi * (hi - 1) / 2 + lo] * z[j * width + k];
+        }
+        if (i == 0) dx0[b * width + k] = g[k] + s;
+        else demb[b * features * width + (i - 1) * width + k] = s;
+    }
+}
+
+// Per row: grad = (sigmoid(x) - y) * scale; the loss sum goes to a double accumulator.
+extern "C" __global__ void bce(const float* x, const float* y, float* grad, double* loss, i64 count, float scale) {
+    __shared__ double partial[256];
+    double local = 0.0;
+    GRID_STRIDE(i, count) {
+        float xi = x[i], yi = y[i];
+        local += xi >= 0.f ? (double)xi * (1.0 - yi) + log1p(exp(-(double)xi)) : -(double)xi * yi + log1p(exp((double)xi));
+        grad[i] = (stable_sigmoid(xi) - yi) * scale;
+    }
+    partial[threadIdx.x] = local;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) atomicAdd(loss, partial[0]);
+}
+
+extern "C" __global__ void adam(float* w, const float* g, float* m, float* v, i64 n, float alpha, float beta1, float beta2,
+                                float eps, float gradScale) {
+    GRID_STRIDE(i, n) {
+        float gi = g[i] * gradScale;
+        float mi = beta1 * m[i] + (1.f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
+        m[i] = mi; v[i] = vi;
+        w[i] -= alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+extern "C" __global__ void sgd(float* w, const float* g, i64 n, float step) { GRID_STRIDE(i, n) w[i] -= step * g[i]; }
+
+__device__ __forceinline__ u64 mix_key(i64 key) {
+    u64 z = (u64)key * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 32)) * 0xD6E8FEB86659FD93ull;
+    return z ^ (z >> 32);
+}
+
+// Open addressing with linear probing. A bucket is claimed by CAS of its row from -1 to -2, then
+// gets its key and finally its row (a new one from `size`). Readers wait while a row is -2.
+// `status[0]` is set when the table is full.
+extern "C" __global__ void hash_lookup(i64* bucketKeys, i64* bucketRows, u64 mask, const i64* keys, i64* rows, i64 count,
+                                       i64* size, i64 capacity, int insert, int* status) {
+    GRID_STRIDE(i, count) {
+        i64 key = keys[i];
+        u64 b = mix_key(key) & mask;
+        while (true) {
+            volatile i64* slot = bucketRows + b;
+            i64 row = *slot;
+            if (row == -1) {
+                if (!insert) { rows[i] = -1; break; }
+                i64 old = (i64)atomicCAS((u64*)(bucketRows + b), (u64)-1ll, (u64)-2ll);
+                if (old == -1) {
+                    i64 r = (i64)atomicAdd((u64*)size, 1ull);
+                    if (r >= capacity) { status[0] = 1; r = -1; }
+                    ((volatile i64*)bucketKeys)[b] = key;
+                    __threadfence();
+                    *slot = r < 0 ? -3 : r;
+                    rows[i] = r;
+                    break;
+                }
+                continue;
+            }
+            while (row == -2) row = *slot;
+            if (((volatile i64*)bucketKeys)[b] == key) { rows[i] = row >= 0 ? row : -1; break; }
+            b = (b + 1) & mask;
+        }
+    }
+}
+
+// One thread per (segment, element): out[s, k] = pooled rows of segment s.
+extern "C" __global__ void embedding_pool(const float* values, const i64* rows, const i64* offsets, i64 segments, int vec,
+                                          int mean, float* out) {
+    GRID_STRIDE(i, segments * vec) {
+        i64 s = i / vec; int k = (int)(i % vec);
+        i64 start = offsets[s], end = offsets[s + 1];
+        float acc = 0.f;
+        for (i64 j = start; j < end; ++j) {
+            i64 r = rows[j];
+            if (r >= 0) acc += values[r * vec + k];
+        }
+        if (mean && end - start > 1) acc /= (float)(end - start);
+        out[i] = acc;
+    }
+}
+
+extern "C" __global__ void segment_ids(const i64* offsets, i64 segments, i64* segmentOf) {
+    GRID_STRIDE(s, segments) for (i64 j = offsets[s]; j < offsets[s + 1]; ++j) segmentOf[j] = s;
+}
+
+// Gives each distinct row a slot in the unique list (first come, first served).
+extern "C" __global__ void claim_rows(const i64* rows, i64 count, i64* rowSlot, i64* uniqueRows, i64* uniqueCount) {
+    GRID_STRIDE(j, count) {
+        i64 r = rows[j];
+        if (r < 0) continue;
+        if (atomicCAS((u64*)(rowSlot + r), (u64)-1ll, (u64)-2ll) == (u64)-1ll) {
+            i64 s = (i64)atomicAdd((u64*)uniqueCount, 1ull);
+            uniqueRows[s] = r;
+            __threadfence();
+            ((volatile i64*)rowSlot)[r] = s;
+        }
+    }
+}
+
+extern "C" __global__ void zero_unique(float* grads, const i64* uniqueCount, int vec, i64 capacity) {
+    i64 n = min(*uniqueCount, capacity) * vec;
+    GRID_STRIDE(i, n) grads[i] = 0.f;
+}
+
+extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, const i64* segmentOf, const i64* offsets,
+                                         const i64* rowSlot, i64 count, int vec, int mean, float* grads) {
+    GRID_STRIDE(i, count * vec) {
+        i64 j = i / vec; int k = (int)(i % vec);
+        i64 r = rows[j];
+        if (r < 0) continue;
+        i64 s = segmentOf[j];
+        i64 n = offsets[s + 1] - offsets[s];
+        float scale = (mean && n > 1) ? 1.f / (float)n : 1.f;
+        atomicAdd(grads + rowSlot[r] * vec + k, scale * dout[s * vec + k]);
+    }
+}
+
+extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, i64 count) {
+    GRID_STRIDE(j, count) rowSlot[uniqueRows[j]] = -1;
+}
+
+extern "C" __global__ void sparse_sgd(float* w, const i64* uniqueRows, const float* g, i64 count, int vec, float step) {
+    GRID_STRIDE(i, count * vec) {
+        i64 j = i / vec; int k = (int)(i % vec);
+        w[uniqueRows[j] * vec + k] -= step * g[i];
+    }
+}
+
+extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const i64* uniqueRows, const float* g, i64 count,
+                                             int vec, float alpha, float beta1, float beta2, float eps, float gradScale) {
+    GRID_STRIDE(i, count * vec) {
+        i64 j = i / vec; int k = (int)(i % vec);
+        i64 e = uniqueRows[j] * vec + k;
+        float gi = g[i] * gradScale;
+        float mi = beta1 * m[e] + (1.f - beta1) * gi;
+        float vi = beta2 * v[e] + (1.f - beta2) * gi * gi;
+        m[e] = mi; v[e] = vi;
+        w[e] -= alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, const i64* rowSlot, const float* g, i64 usedRows,
+                                              int vec, float alpha, float beta1, float beta2, float eps, float gradScale) {
+    GRID_STRIDE(e, usedRows * vec) {
+        i64 r = e / vec; int k = (int)(e % vec);
+        i64 s = rowSlot[r];
+        float gi = s >= 0 ? g[s * vec + k] * gradScale : 0.f;
+        float mi = beta1 * m[e] + (1.f - beta1) * gi;
+        float vi = beta2 * v[e] + (1.f - beta2) * gi * gi;
+        m[e] = mi; v[e] = vi;
+        w[e] -= alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* lastStep, const i64* uniqueRows, const float* g,
+                                            i64 count, int vec, float lr, float beta1, float beta2, float eps, float gradScale,
+                                            i64 step) {
+    GRID_STRIDE(i, count * vec) {
+        i64 j = i / vec; int k = (int)(i % vec);
+        i64 row = uniqueRows[j];
+        i64 previous = lastStep[row] == 0 ? 1 : lastStep[row];
+        float skipped = (float)(step - previous);
+        float t = (float)step;
+        float alpha = lr / (1.f - beta1) * sqrtf(1.f - powf(beta2, t)) / (1.f - powf(beta1, t)) * (1.f - powf(beta1, skipped));
+        i64 e = row * vec + k;
+        float gi = g[i] * gradScale;
+        w[e] -= alpha * m[e] / (sqrtf(v[e]) + eps);
+        m[e] = powf(beta1, skipped) * m[e] + (1.f - beta1) * gi;
+        v[e] = powf(beta2, skipped) * v[e] + (1.f - beta2) * gi * gi;
+    }
+}
+
+// Runs after sparse_adam_lazy, so that no element of a row reads an already advanced step.
+extern "C" __global__ void set_last_step(i64* lastStep, const i64* uniqueRows, i64 count, i64 step) {
+    GRID_STRIDE(j, count) lastStep[uniqueRows[j]] = step;
+}
+"""#
+}

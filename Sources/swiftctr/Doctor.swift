@@ -1,0 +1,13 @@
+import ArgumentParser
+import SwiftCTR
+
+/// `swiftctr doctor`: what this machine can train on.
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the CPU backend and every CUDA library and GPU SwiftCTR can find, or why not.")
+
+    func run() throws {
+        print("CPU: \(CPUBackend().name)")
+        print("CUDA: this build does not link CTRCUDA (the swiftctr target does not depend on it).")
+    }
+}

@@ -1,0 +1,42 @@
+import CTRCore
+import CTRCPU
+import Testing
+
+/// The CPU backend's GEMM, with OpenBLAS and with the built-in fallback, against a naive loop.
+@Suite("CPU backend GEMM")
+struct BackendTests {
+    static let fallback = CPUBackend(blasCandidates: ["libswiftctr-no-such-blas.so.0"])
+
+    @Test func fallbackIsReported() {
+        #expect(Self.fallback.blas == nil)
+        #expect(Self.fallback.name.contains("built-in Swift GEMM"))
+        #expect(Self.fallback.name.contains("OpenBLAS not found"))
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [(1, 1, 1), (7, 5, 3), (33, 65, 17)])
+    func gemmMatchesNaiveLoop(transposes: (Bool, Bool), size: (Int, Int, Int)) {
+        let (transA, transB) = transposes
+        let (m, n, k) = size
+        let a = TS.normals(m * k, seed: 11), b = TS.normals(k * n, seed: 12), c0 = TS.normals(m * n, seed: 13)
+        var expected = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * m + i] : a[i * k + p]
+                    let bv = transB ? b[j * k + p] : b[p * n + j]
+                    s += Double(av) * Double(bv)
+                }
+                expected[i * n + j] = 0.5 * s + 2 * Double(c0[i * n + j])
+            }
+        }
+        for backend in [TS.cpu, Self.fallback] {
+            let ta = backend.tensor(a, [m * k]), tb = backend.tensor(b, [k * n]), tc = backend.tensor(c0, [m * n])
+            backend.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: ta, b: tb, beta: 2, c: tc)
+            let got = backend.floats(tc)
+            for i in 0..<(m * n) {
+                #expect(abs(Double(got[i]) - expected[i]) <= 1e-4 * (1 + abs(expected[i])), "\(backend.name) element \(i)")
+            }
+        }
+    }
+}
