@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "CTRData", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(
             name: "SwiftCTR",
-            dependencies: ["CTRCore", "CTRCPU", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
             swiftSettings: strict),
         .executableTarget(
             name: "swiftctr",

@@ -532,13 +532,6 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 }
 
-/// Adam's bias-corrected step size `lr·√(1−β2^t)/(1−β1^t)`.
-@inline(__always)
-func adamAlpha(lr: Float, beta1: Float, beta2: Float, step: Int) -> Float {
-    let t = Double(step)
-    return Float(Double(lr) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
-}
-
 @inline(__always)
 func stableSigmoid(_ x: Float) -> Float {
     x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))

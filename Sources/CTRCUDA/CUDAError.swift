@@ -183,6 +183,9 @@ enum CUDAResultName {
         case 701:
             "the launch asked for more threads, registers or shared memory than the GPU has; "
                 + "this is a SwiftCTR bug: report the kernel and the GPU."
+        case 500:
+            "the module has no kernel of that name; declare it `extern \"C\" __global__` so NVRTC "
+                + "keeps the name unmangled, and check the spelling."
         case 900, 901:
             "a call that is not allowed during CUDA graph capture ran while capturing; run without graphs."
         default:

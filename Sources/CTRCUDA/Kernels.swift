@@ -2,6 +2,14 @@
 /// architecture by NVRTC (and cached on disk). Each kernel mirrors one `Backend` method of the CPU
 /// backend; `swiftctr selftest --device cuda` compares the two.
 enum Kernels {
+    /// Every `extern "C" __global__` function of `source`, in order.
+    static var names: [String] {
+        source.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("extern \"C\" __global__ void ") else { return nil }
+            return line.dropFirst("extern \"C\" __global__ void ".count).split(separator: "(").first.map(String.init)
+        }
+    }
+
     static let source = #"""
 typedef long long i64;
 typedef unsigned long long u64;

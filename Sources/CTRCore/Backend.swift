@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The kernel contract. Layers, embeddings and optimizers are written once against it; each
 /// backend (CPU, CUDA) implements every method. Tensors are row-major; counts are element counts.
 /// A method may be as coarse as a whole layer step, so that a GPU backend can fuse.
@@ -19,6 +25,10 @@ public protocol Backend: AnyObject, Sendable {
     func copy(_ src: Tensor, to dst: Tensor)
     /// Waits until every queued kernel finished.
     func synchronize()
+    /// Throws the first error a kernel, copy or allocation hit since the last check (a GPU backend
+    /// reports asynchronously; the CPU backend never fails here). The model checks after compile
+    /// and after every step.
+    func check() throws
 
     // MARK: dense math
 
@@ -120,6 +130,8 @@ public enum SparseUpdate: Sendable {
 }
 
 extension Backend {
+    public func check() throws {}
+
     public func upload(_ values: [Float], to tensor: Tensor) {
         precondition(values.count <= tensor.count)
         values.withUnsafeBytes { upload($0, to: tensor) }
@@ -153,4 +165,11 @@ extension Backend {
         upload(values, to: t)
         return t
     }
+}
+
+/// Adam's bias-corrected step size `lr·√(1−β2^t)/(1−β1^t)` for step `t ≥ 1`, shared by every
+/// backend so that they agree to the last bit.
+public func adamAlpha(lr: Float, beta1: Float, beta2: Float, step: Int) -> Float {
+    let t = Double(step)
+    return Float(Double(lr) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
 }

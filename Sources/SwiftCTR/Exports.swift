@@ -4,3 +4,4 @@
 @_exported import CTRLayers
 @_exported import CTROptimizers
 @_exported import CTRCPU
+@_exported import CTRCUDA

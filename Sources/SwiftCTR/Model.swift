@@ -96,6 +96,7 @@ public final class Model {
         let analysis = try GraphAnalysis(input: input, embeddings: embeddingSpecs, layers: layerSpecs)
         graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
                                   backend: backend)
+        try backend.check()
     }
 
     private func compiled() throws -> CompiledGraph {
@@ -135,6 +136,7 @@ public final class Model {
         func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
             let loss = try graph.train(batch: batch, lr: lr, iteration: step)
+            try backend.check()
             step += 1
             iter += 1
             progress.step(loss: loss)
@@ -196,6 +198,7 @@ public final class Model {
                 break
             }
             let result = try graph.evaluate(batch: batch)
+            try backend.check()
             predictions += result.predictions
             labels += result.labels
             lossSum += Double(result.loss)
@@ -206,6 +209,16 @@ public final class Model {
         }
         return EvalMetrics(auc: exactAUC(predictions: predictions, labels: labels),
                            averageLoss: lossSum / Double(max(lossCount, 1)), samples: predictions.count)
+    }
+
+    /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's
+    /// low-level `train()`, with the batch given instead of read). Returns the loss.
+    @discardableResult
+    public func train(batch: Batch) throws -> Float {
+        let loss = try compiled().train(batch: batch, lr: scheduler.next(), iteration: step)
+        step += 1
+        try backend.check()
+        return loss
     }
 
     /// The loss of the last training iteration.

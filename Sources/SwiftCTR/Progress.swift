@@ -17,7 +17,7 @@ struct Progress {
         self.enabled = enabled
     }
 
-    var elapsed: Double { seconds(ContinuousClock.now - start) }
+    var elapsed: Double { (ContinuousClock.now - start).inSeconds }
 
     mutating func step(loss: Float) {
         windowIterations += 1
@@ -27,7 +27,7 @@ struct Progress {
     /// Closes a display window: its mean loss and throughput.
     mutating func display(iteration: Int, lr: Float) -> TrainingRecord {
         let now = ContinuousClock.now
-        let window = seconds(now - windowStart)
+        let window = (now - windowStart).inSeconds
         let rate = window > 0 ? Double(windowIterations * batch) / window : 0
         let loss = lossSum / Double(max(windowIterations, 1))
         lastRate = rate
@@ -70,6 +70,7 @@ struct Progress {
     }
 }
 
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CTRCUDA
 import SwiftCTR
 
 /// `swiftctr doctor`: what this machine can train on.
@@ -8,6 +9,6 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         print("CPU: \(CPUBackend().name)")
-        print("CUDA: this build does not link CTRCUDA (the swiftctr target does not depend on it).")
+        print(CUDAReport.text())
     }
 }

@@ -1,0 +1,414 @@
+import CTRCore
+
+/// Device memory of the CUDA backend; returned to the backend's pool when its last tensor goes.
+final class DeviceBuffer: DeviceStorage, @unchecked Sendable {
+    let address: CUdeviceptr
+    let byteCount: Int
+    let pool: DevicePool
+
+    init(address: CUdeviceptr, byteCount: Int, pool: DevicePool) {
+        self.address = address
+        self.byteCount = byteCount
+        self.pool = pool
+    }
+
+    deinit { pool.release(address, bytes: byteCount) }
+}
+
+/// A caching allocator: freed blocks are kept per rounded size and handed out again, so a warm
+/// training step never calls `cuMemAlloc`.
+final class DevicePool: @unchecked Sendable {
+    let device: CUDADevice
+    private var free: [Int: [CUdeviceptr]] = [:]
+    private(set) var reservedBytes = 0
+
+    init(device: CUDADevice) { self.device = device }
+
+    static func rounded(_ bytes: Int) -> Int { max(512, (bytes + 511) & ~511) }
+
+    func acquire(_ bytes: Int) throws(CUDAError) -> CUdeviceptr {
+        let size = Self.rounded(bytes)
+        if let address = free[size]?.popLast() { return address }
+        do {
+            let address = try device.allocate(bytes: size)
+            reservedBytes += size
+            return address
+        } catch {
+            // Give cached blocks back to the driver once, then retry.
+            releaseCached()
+            let address = try device.allocate(bytes: size)
+            reservedBytes += size
+            return address
+        }
+    }
+
+    func release(_ address: CUdeviceptr, bytes: Int) {
+        guard address != 0 else { return }
+        free[Self.rounded(bytes), default: []].append(address)
+    }
+
+    func releaseCached() {
+        for (size, blocks) in free {
+            for block in blocks {
+                try? device.free(block)
+                reservedBytes -= size
+            }
+        }
+        free.removeAll()
+    }
+}
+
+/// The CUDA backend: every `Backend` kernel as a CUDA C kernel compiled by NVRTC at first use,
+/// GEMMs through cuBLAS, memory from a caching pool. Work is queued in order on one stream;
+/// errors are collected and thrown by `check()`.
+///
+/// ```swift
+/// let gpu = try CUDABackend(ordinal: 0)
+/// let model = try Model(solver, reader, optimizer, backend: gpu)
+/// ```
+public final class CUDABackend: Backend, @unchecked Sendable {
+    public let device: CUDADevice
+    public let blas: CUBLAS
+    let pool: DevicePool
+    let functions: [String: CUDAFunction]
+    let stream: CUDAStream?
+    /// Small device scratch: [hash size, overflow flag, unique count, loss (double)].
+    let scratch: CUdeviceptr
+    private var firstError: (any Error)?
+
+    public init(ordinal: Int = 0, loader: any DynamicLibraryLoader = SystemLoader(), cache: KernelCache = .standard) throws {
+        device = try CUDADevice(ordinal: ordinal, loader: loader)
+        blas = try CUBLAS(device: device, loader: loader)
+        let compiler = try KernelCompiler(device: device, loader: loader, cache: cache)
+        let module = try compiler.module(source: Kernels.source, name: "swiftctr_kernels.cu", options: ["-use_fast_math"])
+        var table: [String: CUDAFunction] = [:]
+        for name in Kernels.names { table[name] = try module.function(name) }
+        functions = table
+        stream = nil
+        pool = DevicePool(device: device)
+        scratch = try pool.acquire(64)
+        try device.memset(scratch, byte: 0, count: 64)
+    }
+
+    public var name: String { "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString))" }
+
+    private func record(_ body: () throws -> Void) {
+        do { try body() } catch { if firstError == nil { firstError = error } }
+    }
+
+    public func check() throws {
+        if let error = firstError {
+            firstError = nil
+            throw error
+        }
+    }
+
+    @inline(__always)
+    private func address(_ t: Tensor) -> CUdeviceptr {
+        guard let buffer = t.storage as? DeviceBuffer else {
+            preconditionFailure("a tensor of another backend was passed to the CUDA backend")
+        }
+        return buffer.address + CUdeviceptr(t.byteOffset)
+    }
+
+    /// Launches `kernel` with a grid-stride grid sized for `count` threads.
+    private func launch(_ kernel: String, _ count: Int, _ arguments: [KernelArgument], block: Int = 256, shared: Int = 0,
+                        grid explicitGrid: (Int, Int)? = nil) {
+        guard count > 0 || explicitGrid != nil, let function = functions[kernel] else { return }
+        let blocks = explicitGrid?.0 ?? min((count + block - 1) / block, device.multiprocessorCount * 32)
+        record {
+            try device.launch(function, grid: (UInt32(blocks), UInt32(explicitGrid?.1 ?? 1), 1),
+                              block: (UInt32(block), 1, 1), sharedBytes: UInt32(shared), stream: stream,
+                              arguments: arguments)
+        }
+    }
+
+    // MARK: memory
+
+    public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {
+        let bytes = shape.count * dtype.size
+        var address: CUdeviceptr = 0
+        record {
+            address = try pool.acquire(bytes)
+            try device.memset(address, byte: 0, count: DevicePool.rounded(bytes), stream: stream)
+        }
+        return Tensor(shape: shape, dtype: dtype, storage: DeviceBuffer(address: address, byteCount: bytes, pool: pool))
+    }
+
+    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
+        guard let base = bytes.baseAddress else { return }
+        record { try device.copy(toDevice: address(tensor), from: base, bytes: bytes.count) }
+    }
+
+    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        record { try device.copy(toHost: base, from: address(tensor), bytes: bytes.count) }
+    }
+
+    public func fill(_ tensor: Tensor, _ value: Float) {
+        record { try device.memset(address(tensor), word: value.bitPattern, count: tensor.count, stream: stream) }
+    }
+
+    public func fill(_ tensor: Tensor, int64 value: Int64) {
+        launch("fill_i64", tensor.count, [.pointer(address(tensor)), .int64(value), .int64(Int64(tensor.count))])
+    }
+
+    public func copy(_ src: Tensor, to dst: Tensor) {
+        record { try device.copy(toDevice: address(dst), fromDevice: address(src), bytes: src.byteCount, stream: stream) }
+    }
+
+    public func synchronize() {
+        record { try device.synchronize() }
+    }
+
+    // MARK: dense math
+
+    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
+        if k == 0 {
+            if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * 4, stream: stream) } }
+            return
+        }
+        record {
+            try blas.sgemmRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                   a: address(a), b: address(b), beta: beta, c: address(c), stream: stream)
+        }
+    }
+
+    public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
+        launch("add_bias", rows * cols, [.pointer(address(y)), .pointer(address(bias)), .int64(Int64(rows)), .int32(Int32(cols))])
+    }
+
+    private func columnSums(_ x: Tensor, scale: CUdeviceptr, rows: Int, cols: Int, into out: CUdeviceptr) {
+        let rowsPerBlock = max(32, (rows + 255) / 256)
+        let grid = ((cols + 127) / 128, (rows + rowsPerBlock - 1) / rowsPerBlock)
+        guard rows > 0 else { return }
+        launch("sum_rows", rows * cols, [.pointer(address(x)), .pointer(scale), .int64(Int64(rows)), .int32(Int32(cols)),
+                                         .pointer(out), .int32(Int32(rowsPerBlock))], block: 128, grid: grid)
+    }
+
+    public func sumRows(_ x: Tensor, rows: Int, cols: Int, into out: Tensor, accumulate: Bool) {
+        if !accumulate { record { try device.memset(address(out), byte: 0, count: cols * 4, stream: stream) } }
+        columnSums(x, scale: 0, rows: rows, cols: cols, into: address(out))
+    }
+
+    public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {
+        launch("axpy", count, [.float(alpha), .pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
+    }
+
+    public func sum(_ inputs: [Tensor], into out: Tensor, count: Int) {
+        if address(inputs[0]) != address(out) {
+            record { try device.copy(toDevice: address(out), fromDevice: address(inputs[0]), bytes: count * 4, stream: stream) }
+        }
+        for input in inputs.dropFirst() { axpy(1, input, out, count: count) }
+    }
+
+    public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int, into dst: Tensor, dstWidth: Int, dstStart: Int,
+                            rows: Int, width: Int, accumulate: Bool) {
+        launch("copy_columns", rows * width, [
+            .pointer(address(src)), .int32(Int32(srcWidth)), .int32(Int32(srcStart)), .pointer(address(dst)),
+            .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
+            .int32(accumulate ? 1 : 0),
+        ])
+    }
+
+    public func reduceSum(_ x: Tensor, outer: Int, axis: Int, inner: Int, into y: Tensor) {
+        launch("reduce_sum", outer * inner, [.pointer(address(x)), .int64(Int64(outer)), .int32(Int32(axis)),
+                                             .int32(Int32(inner)), .pointer(address(y))])
+    }
+
+    public func reduceSumBackward(_ dy: Tensor, outer: Int, axis: Int, inner: Int, into dx: Tensor) {
+        launch("reduce_sum_backward", outer * axis * inner, [.pointer(address(dy)), .int64(Int64(outer)),
+                                                             .int32(Int32(axis)), .int32(Int32(inner)), .pointer(address(dx))])
+    }
+
+    // MARK: activations
+
+    public func relu(_ x: Tensor, into y: Tensor, count: Int) {
+        launch("relu", count, [.pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
+    }
+
+    public func reluBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
+        launch("relu_backward", count, [.pointer(address(x)), .pointer(address(dy)), .pointer(address(dx)), .int64(Int64(count))])
+    }
+
+    public func sigmoid(_ x: Tensor, into y: Tensor, count: Int) {
+        launch("sigmoid", count, [.pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
+    }
+
+    public func sigmoidBackward(_ y: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
+        launch("sigmoid_backward", count, [.pointer(address(y)), .pointer(address(dy)), .pointer(address(dx)), .int64(Int64(count))])
+    }
+
+    public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream rngStream: UInt64) {
+        launch("dropout", count, [
+            .pointer(address(x)), .pointer(address(y)), .pointer(address(mask)), .int64(Int64(count)),
+            .float(1 / (1 - rate)), .uint64(UInt64(Double(rate) * 16_777_216)), .uint64(seed), .uint64(rngStream),
+        ])
+    }
+
+    public func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int) {
+        launch("multiply", count, [.pointer(address(a)), .pointer(address(b)), .pointer(address(out)), .int64(Int64(count))])
+    }
+
+    // MARK: fused layers
+
+    public func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor, h: Tensor, out: Tensor, batch: Int, width: Int) {
+        launch("cross_forward", batch * 32, [
+            .pointer(address(x0)), .pointer(address(xl)), .pointer(address(weight)), .pointer(address(bias)),
+            .pointer(address(h)), .pointer(address(out)), .int64(Int64(batch)), .int32(Int32(width)),
+        ], grid: ((batch * 32 + 255) / 256, 1))
+    }
+
+    public func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor, dx0: Tensor, dxl: Tensor,
+                              dweight: Tensor, dbias: Tensor, batch: Int, width: Int) {
+        let t = crossWorkspace(batch)
+        // Column reductions read g before the row kernel may overwrite it (dxl can alias nothing
+        // here, but keep the order that is safe when it does).
+        record { try device.memset(address(dbias), byte: 0, count: width * 4, stream: stream) }
+        columnSums(g, scale: 0, rows: batch, cols: width, into: address(dbias))
+        launch("cross_backward_rows", batch * 32, [
+            .pointer(address(x0)), .pointer(address(weight)), .pointer(address(h)), .pointer(address(g)),
+            .pointer(address(dx0)), .pointer(address(dxl)), .pointer(t), .int64(Int64(batch)), .int32(Int32(width)),
+        ], grid: ((batch * 32 + 255) / 256, 1))
+        columnSums(xl, scale: t, rows: batch, cols: width, into: address(dweight))
+    }
+
+    private var crossT: (CUdeviceptr, Int) = (0, 0)
+    private func crossWorkspace(_ batch: Int) -> CUdeviceptr {
+        if crossT.1 < batch {
+            pool.release(crossT.0, bytes: crossT.1 * 4)
+            record { crossT = (try pool.acquire(batch * 4), batch) }
+        }
+        return crossT.0
+    }
+
+    public func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int) {
+        launch("interaction", batch, [.pointer(address(x0)), .pointer(address(emb)), .pointer(address(y)),
+                                      .int32(Int32(features)), .int32(Int32(width))],
+               block: 128, shared: (features + 1) * width * 4, grid: (batch, 1))
+    }
+
+    public func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor, batch: Int,
+                                    features: Int, width: Int) {
+        launch("interaction_backward", batch, [.pointer(address(x0)), .pointer(address(emb)), .pointer(address(dy)),
+                                               .pointer(address(dx0)), .pointer(address(demb)),
+                                               .int32(Int32(features)), .int32(Int32(width))],
+               block: 128, shared: (features + 1) * width * 4, grid: (batch, 1))
+    }
+
+    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float) -> Float {
+        let loss = scratch + 24
+        record { try device.memset(loss, byte: 0, count: 8, stream: stream) }
+        launch("bce", count, [.pointer(address(logits)), .pointer(address(labels)), .pointer(address(grad)), .pointer(loss),
+                              .int64(Int64(count)), .float(gradScale)], grid: (min(max(1, (count + 255) / 256), 1024), 1))
+        if rows > count {
+            record { try device.memset(address(grad) + CUdeviceptr(count * 4), byte: 0, count: (rows - count) * 4, stream: stream) }
+        }
+        var total = 0.0
+        record { total = try device.download(Double.self, count: 1, from: loss)[0] }
+        return count > 0 ? Float(total / Double(count)) : 0
+    }
+
+    // MARK: dense optimizers
+
+    public func adam(weight: Tensor, grad: Tensor, m: Tensor, v: Tensor, count: Int, lr: Float, beta1: Float, beta2: Float,
+                     epsilon: Float, step: Int, gradScale: Float) {
+        launch("adam", count, [
+            .pointer(address(weight)), .pointer(address(grad)), .pointer(address(m)), .pointer(address(v)),
+            .int64(Int64(count)), .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+            .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
+        ])
+    }
+
+    public func sgd(weight: Tensor, grad: Tensor, count: Int, lr: Float, gradScale: Float) {
+        launch("sgd", count, [.pointer(address(weight)), .pointer(address(grad)), .int64(Int64(count)), .float(lr * gradScale)])
+    }
+
+    // MARK: embeddings
+
+    public func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool {
+        let size = scratch, status = scratch + 8
+        record {
+            try device.upload([Int64(table.size), 0], to: size)
+        }
+        launch("hash_lookup", count, [
+            .pointer(address(table.keys)), .pointer(address(table.rows)), .uint64(UInt64(table.bucketCount - 1)),
+            .pointer(address(keys)), .pointer(address(rows)), .int64(Int64(count)), .pointer(size),
+            .int64(Int64(table.capacity)), .int32(insert ? 1 : 0), .pointer(status),
+        ])
+        var result: [Int64] = [Int64(table.size), 0]
+        record { result = try device.download(Int64.self, count: 2, from: size) }
+        table.size = min(Int(result[0]), table.capacity)
+        return result[1] & 0xFFFF_FFFF == 0
+    }
+
+    public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool, into out: Tensor) {
+        launch("embedding_pool", segments * vec, [
+            .pointer(address(values)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
+            .int32(Int32(vec)), .int32(mean ? 1 : 0), .pointer(address(out)),
+        ])
+    }
+
+    private var segmentOf: (CUdeviceptr, Int) = (0, 0)
+
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool,
+                                   uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor) -> Int {
+        var keyCount: Int64 = 0
+        record { keyCount = try device.download(Int64.self, count: 1, from: address(offsets) + CUdeviceptr(segments * 8))[0] }
+        let count = Int(keyCount)
+        if segmentOf.1 < count {
+            pool.release(segmentOf.0, bytes: segmentOf.1 * 8)
+            record { segmentOf = (try pool.acquire(count * 8), count) }
+        }
+        let unique = scratch + 16
+        record { try device.memset(unique, byte: 0, count: 8, stream: stream) }
+        launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
+        launch("claim_rows", count, [.pointer(address(rows)), .int64(Int64(count)), .pointer(address(rowSlot)),
+                                     .pointer(address(uniqueRows)), .pointer(unique)])
+        launch("zero_unique", count * vec, [.pointer(address(uniqueGrads)), .pointer(unique), .int32(Int32(vec)),
+                                            .int64(Int64(uniqueRows.count))])
+        launch("scatter_grads", count * vec, [
+            .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf.0), .pointer(address(offsets)),
+            .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
+            .pointer(address(uniqueGrads)),
+        ])
+        var u: Int64 = 0
+        record { u = try device.download(Int64.self, count: 1, from: unique)[0] }
+        return Int(u)
+    }
+
+    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, count: Int) {
+        launch("clear_row_slots", count, [.pointer(address(rowSlot)), .pointer(address(uniqueRows)), .int64(Int64(count))])
+    }
+
+    public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor, uniqueGrads: Tensor,
+                             rowSlot: Tensor, count: Int, usedRows: Int, vec: Int) {
+        let w = address(values), u = address(uniqueRows), g = address(uniqueGrads)
+        switch update {
+        case let .sgd(lr, gradScale):
+            launch("sparse_sgd", count * vec, [.pointer(w), .pointer(u), .pointer(g), .int64(Int64(count)),
+                                               .int32(Int32(vec)), .float(lr * gradScale)])
+        case let .adamLocal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_local", count * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(u), .pointer(g),
+                .int64(Int64(count)), .int32(Int32(vec)), .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+                .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
+            ])
+        case let .adamGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_global", usedRows * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(rowSlot)),
+                .pointer(g), .int64(Int64(usedRows)), .int32(Int32(vec)),
+                .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+                .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
+            ])
+        case let .adamLazyGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_lazy", count * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(states[2])),
+                .pointer(u), .pointer(g), .int64(Int64(count)), .int32(Int32(vec)), .float(lr), .float(beta1),
+                .float(beta2), .float(epsilon), .float(gradScale), .int64(Int64(step)),
+            ])
+            launch("set_last_step", count, [.pointer(address(states[2])), .pointer(u), .int64(Int64(count)), .int64(Int64(step))])
+        }
+    }
+}

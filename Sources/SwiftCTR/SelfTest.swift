@@ -1,0 +1,271 @@
+import Foundation
+
+/// Runs every `Backend` kernel on a device backend and on the CPU backend with the same random
+/// inputs and compares the results: `swiftctr selftest --device cuda`.
+public enum BackendSelfTest {
+    public struct Result: Sendable {
+        public var name: String
+        public var maxAbsError: Double
+        public var maxRelError: Double
+        public var passed: Bool
+        public var detail: String
+    }
+
+    /// One case: runs on a backend and returns the values to compare.
+    struct Case {
+        let name: String
+        let tolerance: Double
+        let run: (any Backend) throws -> [Double]
+    }
+
+    public static func run(device: any Backend, reference: any Backend = CPUBackend(), seed: UInt64 = 7) -> [Result] {
+        cases(seed: seed).map { c in
+            do {
+                let expected = try c.run(reference)
+                let got = try c.run(device)
+                try device.check()
+                return compare(c.name, expected, got, tolerance: c.tolerance)
+            } catch {
+                return Result(name: c.name, maxAbsError: .nan, maxRelError: .nan, passed: false, detail: "\(error)")
+            }
+        }
+    }
+
+    static func compare(_ name: String, _ a: [Double], _ b: [Double], tolerance: Double) -> Result {
+        guard a.count == b.count else {
+            return Result(name: name, maxAbsError: .nan, maxRelError: .nan, passed: false,
+                          detail: "expected \(a.count) values, found \(b.count)")
+        }
+        var maxAbs = 0.0, maxRel = 0.0, worst = 0
+        for i in a.indices {
+            let abs = Swift.abs(a[i] - b[i])
+            let rel = abs / max(Swift.abs(a[i]), 1e-6)
+            if abs > maxAbs { worst = i }
+            maxAbs = max(maxAbs, abs.isNaN ? .infinity : abs)
+            maxRel = max(maxRel, rel.isNaN ? .infinity : rel)
+        }
+        let passed = a.indices.allSatisfy { Swift.abs(a[$0] - b[$0]) <= tolerance * (1 + Swift.abs(a[$0])) }
+        return Result(name: name, maxAbsError: maxAbs, maxRelError: maxRel, passed: passed,
+                      detail: a.isEmpty ? "" : "worst at \(worst): \(a[worst]) vs \(b[worst])")
+    }
+
+    /// The table `swiftctr selftest` prints.
+    public static func report(_ results: [Result], device: String) -> String {
+        var rows = [["kernel", "max abs error", "max rel error", "result"]]
+        for r in results {
+            rows.append([r.name, String(format: "%.2e", r.maxAbsError), String(format: "%.2e", r.maxRelError),
+                         r.passed ? "pass" : "FAIL " + r.detail])
+        }
+        let failed = results.filter { !$0.passed }.count
+        return "self-test of \(device) against the CPU backend\n" + Table.render(rows)
+            + "\(results.count - failed) passed, \(failed) failed\n"
+    }
+
+    // MARK: cases
+
+    static func cases(seed: UInt64) -> [Case] {
+        var rng = CounterRNG(seed: seed, stream: 99)
+        func normals(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.nextNormal()) } }
+        func doubles(_ b: any Backend, _ t: Tensor, _ n: Int? = nil) -> [Double] { b.floats(t, count: n).map(Double.init) }
+        let (m, n, k) = (67, 129, 45)
+        let a = normals(m * k), bm = normals(k * n), c0 = normals(m * n)
+        let x = normals(4099), y = normals(4099), z = normals(4099)
+        let rows = 301, width = 429
+        let wide = normals(rows * width), vector = normals(width), vector2 = normals(width)
+        let labels = (0..<rows).map { _ in Float(rng.nextUniform() < 0.3 ? 1 : 0) }
+
+        var list: [Case] = []
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            list.append(Case(name: "gemm \(ta ? "T" : "N")\(tb ? "T" : "N")", tolerance: 1e-4) { b in
+                let c = b.tensor(c0, [m * n])
+                b.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: b.tensor(a, [m * k]),
+                       b: b.tensor(bm, [k * n]), beta: 0.3, c: c)
+                return doubles(b, c)
+            })
+        }
+        list.append(Case(name: "fill", tolerance: 0) { b in
+            let t = b.makeTensor([1000], .float32)
+            b.fill(t, 2.5)
+            let i = b.makeTensor([1000], .int64)
+            b.fill(i, int64: -7)
+            return doubles(b, t) + b.int64s(i).map(Double.init)
+        })
+        list.append(Case(name: "addBias", tolerance: 1e-6) { b in
+            let t = b.tensor(wide, [rows * width])
+            b.addBias(t, bias: b.tensor(vector, [width]), rows: rows, cols: width)
+            return doubles(b, t)
+        })
+        for accumulate in [false, true] {
+            list.append(Case(name: "sumRows\(accumulate ? " +=" : "")", tolerance: 1e-4) { b in
+                let out = b.tensor(vector, [width])
+                b.sumRows(b.tensor(wide, [rows * width]), rows: rows, cols: width, into: out, accumulate: accumulate)
+                return doubles(b, out)
+            })
+        }
+        list.append(Case(name: "axpy, sum, multiply", tolerance: 1e-6) { b in
+            let tx = b.tensor(x, [4099]), ty = b.tensor(y, [4099]), tz = b.tensor(z, [4099])
+            b.axpy(-1.5, tx, ty, count: 4099)
+            let out = b.makeTensor([4099], .float32)
+            b.sum([tx, ty, tz], into: out, count: 4099)
+            let product = b.makeTensor([4099], .float32)
+            b.multiply(out, tz, into: product, count: 4099)
+            return doubles(b, ty) + doubles(b, out) + doubles(b, product)
+        })
+        for accumulate in [false, true] {
+            list.append(Case(name: "copyColumns\(accumulate ? " +=" : "")", tolerance: 1e-6) { b in
+                let dst = b.tensor(c0, [m * n])
+                b.copyColumns(b.tensor(wide, [rows * width]), srcWidth: width, srcStart: 13, into: dst, dstWidth: n,
+                              dstStart: 5, rows: m, width: 100, accumulate: accumulate)
+                return doubles(b, dst)
+            })
+        }
+        list.append(Case(name: "reduceSum + backward", tolerance: 1e-5) { b in
+            let out = b.makeTensor([7 * 43], .float32), back = b.makeTensor([7 * 13 * 43], .float32)
+            b.reduceSum(b.tensor(Array(x.prefix(7 * 13 * 43)), [7 * 13 * 43]), outer: 7, axis: 13, inner: 43, into: out)
+            b.reduceSumBackward(out, outer: 7, axis: 13, inner: 43, into: back)
+            return doubles(b, out) + doubles(b, back)
+        })
+        list.append(Case(name: "relu, sigmoid (+ backward)", tolerance: 1e-5) { b in
+            let tx = b.tensor(x, [4099]), dy = b.tensor(y, [4099])
+            let r = b.makeTensor([4099], .float32), dr = b.makeTensor([4099], .float32)
+            let s = b.makeTensor([4099], .float32), ds = b.makeTensor([4099], .float32)
+            b.relu(tx, into: r, count: 4099)
+            b.reluBackward(tx, dy, into: dr, count: 4099)
+            b.sigmoid(tx, into: s, count: 4099)
+            b.sigmoidBackward(s, dy, into: ds, count: 4099)
+            return [r, dr, s, ds].flatMap { doubles(b, $0) }
+        })
+        list.append(Case(name: "dropout", tolerance: 1e-6) { b in
+            let out = b.makeTensor([4099], .float32), mask = b.makeTensor([4099], .float32)
+            b.dropout(b.tensor(x, [4099]), into: out, mask: mask, count: 4099, rate: 0.3, seed: 5, stream: 11)
+            return doubles(b, out) + doubles(b, mask)
+        })
+        list.append(Case(name: "cross forward + backward", tolerance: 2e-4) { b in
+            let x0 = b.tensor(wide, [rows * width]), xl = b.tensor(Array(wide.reversed()), [rows * width])
+            let w = b.tensor(vector, [width]), bias = b.tensor(vector2, [width])
+            let h = b.makeTensor([rows], .float32), out = b.makeTensor([rows * width], .float32)
+            b.crossForward(x0: x0, xl: xl, weight: w, bias: bias, h: h, out: out, batch: rows, width: width)
+            let g = b.tensor(Array(wide.map { $0 * 0.5 }), [rows * width])
+            let dx0 = b.tensor(Array(wide.map { $0 * 0.1 }), [rows * width]), dxl = b.makeTensor([rows * width], .float32)
+            let dw = b.tensor(vector2, [width]), db = b.makeTensor([width], .float32)
+            b.crossBackward(x0: x0, xl: xl, weight: w, h: h, g: g, dx0: dx0, dxl: dxl, dweight: dw, dbias: db,
+                            batch: rows, width: width)
+            return [h, out, dx0, dxl, dw, db].flatMap { doubles(b, $0) }
+        })
+        list.append(Case(name: "interaction + backward", tolerance: 1e-4) { b in
+            let (batch, features, w) = (37, 26, 16)
+            let n = features + 1, outWidth = w + n * (n - 1) / 2 + 1
+            let x0 = b.tensor(Array(x.prefix(batch * w)), [batch * w])
+            let emb = b.tensor(Array(wide.prefix(batch * features * w)), [batch * features * w])
+            let out = b.makeTensor([batch * outWidth], .float32)
+            b.interaction(x0: x0, emb: emb, into: out, batch: batch, features: features, width: w)
+            let dx0 = b.makeTensor([batch * w], .float32), demb = b.makeTensor([batch * features * w], .float32)
+            b.interactionBackward(x0: x0, emb: emb, dy: b.tensor(Array(y.prefix(batch * outWidth)), [batch * outWidth]),
+                                  dx0: dx0, demb: demb, batch: batch, features: features, width: w)
+            return [out, dx0, demb].flatMap { doubles(b, $0) }
+        })
+        list.append(Case(name: "binaryCrossEntropy", tolerance: 1e-5) { b in
+            let grad = b.makeTensor([rows + 5], .float32)
+            let loss = b.binaryCrossEntropy(logits: b.tensor(Array(x.prefix(rows + 5)), [rows + 5]),
+                                            labels: b.tensor(labels + [0, 0, 0, 0, 0], [rows + 5]), grad: grad,
+                                            count: rows, rows: rows + 5, gradScale: 1 / Float(rows))
+            return [Double(loss)] + doubles(b, grad)
+        })
+        list.append(Case(name: "adam, sgd", tolerance: 1e-5) { b in
+            let w = b.tensor(x, [4099]), g = b.tensor(y, [4099]), mm = b.makeTensor([4099], .float32)
+            let v = b.makeTensor([4099], .float32)
+            for step in 1...3 {
+                b.adam(weight: w, grad: g, m: mm, v: v, count: 4099, lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7,
+                       step: step, gradScale: 0.5)
+            }
+            b.sgd(weight: w, grad: g, count: 4099, lr: 0.1, gradScale: 2)
+            return [w, mm, v].flatMap { doubles(b, $0) }
+        })
+        list += embeddingCases(seed: seed)
+        return list
+    }
+
+    /// A batch of keys with repeats, multi-hot segments and unseen keys in the eval lookup.
+    static func embeddingCases(seed: UInt64) -> [Case] {
+        var rng = CounterRNG(seed: seed, stream: 123)
+        let segments = 200, vec = 16, capacity = 1000
+        var offsets: [Int64] = [0], keys: [Int64] = []
+        for _ in 0..<segments {
+            let nnz = rng.nextInt(below: 4)
+            for _ in 0..<nnz { keys.append(Int64(rng.nextInt(below: 300)) * 7_919 - 1_000_000) }
+            offsets.append(Int64(keys.count))
+        }
+        let evalKeys = keys.map { $0 + (($0 & 3) == 0 ? 1 : 0) }
+        let values = (0..<(capacity * vec)).map { _ in Float(rng.nextUniform(-1, 1)) }
+        let dout = (0..<(segments * vec)).map { _ in Float(rng.nextNormal()) }
+
+        /// Looks the keys up, pools, and returns the pooled output with rows mapped back to keys.
+        func lookupAndPool(_ b: any Backend, mean: Bool) throws -> [Double] {
+            let table = HashTable(capacity: capacity, backend: b)
+            let tk = b.makeTensor([keys.count], .int64), rows = b.makeTensor([keys.count], .int64)
+            b.upload(keys, to: tk)
+            guard b.hashLookup(table, keys: tk, count: keys.count, rows: rows, insert: true) else {
+                throw SwiftCTRError(.capacity, "self-test table overflowed")
+            }
+            // Make values depend on the key, not on the row a backend happened to give it.
+            let rowOf = b.int64s(rows)
+            var keyed = [Float](repeating: 0, count: capacity * vec)
+            for (j, row) in rowOf.enumerated() {
+                for d in 0..<vec { keyed[Int(row) * vec + d] = values[Int((keys[j] & 0x3FF) % Int64(capacity)) * vec + d] }
+            }
+            let tv = b.tensor(keyed, [capacity * vec])
+            b.upload(evalKeys, to: tk)
+            guard b.hashLookup(table, keys: tk, count: keys.count, rows: rows, insert: false) else {
+                throw SwiftCTRError(.capacity, "eval lookup reported overflow")
+            }
+            let to = b.makeTensor([offsets.count], .int64)
+            b.upload(offsets, to: to)
+            let out = b.makeTensor([segments * vec], .float32)
+            b.embeddingPool(values: tv, rows: rows, offsets: to, segments: segments, vec: vec, mean: mean, into: out)
+            return [Double(table.size)] + b.floats(out).map(Double.init)
+        }
+
+        /// Gradients per distinct row, then one sparse update; results keyed by row.
+        func gradientsAndUpdate(_ b: any Backend, _ update: SparseUpdate, states: Int) throws -> [Double] {
+            let rowsHost = keys.map { Int64((($0 % 997) + 997) % 997) }
+            let rows = b.makeTensor([keys.count], .int64), to = b.makeTensor([offsets.count], .int64)
+            b.upload(rowsHost, to: rows)
+            b.upload(offsets, to: to)
+            let uniqueRows = b.makeTensor([keys.count], .int64), grads = b.makeTensor([keys.count * vec], .float32)
+            let slots = b.makeTensor([capacity], .int64)
+            b.fill(slots, int64: -1)
+            let u = b.embeddingGradients(dout: b.tensor(dout, [segments * vec]), rows: rows, offsets: to, segments: segments,
+                                         vec: vec, mean: true, uniqueRows: uniqueRows, uniqueGrads: grads, rowSlot: slots)
+            let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)
+            var byRow = [Double](repeating: 0, count: capacity * vec)
+            for (j, row) in order.enumerated() {
+                for d in 0..<vec { byRow[Int(row) * vec + d] = Double(g[j * vec + d]) }
+            }
+            let tv = b.tensor(values, [capacity * vec])
+            let stateTensors = (0..<states).map { i in
+                i == 2 ? b.makeTensor([capacity], .int64) : b.tensor(values.map { abs($0) * 0.01 }, [capacity * vec])
+            }
+            b.sparseUpdate(update, values: tv, states: stateTensors, uniqueRows: uniqueRows, uniqueGrads: grads,
+                           rowSlot: slots, count: u, usedRows: 997, vec: vec)
+            b.clearRowSlots(slots, uniqueRows: uniqueRows, count: u)
+            return [Double(u)] + byRow + b.floats(tv).map(Double.init) + b.int64s(slots).map(Double.init)
+        }
+
+        return [
+            Case(name: "hash lookup + pool (sum)", tolerance: 1e-5) { try lookupAndPool($0, mean: false) },
+            Case(name: "hash lookup + pool (mean)", tolerance: 1e-5) { try lookupAndPool($0, mean: true) },
+            Case(name: "embedding grads + sparse SGD", tolerance: 1e-5) {
+                try gradientsAndUpdate($0, .sgd(lr: 0.1, gradScale: 1), states: 0)
+            },
+            Case(name: "sparse Adam local", tolerance: 1e-4) {
+                try gradientsAndUpdate($0, .adamLocal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 2)
+            },
+            Case(name: "sparse Adam global", tolerance: 1e-4) {
+                try gradientsAndUpdate($0, .adamGlobal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 2)
+            },
+            Case(name: "sparse Adam lazy global", tolerance: 1e-4) {
+                try gradientsAndUpdate($0, .adamLazyGlobal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 3)
+            },
+        ]
+    }
+}

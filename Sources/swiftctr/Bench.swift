@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import SwiftCTR
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure DCN-16 / DCN-128 training throughput on generated data, with PyTorch beside it when installed.")
+
+    @Option(help: "Comma-separated models: dcn16, dcn128.")
+    var models: String = "dcn16,dcn128"
+
+    @Option(help: "Batch size (default: 4096 on the CPU, 65536 on a GPU).")
+    var batchSize: Int?
+
+    @Option(help: "Dataset folder (default: generate data/bench, the full DCN slot sizes).")
+    var data: String?
+
+    @Option(help: "Samples to generate and load for the benchmark.")
+    var samples: Int = 1 << 20
+
+    @Option(help: "Untimed warm-up steps.")
+    var warmup: Int = 10
+
+    @Option(help: "Timed windows (the median is reported).")
+    var windows: Int = 5
+
+    @Option(help: "Steps per timed window.")
+    var steps: Int = 20
+
+    @Option(help: "Run bench/dcn_pytorch.py on the same data (needs python3 with torch): auto, yes or no.")
+    var peer: String = "auto"
+
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    func run() throws {
+        try reportingErrors {
+            let backend = try deviceOptions.backend()
+            let batch = batchSize ?? (deviceOptions.device == "cpu" ? 4096 : 65536)
+            let directory = data ?? "data/bench"
+            let config = try benchData(directory)
+            print("device: \(backend.name)\ndata: \(directory) (\(config.slotSizes.reduce(0, +)) rows in \(config.slotSizes.count) slots)")
+            let batches = try loadBatches(directory, config, batch: batch)
+            var results: [BenchResult] = []
+            for name in models.split(separator: ",").map(String.init) {
+                guard let vec = ["dcn16": 16, "dcn128": 128][name] else {
+                    throw ValidationError("--models: unknown model '\(name)'; use dcn16 and/or dcn128.")
+                }
+                results.append(try measure(name, vec: vec, config: config, directory: directory, batches: batches,
+                                           batch: batch, backend: backend))
+                print(results.last!.line)
+            }
+            if peer != "no" { results += runPeer(directory, batch: batch, models: models) }
+            print(BenchResult.table(results))
+            if let json {
+                let data = try JSONEncoder().encode(results)
+                try data.write(to: URL(fileURLWithPath: json))
+            }
+        }
+    }
+
+    private func benchData(_ directory: String) throws -> SyntheticConfig {
+        if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
+            return try SyntheticGenerator.load(directory: directory).0
+        }
+        var config = SyntheticConfig.default
+        config.slotSizes = Recipes.criteoSlotSizes
+        config.numTrain = samples
+        config.numEval = 65536
+        config.trainFiles = 8
+        _ = try generateDataset(config, into: directory)
+        return config
+    }
+
+    private func loadBatches(_ directory: String, _ config: SyntheticConfig, batch: Int) throws -> [Batch] {
+        let reader = try BatchReader(fileList: directory + "/train_list.txt", layout: config.layout, i64Keys: config.i64Keys,
+                                     check: config.check, batchSize: batch, repeat: false, numWorkers: 4)
+        var batches: [Batch] = []
+        while let b = try reader.next(), batches.count * batch < samples {
+            if b.count == batch { batches.append(b) }
+        }
+        guard !batches.isEmpty else {
+            throw SwiftCTRError(.data, "'\(directory)' holds fewer than one batch of \(batch) samples; lower --batch-size or raise --samples.")
+        }
+        return batches
+    }
+
+    private func measure(_ name: String, vec: Int, config: SyntheticConfig, directory: String, batches: [Batch], batch: Int,
+                         backend: any Backend) throws -> BenchResult {
+        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, i64InputKey: config.i64Keys)
+        let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
+                                      evalSource: directory + "/eval_list.txt", checkType: config.check)
+        let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
+        let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: true,
+                                           slotNum: config.slotSizes.count)
+        model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
+                        dataReaderSparseParamArray: [sparse]))
+        let rows = config.slotSizes.reduce(0, +)
+        let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: vec,
+                                              workspaceMB: (rows * vec * 12 + (1 << 20) - 1) >> 20)
+        model.add(embedding)
+        layers.forEach(model.add)
+        try model.compile()
+        var i = 0
+        var loss: Float = 0
+        for _ in 0..<warmup {
+            loss = try model.train(batch: batches[i % batches.count])
+            i += 1
+        }
+        var rates: [Double] = []
+        for _ in 0..<windows {
+            backend.synchronize()
+            let start = ContinuousClock.now
+            for _ in 0..<steps {
+                loss = try model.train(batch: batches[i % batches.count])
+                i += 1
+            }
+            backend.synchronize()
+            try backend.check()
+            rates.append(Double(steps * batch) / (ContinuousClock.now - start).inSeconds)
+        }
+        let median = rates.sorted()[rates.count / 2]
+        return BenchResult(engine: "SwiftCTR", model: name, variant: "fp32", device: backend.name, batch: batch,
+                           samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(loss),
+                           peakMemoryBytes: peakResidentBytes(), note: "batches preloaded in host memory; upload timed")
+    }
+
+    /// Runs the PyTorch reference on the same files and reads its JSON.
+    private func runPeer(_ directory: String, batch: Int, models: String) -> [BenchResult] {
+        let script = "bench/dcn_pytorch.py"
+        guard FileManager.default.fileExists(atPath: script) else { return [] }
+        var results: [BenchResult] = []
+        for (name, vec) in [("dcn16", 16), ("dcn128", 128)] where models.contains(name) {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-peer-\(name).json").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, directory, "--vec", "\(vec)", "--batch", "\(batch)", "--json", out,
+                                 "--device", deviceOptions.device == "cpu" ? "cpu" : "cuda"]
+            do {
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: out) else {
+                    if peer == "yes" { print("PyTorch reference failed (exit \(process.terminationStatus))") }
+                    continue
+                }
+                let rows = try JSONDecoder().decode([PeerRow].self, from: data)
+                results += rows.map {
+                    BenchResult(engine: "PyTorch \($0.torch_version ?? "")", model: name, variant: $0.variant,
+                                device: $0.gpu_name ?? $0.device ?? "", batch: $0.batch ?? batch,
+                                samplesPerSec: $0.samples_per_sec ?? 0, msPerStep: $0.ms_per_step ?? 0,
+                                loss: $0.loss ?? .nan, peakMemoryBytes: $0.peak_mem_bytes ?? 0, note: $0.note ?? "")
+                }
+            } catch {
+                if peer == "yes" { print("PyTorch reference could not start: \(error)") }
+            }
+        }
+        return results
+    }
+}
+
+/// One line of `swiftctr bench`.
+struct BenchResult: Codable {
+    var engine: String, model: String, variant: String, device: String
+    var batch: Int
+    var samplesPerSec: Double, msPerStep: Double, loss: Double
+    var peakMemoryBytes: Int
+    var note: String
+
+    var line: String {
+        String(format: "%@ %@ %@: %.0f samples/s, %.2f ms/step, loss %.4f", engine, model, variant, samplesPerSec, msPerStep, loss)
+    }
+
+    static func table(_ results: [BenchResult]) -> String {
+        let best = Dictionary(grouping: results.filter { $0.engine.hasPrefix("PyTorch") }, by: \.model)
+            .mapValues { $0.map(\.samplesPerSec).max() ?? 0 }
+        var text = "| engine | model | variant | batch | samples/s | ms/step | vs best PyTorch |\n|---|---|---|---|---|---|---|\n"
+        for r in results {
+            let ratio = best[r.model].map { $0 > 0 ? String(format: "%.2f×", r.samplesPerSec / $0) : "-" } ?? "-"
+            text += String(format: "| %@ | %@ | %@ | %d | %.0f | %.2f | %@ |\n", r.engine, r.model, r.variant, r.batch,
+                           r.samplesPerSec, r.msPerStep, ratio)
+        }
+        return text
+    }
+}
+
+/// The fields of bench/dcn_pytorch.py's JSON that the report uses.
+struct PeerRow: Codable {
+    var variant: String
+    var samples_per_sec: Double?
+    var ms_per_step: Double?
+    var peak_mem_bytes: Int?
+    var loss: Double?
+    var batch: Int?
+    var device: String?
+    var torch_version: String?
+    var gpu_name: String?
+    var note: String?
+}
+
+/// Peak resident memory of this process (VmHWM), in bytes.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+    return 0
+}
