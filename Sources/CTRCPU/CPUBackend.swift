@@ -329,7 +329,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
-    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float) -> Float {
+    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float,
+                                   loss: Tensor) {
         let px = logits.hostPointer(as: Float.self), py = labels.hostPointer(as: Float.self)
         let pg = grad.hostPointer(as: Float.self)
         var total = 0.0
@@ -339,7 +340,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             pg[i] = (stableSigmoid(px[i]) - py[i]) * gradScale
         }
         if rows > count { (pg + count).update(repeating: 0, count: rows - count) }
-        return count > 0 ? Float(total / Double(count)) : 0
+        loss.hostPointer(as: Float.self)[0] = count > 0 ? Float(total / Double(count)) : 0
     }
 
     // MARK: dense optimizers
@@ -405,6 +406,10 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         return true
     }
 
+    public func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool) {
+        (table.size, false)
+    }
+
     public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
                               mean: Bool, into out: Tensor) {
         let pv = values.hostPointer(as: Float.self), pr = rows.hostPointer(as: Int64.self)
@@ -428,8 +433,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
-    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool,
-                                   uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor) -> Int {
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount: Int, vec: Int,
+                                   mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
+                                   rowSlot: Tensor) {
         let pd = dout.hostPointer(as: Float.self), pr = rows.hostPointer(as: Int64.self)
         let po = offsets.hostPointer(as: Int64.self)
         let pu = uniqueRows.hostPointer(as: Int64.self), pg = uniqueGrads.hostPointer(as: Float.self)
@@ -455,16 +461,18 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                 for k in 0..<vec { dst[k] += scale * src[k] }
             }
         }
-        return unique
+        uniqueCount.hostPointer(as: Int64.self)[0] = Int64(unique)
     }
 
-    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, count: Int) {
+    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int) {
         let slots = rowSlot.hostPointer(as: Int64.self), pu = uniqueRows.hostPointer(as: Int64.self)
-        for j in 0..<count { slots[Int(pu[j])] = -1 }
+        for j in 0..<min(maxCount, Int(uniqueCount.hostPointer(as: Int64.self)[0])) { slots[Int(pu[j])] = -1 }
     }
 
     public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
-                             uniqueGrads: Tensor, rowSlot: Tensor, count: Int, usedRows: Int, vec: Int) {
+                             uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor,
+                             table: HashTable, vec: Int) {
+        let count = min(maxCount, Int(uniqueCount.hostPointer(as: Int64.self)[0])), usedRows = table.size
         let pw = values.hostPointer(as: Float.self), pu = uniqueRows.hostPointer(as: Int64.self)
         let pg = uniqueGrads.hostPointer(as: Float.self)
         switch update {

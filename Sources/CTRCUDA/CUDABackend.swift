@@ -67,13 +67,25 @@ final class DevicePool: @unchecked Sendable {
 /// let model = try Model(solver, reader, optimizer, backend: gpu)
 /// ```
 public final class CUDABackend: Backend, @unchecked Sendable {
+    /// How GEMMs compute: plain fp32, fp32 with TF32 tensor cores, or bf16 inputs with fp32
+    /// accumulation and fp32 outputs (mixed precision; the fp32 master values are rounded per GEMM).
+    public enum GEMMPrecision: String, Sendable {
+        case fp32, tf32, bf16
+    }
+
     public let device: CUDADevice
     public let blas: CUBLAS
     let pool: DevicePool
     let functions: [String: CUDAFunction]
+    /// Every kernel, copy and GEMM is queued in order here.
     let stream: CUDAStream?
-    /// Small device scratch: [hash size, overflow flag, unique count, loss (double)].
+    /// Host-to-device copies run here, overlapping the compute stream.
+    let copyStream: CUDAStream
+    /// Small device scratch; bytes 24..<32 hold the loss sum (double).
     let scratch: CUdeviceptr
+    /// Pinned host buffer + device buffer pairs that uploads cycle through.
+    private var staging: [StagingSlot] = []
+    private var nextSlot = 0
     private var firstError: (any Error)?
 
     public init(ordinal: Int = 0, loader: any DynamicLibraryLoader = SystemLoader(), cache: KernelCache = .standard) throws {
@@ -84,13 +96,46 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         var table: [String: CUDAFunction] = [:]
         for name in Kernels.names { table[name] = try module.function(name) }
         functions = table
-        stream = nil
+        stream = try device.makeStream()
+        copyStream = try device.makeStream()
         pool = DevicePool(device: device)
         scratch = try pool.acquire(64)
         try device.memset(scratch, byte: 0, count: 64)
+        for _ in 0..<8 {
+            staging.append(StagingSlot(copied: try device.makeEvent(timing: false), consumed: try device.makeEvent(timing: false)))
+        }
     }
 
-    public var name: String { "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString))" }
+    /// One upload in flight: the host bytes go to pinned memory, then to a device buffer on the
+    /// copy stream, then (ordered on the compute stream) into the tensor.
+    struct StagingSlot {
+        var host: UnsafeMutableRawPointer?
+        var device: CUdeviceptr = 0
+        var capacity = 0
+        let copied: CUDAEvent
+        let consumed: CUDAEvent
+        var inUse = false
+    }
+
+    public var name: String {
+        "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString), \(gemmPrecision.rawValue) GEMM)"
+    }
+
+    public var gemmPrecision = GEMMPrecision.fp32 {
+        didSet { record { try blas.setMathMode(gemmPrecision == .tf32 ? .tf32TensorOp : .default) } }
+    }
+
+    /// bf16 copies of GEMM operands, reused across calls.
+    private var bf16Scratch: [(CUdeviceptr, Int)] = [(0, 0), (0, 0)]
+
+    private func bf16Copy(_ t: Tensor, count: Int, slot: Int) -> CUdeviceptr {
+        if bf16Scratch[slot].1 < count {
+            pool.release(bf16Scratch[slot].0, bytes: bf16Scratch[slot].1 * 2)
+            record { bf16Scratch[slot] = (try pool.acquire(count * 2), count) }
+        }
+        launch("to_bf16", count, [.pointer(address(t)), .pointer(bf16Scratch[slot].0), .int64(Int64(count))])
+        return bf16Scratch[slot].0
+    }
 
     private func record(_ body: () throws -> Void) {
         do { try body() } catch { if firstError == nil { firstError = error } }
@@ -135,14 +180,39 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         return Tensor(shape: shape, dtype: dtype, storage: DeviceBuffer(address: address, byteCount: bytes, pool: pool))
     }
 
+    /// Returns as soon as `bytes` sit in pinned memory; the copy itself overlaps earlier kernels.
     public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
-        guard let base = bytes.baseAddress else { return }
-        record { try device.copy(toDevice: address(tensor), from: base, bytes: bytes.count) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let index = nextSlot
+        nextSlot = (nextSlot + 1) % staging.count
+        record {
+            var slot = staging[index]
+            if slot.inUse { try slot.consumed.synchronize() }
+            if slot.capacity < bytes.count {
+                if let host = slot.host { try device.freeHost(host) }
+                pool.release(slot.device, bytes: slot.capacity)
+                let capacity = max(bytes.count, 1 << 20)
+                slot.host = try device.allocateHost(bytes: capacity)
+                slot.device = try pool.acquire(capacity)
+                slot.capacity = capacity
+            }
+            slot.host!.copyMemory(from: base, byteCount: bytes.count)
+            try device.copy(toDevice: slot.device, from: slot.host!, bytes: bytes.count, stream: copyStream)
+            try slot.copied.record(on: copyStream)
+            try stream!.wait(for: slot.copied)
+            try device.copy(toDevice: address(tensor), fromDevice: slot.device, bytes: bytes.count, stream: stream)
+            try slot.consumed.record(on: stream)
+            slot.inUse = true
+            staging[index] = slot
+        }
     }
 
     public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
-        guard let base = bytes.baseAddress else { return }
-        record { try device.copy(toHost: base, from: address(tensor), bytes: bytes.count) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        record {
+            try device.copy(toHost: base, from: address(tensor), bytes: bytes.count, stream: stream)
+            try stream!.synchronize()
+        }
     }
 
     public func fill(_ tensor: Tensor, _ value: Float) {
@@ -158,7 +228,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     public func synchronize() {
-        record { try device.synchronize() }
+        record { try stream!.synchronize() }
     }
 
     // MARK: dense math
@@ -167,6 +237,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                      alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
         if k == 0 {
             if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * 4, stream: stream) } }
+            return
+        }
+        if gemmPrecision == .bf16 {
+            let a16 = bf16Copy(a, count: m * k, slot: 0), b16 = bf16Copy(b, count: k * n, slot: 1)
+            record {
+                try blas.gemmExRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16, b: b16,
+                                        beta: beta, c: address(c), stream: stream)
+            }
             return
         }
         record {
@@ -297,17 +375,16 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                block: 128, shared: (features + 1) * width * 4, grid: (batch, 1))
     }
 
-    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float) -> Float {
-        let loss = scratch + 24
-        record { try device.memset(loss, byte: 0, count: 8, stream: stream) }
-        launch("bce", count, [.pointer(address(logits)), .pointer(address(labels)), .pointer(address(grad)), .pointer(loss),
+    public func binaryCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor, count: Int, rows: Int, gradScale: Float,
+                                   loss: Tensor) {
+        let sum = scratch + 24
+        record { try device.memset(sum, byte: 0, count: 8, stream: stream) }
+        launch("bce", count, [.pointer(address(logits)), .pointer(address(labels)), .pointer(address(grad)), .pointer(sum),
                               .int64(Int64(count)), .float(gradScale)], grid: (min(max(1, (count + 255) / 256), 1024), 1))
+        launch("finish_loss", 1, [.pointer(sum), .pointer(address(loss)), .int64(Int64(count))], block: 32, grid: (1, 1))
         if rows > count {
             record { try device.memset(address(grad) + CUdeviceptr(count * 4), byte: 0, count: (rows - count) * 4, stream: stream) }
         }
-        var total = 0.0
-        record { total = try device.download(Double.self, count: 1, from: loss)[0] }
-        return count > 0 ? Float(total / Double(count)) : 0
     }
 
     // MARK: dense optimizers
@@ -327,20 +404,22 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     // MARK: embeddings
 
+    /// Inserts without waiting: the key count and the overflow flag stay in `table.state` until
+    /// `hashTableState` reads them.
     public func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool {
-        let size = scratch, status = scratch + 8
-        record {
-            try device.upload([Int64(table.size), 0], to: size)
-        }
+        let state = address(table.state)
         launch("hash_lookup", count, [
             .pointer(address(table.keys)), .pointer(address(table.rows)), .uint64(UInt64(table.bucketCount - 1)),
-            .pointer(address(keys)), .pointer(address(rows)), .int64(Int64(count)), .pointer(size),
-            .int64(Int64(table.capacity)), .int32(insert ? 1 : 0), .pointer(status),
+            .pointer(address(keys)), .pointer(address(rows)), .int64(Int64(count)), .pointer(state),
+            .int64(Int64(table.capacity)), .int32(insert ? 1 : 0), .pointer(state + 8),
         ])
-        var result: [Int64] = [Int64(table.size), 0]
-        record { result = try device.download(Int64.self, count: 2, from: size) }
-        table.size = min(Int(result[0]), table.capacity)
-        return result[1] & 0xFFFF_FFFF == 0
+        return true
+    }
+
+    public func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool) {
+        let state = int64s(table.state, count: 2)
+        table.size = min(Int(state[0]), table.capacity)
+        return (table.size, state[1] & 0xFFFF_FFFF != 0)
     }
 
     public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool, into out: Tensor) {
@@ -352,16 +431,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     private var segmentOf: (CUdeviceptr, Int) = (0, 0)
 
-    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool,
-                                   uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor) -> Int {
-        var keyCount: Int64 = 0
-        record { keyCount = try device.download(Int64.self, count: 1, from: address(offsets) + CUdeviceptr(segments * 8))[0] }
-        let count = Int(keyCount)
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount count: Int, vec: Int,
+                                   mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
+                                   rowSlot: Tensor) {
         if segmentOf.1 < count {
             pool.release(segmentOf.0, bytes: segmentOf.1 * 8)
             record { segmentOf = (try pool.acquire(count * 8), count) }
         }
-        let unique = scratch + 16
+        let unique = address(uniqueCount)
         record { try device.memset(unique, byte: 0, count: 8, stream: stream) }
         launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
         launch("claim_rows", count, [.pointer(address(rows)), .int64(Int64(count)), .pointer(address(rowSlot)),
@@ -373,42 +450,43 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
             .pointer(address(uniqueGrads)),
         ])
-        var u: Int64 = 0
-        record { u = try device.download(Int64.self, count: 1, from: unique)[0] }
-        return Int(u)
     }
 
-    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, count: Int) {
-        launch("clear_row_slots", count, [.pointer(address(rowSlot)), .pointer(address(uniqueRows)), .int64(Int64(count))])
+    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int) {
+        launch("clear_row_slots", maxCount, [.pointer(address(rowSlot)), .pointer(address(uniqueRows)),
+                                             .pointer(address(uniqueCount)), .int64(Int64(maxCount))])
     }
 
     public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor, uniqueGrads: Tensor,
-                             rowSlot: Tensor, count: Int, usedRows: Int, vec: Int) {
-        let w = address(values), u = address(uniqueRows), g = address(uniqueGrads)
+                             uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: HashTable, vec: Int) {
+        let w = address(values), u = address(uniqueRows), g = address(uniqueGrads), n = address(uniqueCount)
+        let most = Int64(maxCount)
         switch update {
         case let .sgd(lr, gradScale):
-            launch("sparse_sgd", count * vec, [.pointer(w), .pointer(u), .pointer(g), .int64(Int64(count)),
-                                               .int32(Int32(vec)), .float(lr * gradScale)])
+            launch("sparse_sgd", maxCount * vec, [.pointer(w), .pointer(u), .pointer(g), .pointer(n), .int64(most),
+                                                  .int32(Int32(vec)), .float(lr * gradScale)])
         case let .adamLocal(lr, beta1, beta2, epsilon, step, gradScale):
-            launch("sparse_adam_local", count * vec, [
+            launch("sparse_adam_local", maxCount * vec, [
                 .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(u), .pointer(g),
-                .int64(Int64(count)), .int32(Int32(vec)), .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+                .pointer(n), .int64(most), .int32(Int32(vec)),
+                .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
                 .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
             ])
         case let .adamGlobal(lr, beta1, beta2, epsilon, step, gradScale):
-            launch("sparse_adam_global", usedRows * vec, [
+            launch("sparse_adam_global", table.capacity * vec, [
                 .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(rowSlot)),
-                .pointer(g), .int64(Int64(usedRows)), .int32(Int32(vec)),
+                .pointer(g), .pointer(address(table.state)), .int64(Int64(table.capacity)), .int32(Int32(vec)),
                 .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
                 .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
             ])
         case let .adamLazyGlobal(lr, beta1, beta2, epsilon, step, gradScale):
-            launch("sparse_adam_lazy", count * vec, [
+            launch("sparse_adam_lazy", maxCount * vec, [
                 .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(states[2])),
-                .pointer(u), .pointer(g), .int64(Int64(count)), .int32(Int32(vec)), .float(lr), .float(beta1),
+                .pointer(u), .pointer(g), .pointer(n), .int64(most), .int32(Int32(vec)), .float(lr), .float(beta1),
                 .float(beta2), .float(epsilon), .float(gradScale), .int64(Int64(step)),
             ])
-            launch("set_last_step", count, [.pointer(address(states[2])), .pointer(u), .int64(Int64(count)), .int64(Int64(step))])
+            launch("set_last_step", maxCount, [.pointer(address(states[2])), .pointer(u), .pointer(n), .int64(most),
+                                               .int64(Int64(step))])
         }
     }
 }

@@ -16,6 +16,16 @@ typedef unsigned long long u64;
 
 #define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 
+// fp32 -> bf16 with round-to-nearest-even (NaN stays NaN).
+extern "C" __global__ void to_bf16(const float* x, unsigned short* y, i64 n) {
+    GRID_STRIDE(i, n) {
+        unsigned int u = __float_as_uint(x[i]);
+        if ((u & 0x7fffffffu) > 0x7f800000u) { y[i] = (unsigned short)((u >> 16) | 0x40u); continue; }
+        u += 0x7fffu + ((u >> 16) & 1u);
+        y[i] = (unsigned short)(u >> 16);
+    }
+}
+
 extern "C" __global__ void fill_f32(float* x, float v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
 extern "C" __global__ void fill_i64(i64* x, i64 v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
 
@@ -197,6 +207,10 @@ extern "C" __global__ void bce(const float* x, const float* y, float* grad, doub
     if (threadIdx.x == 0) atomicAdd(loss, partial[0]);
 }
 
+extern "C" __global__ void finish_loss(const double* sum, float* loss, i64 count) {
+    if (threadIdx.x == 0 && blockIdx.x == 0) loss[0] = count > 0 ? (float)(*sum / (double)count) : 0.f;
+}
+
 extern "C" __global__ void adam(float* w, const float* g, float* m, float* v, i64 n, float alpha, float beta1, float beta2,
                                 float eps, float gradScale) {
     GRID_STRIDE(i, n) {
@@ -300,19 +314,24 @@ extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, con
     }
 }
 
-extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, i64 count) {
+extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount) {
+    i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(j, count) rowSlot[uniqueRows[j]] = -1;
 }
 
-extern "C" __global__ void sparse_sgd(float* w, const i64* uniqueRows, const float* g, i64 count, int vec, float step) {
+extern "C" __global__ void sparse_sgd(float* w, const i64* uniqueRows, const float* g, const i64* uniqueCount, i64 maxCount,
+                                      int vec, float step) {
+    i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
         i64 j = i / vec; int k = (int)(i % vec);
         w[uniqueRows[j] * vec + k] -= step * g[i];
     }
 }
 
-extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const i64* uniqueRows, const float* g, i64 count,
-                                             int vec, float alpha, float beta1, float beta2, float eps, float gradScale) {
+extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const i64* uniqueRows, const float* g,
+                                             const i64* uniqueCount, i64 maxCount, int vec, float alpha, float beta1,
+                                             float beta2, float eps, float gradScale) {
+    i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
         i64 j = i / vec; int k = (int)(i % vec);
         i64 e = uniqueRows[j] * vec + k;
@@ -324,8 +343,10 @@ extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const
     }
 }
 
-extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, const i64* rowSlot, const float* g, i64 usedRows,
-                                              int vec, float alpha, float beta1, float beta2, float eps, float gradScale) {
+extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, const i64* rowSlot, const float* g,
+                                              const i64* tableSize, i64 capacity, int vec, float alpha, float beta1,
+                                              float beta2, float eps, float gradScale) {
+    i64 usedRows = min(*tableSize, capacity);
     GRID_STRIDE(e, usedRows * vec) {
         i64 r = e / vec; int k = (int)(e % vec);
         i64 s = rowSlot[r];
@@ -338,8 +359,9 @@ extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, cons
 }
 
 extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* lastStep, const i64* uniqueRows, const float* g,
-                                            i64 count, int vec, float lr, float beta1, float beta2, float eps, float gradScale,
-                                            i64 step) {
+                                            const i64* uniqueCount, i64 maxCount, int vec, float lr, float beta1, float beta2,
+                                            float eps, float gradScale, i64 step) {
+    i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
         i64 j = i / vec; int k = (int)(i % vec);
         i64 row = uniqueRows[j];
@@ -356,7 +378,8 @@ extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* l
 }
 
 // Runs after sparse_adam_lazy, so that no element of a row reads an already advanced step.
-extern "C" __global__ void set_last_step(i64* lastStep, const i64* uniqueRows, i64 count, i64 step) {
+extern "C" __global__ void set_last_step(i64* lastStep, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount, i64 step) {
+    i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(j, count) lastStep[uniqueRows[j]] = step;
 }
 """#

@@ -11,8 +11,11 @@ public final class HashTable: @unchecked Sendable {
     public let keys: Tensor
     /// int64 [bucketCount]: the row of each bucket, -1 when empty.
     public let rows: Tensor
-    /// Keys inserted so far (= rows in use).
+    /// Keys inserted so far (= rows in use). A GPU backend keeps the count in `state` and
+    /// refreshes this copy in `hashTableState`.
     public var size: Int = 0
+    /// int64 [2] in backend memory: keys in use, overflow flag (for backends that count on the device).
+    public let state: Tensor
 
     public init(capacity: Int, backend: any Backend) {
         self.capacity = capacity
@@ -22,6 +25,7 @@ public final class HashTable: @unchecked Sendable {
         keys = backend.makeTensor([buckets], .int64)
         rows = backend.makeTensor([buckets], .int64)
         backend.fill(rows, int64: -1)
+        state = backend.makeTensor([2], .int64)
     }
 
     /// Bucket of a key: a 64-bit mix so that offset keys of neighbouring slots spread out.

@@ -104,12 +104,20 @@ public struct Batch: Sendable {
 /// let row = sb.keys[Int(sb.rowOffsets[r]) ..< Int(sb.rowOffsets[r + 1])]
 /// ```
 public struct SparseBatch: Sendable {
-    public var rowOffsets: [Int64]
-    public var keys: [Int64]
+    public let rowOffsets: [Int64]
+    public let keys: [Int64]
+    /// Every row holds exactly one key (offsets are 0, 1, …, n), so a trainer may skip uploading
+    /// them. Computed once here, on the reader's thread.
+    public let isOneHot: Bool
 
     public init(rowOffsets: [Int64], keys: [Int64]) {
         self.rowOffsets = rowOffsets
         self.keys = keys
+        isOneHot = keys.count + 1 == rowOffsets.count && rowOffsets.withUnsafeBufferPointer { offsets in
+            var i = 0
+            while i < offsets.count && offsets[i] == Int64(i) { i += 1 }
+            return i == offsets.count
+        }
     }
 
     /// Keys of one CSR row.

@@ -49,9 +49,15 @@ public final class HashEmbedding {
     /// `[maxBatch, slots, vec]` pooled output and its gradient.
     public let output: Tensor, outputGrad: Tensor
     let keys: Tensor, offsets: Tensor, rows: Tensor
-    let uniqueRows: Tensor, uniqueGrads: Tensor, rowSlot: Tensor
+    let uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor, rowSlot: Tensor
     let states: [Tensor]
-    var batch = 0, keyCount = 0, uniqueCount = 0
+    var batch = 0, keyCount = 0
+    /// Training lookups since the table's overflow flag was last read.
+    var lookupsSinceCheck = 0
+    /// How often a backend that counts on the device is asked whether the table overflowed.
+    public static let overflowCheckInterval = 32
+    /// Length of the identity prefix 0, 1, …, n the offsets tensor holds (one-hot batches reuse it).
+    var offsetsAreIdentity = 0
     public private(set) var step = 0
     let backend: any Backend
 
@@ -83,6 +89,7 @@ public final class HashEmbedding {
         rows = backend.makeTensor([max(maxKeys, 1)], .int64)
         uniqueRows = backend.makeTensor([max(maxKeys, 1)], .int64)
         uniqueGrads = backend.makeTensor([max(maxKeys, 1), vecSize], .float32)
+        uniqueCount = backend.makeTensor([1], .int64)
         rowSlot = backend.makeTensor([capacity], .int64)
         backend.fill(rowSlot, int64: -1)
         states = (0..<optimizer.stateCount).map { i in
@@ -111,20 +118,21 @@ public final class HashEmbedding {
         backend.upload(host, to: values)
     }
 
-    /// Keys in use.
-    public var size: Int { table.size }
+    /// Keys in use (asks the backend, which may wait for the device).
+    public var size: Int { backend.hashTableState(table).size }
 
     /// Looks up (training: inserts) the batch's keys and pools them into `output`.
     /// `offsets` has `batch·slots + 1` entries, sample-major.
-    public func forward(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, training: Bool) throws {
+    public func forward(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, training: Bool,
+                        oneHot: Bool = false) throws {
         guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
             throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
         }
         guard hostKeys.count <= maxKeys else {
             throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(hostKeys.count) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
         }
-        var previous: Int64 = 0
-        for (i, offset) in hostOffsets.enumerated() {
+        var previous: Int64 = oneHot ? Int64(hostOffsets.count - 1) : 0
+        for (i, offset) in hostOffsets.enumerated() where !oneHot {
             guard offset >= previous, i > 0 || offset == 0 else {
                 throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
             }
@@ -136,8 +144,22 @@ public final class HashEmbedding {
         self.batch = batch
         keyCount = hostKeys.count
         backend.upload(hostKeys, to: keys)
-        backend.upload(hostOffsets, to: offsets)
-        if !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training) {
+        if oneHot {
+            if offsetsAreIdentity < hostOffsets.count {
+                backend.upload(hostOffsets, to: offsets)
+                offsetsAreIdentity = hostOffsets.count
+            }
+        } else {
+            backend.upload(hostOffsets, to: offsets)
+            offsetsAreIdentity = 0
+        }
+        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
+        lookupsSinceCheck += training ? 1 : Self.overflowCheckInterval
+        if !overflowed && lookupsSinceCheck >= Self.overflowCheckInterval {
+            lookupsSinceCheck = 0
+            overflowed = backend.hashTableState(table).overflowed
+        }
+        if overflowed {
             throw SwiftCTRError(.capacity, "embedding '\(name)': more than \(capacity) distinct keys were seen, the table's capacity. Raise workspace_size_per_gpu_in_mb (each MB holds \(rowsPerMB) rows of vector size \(vecSize) with this optimizer) or give slot_size_array with the true cardinalities.")
         }
         backend.embeddingPool(values: values, rows: rows, offsets: offsets, segments: batch * slots, vec: vecSize,
@@ -149,9 +171,9 @@ public final class HashEmbedding {
 
     /// Sums `outputGrad` into one gradient per touched row.
     public func backward() {
-        uniqueCount = backend.embeddingGradients(dout: outputGrad, rows: rows, offsets: offsets, segments: batch * slots,
-                                                 vec: vecSize, mean: combiner == .mean, uniqueRows: uniqueRows,
-                                                 uniqueGrads: uniqueGrads, rowSlot: rowSlot)
+        backend.embeddingGradients(dout: outputGrad, rows: rows, offsets: offsets, segments: batch * slots,
+                                   keyCount: keyCount, vec: vecSize, mean: combiner == .mean, uniqueRows: uniqueRows,
+                                   uniqueGrads: uniqueGrads, uniqueCount: uniqueCount, rowSlot: rowSlot)
     }
 
     /// Applies the sparse optimizer with learning rate `lr` (gradients divided by `scaler`).
@@ -169,8 +191,8 @@ public final class HashEmbedding {
                     : .adamLocal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
         }
         backend.sparseUpdate(update, values: values, states: states, uniqueRows: uniqueRows, uniqueGrads: uniqueGrads,
-                             rowSlot: rowSlot, count: uniqueCount, usedRows: table.size, vec: vecSize)
-        backend.clearRowSlots(rowSlot, uniqueRows: uniqueRows, count: uniqueCount)
+                             uniqueCount: uniqueCount, maxCount: keyCount, rowSlot: rowSlot, table: table, vec: vecSize)
+        backend.clearRowSlots(rowSlot, uniqueRows: uniqueRows, uniqueCount: uniqueCount, maxCount: keyCount)
     }
 
     /// The vector of `key`, or nil when the key was never inserted.

@@ -160,8 +160,12 @@ public final class BinaryCrossEntropyLoss: Layer {
     public let predictions: Tensor
     /// Loss scaler (solver `scaler`); optimizers divide it back out.
     public var scaler: Float = 1
-    public private(set) var loss: Float = 0
+    /// float [1]: the mean loss of the last forward, in backend memory.
+    public let lossValue: Tensor
     let backend: any Backend
+
+    /// The mean loss of the last forward (waits for the device).
+    public var loss: Float { backend.floats(lossValue)[0] }
 
     public init(name: String, logits: Variable, label: Variable, backend: any Backend) {
         self.name = name
@@ -169,12 +173,13 @@ public final class BinaryCrossEntropyLoss: Layer {
         inputs = [logits, label]
         outputs = [Variable(name: name, shape: [1, 1], backend: backend)]
         predictions = backend.makeTensor(logits.shape, .float32)
+        lossValue = backend.makeTensor([1], .float32)
     }
 
     public func forward(_ context: StepContext) {
         let batch = context.batch
-        loss = backend.binaryCrossEntropy(logits: inputs[0].value, labels: inputs[1].value, grad: inputs[0].grad,
-                                          count: batch, rows: batch, gradScale: scaler / Float(max(batch, 1)))
+        backend.binaryCrossEntropy(logits: inputs[0].value, labels: inputs[1].value, grad: inputs[0].grad,
+                                   count: batch, rows: batch, gradScale: scaler / Float(max(batch, 1)), loss: lossValue)
         if !context.training {
             backend.sigmoid(inputs[0].value, into: predictions, count: batch)
         }

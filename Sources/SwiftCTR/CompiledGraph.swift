@@ -13,7 +13,8 @@ final class CompiledGraph {
     let losses: [BinaryCrossEntropyLoss]
     let parameters: [Variable]
     let optimizer: DenseOptimizer
-    private(set) var lastLoss: Float = 0
+    /// The summed loss of the last training iteration (waits for the device).
+    var lastLoss: Float { solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss } : 0 }
     let inputSpec: Input
 
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
@@ -98,24 +99,39 @@ final class CompiledGraph {
         backend.upload(batch.labels, to: label.value)
         backend.upload(batch.dense, to: dense.value)
         for (table, index, _) in embeddings {
-            try table.forward(keys: batch.sparse[index].keys, offsets: batch.sparse[index].rowOffsets, batch: batch.count,
-                              training: training)
+            let sparse = batch.sparse[index]
+            try table.forward(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, training: training,
+                              oneHot: sparse.isOneHot)
         }
         return StepContext(batch: batch.count, training: training, iteration: 0, seed: seed)
     }
 
-    /// Forward, backward and update on one batch; returns the loss.
-    func train(batch: Batch, lr: Float, iteration: Int) throws -> Float {
-        var context = try load(batch, training: true)
+    /// Seconds per phase of `train` when `profiling` is on (each phase ends with a synchronize).
+    var profile: [String: Double] = [:]
+    var profiling = false
+
+    private func phase(_ name: String, _ body: () throws -> Void) rethrows {
+        guard profiling else { return try body() }
+        backend.synchronize()
+        let start = ContinuousClock.now
+        try body()
+        backend.synchronize()
+        profile[name, default: 0] += (ContinuousClock.now - start).inSeconds
+    }
+
+    /// Forward, backward and update on one batch; read `lastLoss` for its loss.
+    func train(batch: Batch, lr: Float, iteration: Int) throws {
+        var context = StepContext(batch: 0, training: true)
+        try phase("1 upload + embedding forward") { context = try load(batch, training: true) }
         context.iteration = iteration
-        for layer in layers { layer.forward(context) }
-        for parameter in parameters { backend.fill(parameter.grad, 0) }
-        for layer in layers.reversed() { layer.backward(context) }
-        for embedding in embeddings { embedding.table.backward() }
-        optimizer.update(lr: lr, scaler: solver.scaler)
-        for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) }
-        lastLoss = solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss } : 0
-        return lastLoss
+        phase("2 dense forward + loss") { for layer in layers { layer.forward(context) } }
+        phase("3 dense backward") {
+            for parameter in parameters { backend.fill(parameter.grad, 0) }
+            for layer in layers.reversed() { layer.backward(context) }
+        }
+        phase("4 embedding backward") { for embedding in embeddings { embedding.table.backward() } }
+        phase("5 dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
+        phase("6 embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }
     }
 
     /// Forward only; the first loss's probabilities and labels of the batch's samples.
@@ -151,7 +167,7 @@ final class CompiledGraph {
         text += "  activations and gradients: \(Table.bytes(activationBytes))\n"
         for (table, _, _) in embeddings {
             let bytesPerRow = (1 + table.optimizer.stateCount) * 4 * table.vecSize
-            text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(table.size) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (table.size * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
+            text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(backend.hashTableState(table.table).size) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (table.size * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
         }
         return text
     }

@@ -55,6 +55,9 @@ public final class Model {
         if solver.useMixedPrecision && backend is CPUBackend {
             throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; the CPU backend computes in fp32. Set useMixedPrecision: false.")
         }
+        if let gpu = backend as? CUDABackend {
+            gpu.gemmPrecision = solver.useMixedPrecision ? .bf16 : solver.enableTF32Compute ? .tf32 : .fp32
+        }
         self.solver = solver
         self.readerParams = reader
         self.optimizerParams = optimizer
@@ -135,16 +138,17 @@ public final class Model {
         /// One iteration and its display/eval bookkeeping; false once training should stop.
         func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
-            let loss = try graph.train(batch: batch, lr: lr, iteration: step)
+            try graph.train(batch: batch, lr: lr, iteration: step)
             try backend.check()
             step += 1
             iter += 1
-            progress.step(loss: loss)
+            progress.step()
             if display > 0 && iter % display == 0 {
+                let loss = graph.lastLoss
                 guard loss.isFinite else {
                     throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iter): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
                 }
-                let record = progress.display(iteration: iter, lr: lr)
+                let record = progress.display(iteration: iter, lr: lr, loss: loss)
                 records.append(record)
                 onRecord?(record)
             }
@@ -212,16 +216,24 @@ public final class Model {
     }
 
     /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's
-    /// low-level `train()`, with the batch given instead of read). Returns the loss.
-    @discardableResult
-    public func train(batch: Batch) throws -> Float {
-        let loss = try compiled().train(batch: batch, lr: scheduler.next(), iteration: step)
+    /// low-level `train()`, with the batch given instead of read). It does not wait for the device;
+    /// `currentLoss` does.
+    public func train(batch: Batch) throws {
+        try compiled().train(batch: batch, lr: scheduler.next(), iteration: step)
         step += 1
         try backend.check()
-        return loss
     }
 
-    /// The loss of the last training iteration.
+    /// Per-phase training time in seconds since profiling was switched on (each phase is closed by
+    /// a device synchronize, so profiling slows training down).
+    public var profile: [String: Double] { graph?.profile ?? [:] }
+
+    public var profiling: Bool {
+        get { graph?.profiling ?? false }
+        set { graph?.profiling = newValue }
+    }
+
+    /// The loss of the last training iteration (HugeCTR's `get_current_loss`).
     public var currentLoss: Float { graph?.lastLoss ?? 0 }
 
     private func makeReader(list: String, batch: Int, repeat: Bool) throws -> BatchReader {

@@ -8,7 +8,6 @@ struct Progress {
     let start = ContinuousClock.now
     var windowStart = ContinuousClock.now
     var windowIterations = 0
-    var lossSum = 0.0
     var lastRate = 0.0
 
     init(total: Int?, batch: Int, enabled: Bool) {
@@ -19,21 +18,20 @@ struct Progress {
 
     var elapsed: Double { (ContinuousClock.now - start).inSeconds }
 
-    mutating func step(loss: Float) {
+    mutating func step() {
         windowIterations += 1
-        lossSum += Double(loss)
     }
 
-    /// Closes a display window: its mean loss and throughput.
-    mutating func display(iteration: Int, lr: Float) -> TrainingRecord {
+    /// Closes a display window: its throughput, and the loss of its last iteration (as HugeCTR
+    /// displays it).
+    mutating func display(iteration: Int, lr: Float, loss: Float) -> TrainingRecord {
         let now = ContinuousClock.now
         let window = (now - windowStart).inSeconds
         let rate = window > 0 ? Double(windowIterations * batch) / window : 0
-        let loss = lossSum / Double(max(windowIterations, 1))
+        let loss = Double(loss)
         lastRate = rate
         windowStart = now
         windowIterations = 0
-        lossSum = 0
         if enabled {
             var line = "iter \(iteration)\(total.map { "/\($0)" } ?? "")  \(Self.rate(rate)) samples/s  loss \(String(format: "%.5f", loss))  lr \(lr)"
             if let total, rate > 0 {

@@ -165,11 +165,11 @@ public enum BackendSelfTest {
             return [out, dx0, demb].flatMap { doubles(b, $0) }
         })
         list.append(Case(name: "binaryCrossEntropy", tolerance: 1e-5) { b in
-            let grad = b.makeTensor([rows + 5], .float32)
-            let loss = b.binaryCrossEntropy(logits: b.tensor(Array(x.prefix(rows + 5)), [rows + 5]),
-                                            labels: b.tensor(labels + [0, 0, 0, 0, 0], [rows + 5]), grad: grad,
-                                            count: rows, rows: rows + 5, gradScale: 1 / Float(rows))
-            return [Double(loss)] + doubles(b, grad)
+            let grad = b.makeTensor([rows + 5], .float32), loss = b.makeTensor([1], .float32)
+            b.binaryCrossEntropy(logits: b.tensor(Array(x.prefix(rows + 5)), [rows + 5]),
+                                 labels: b.tensor(labels + [0, 0, 0, 0, 0], [rows + 5]), grad: grad,
+                                 count: rows, rows: rows + 5, gradScale: 1 / Float(rows), loss: loss)
+            return doubles(b, loss) + doubles(b, grad)
         })
         list.append(Case(name: "adam, sgd", tolerance: 1e-5) { b in
             let w = b.tensor(x, [4099]), g = b.tensor(y, [4099]), mm = b.makeTensor([4099], .float32)
@@ -204,7 +204,8 @@ public enum BackendSelfTest {
             let table = HashTable(capacity: capacity, backend: b)
             let tk = b.makeTensor([keys.count], .int64), rows = b.makeTensor([keys.count], .int64)
             b.upload(keys, to: tk)
-            guard b.hashLookup(table, keys: tk, count: keys.count, rows: rows, insert: true) else {
+            guard b.hashLookup(table, keys: tk, count: keys.count, rows: rows, insert: true),
+                  !b.hashTableState(table).overflowed else {
                 throw SwiftCTRError(.capacity, "self-test table overflowed")
             }
             // Make values depend on the key, not on the row a backend happened to give it.
@@ -222,7 +223,7 @@ public enum BackendSelfTest {
             b.upload(offsets, to: to)
             let out = b.makeTensor([segments * vec], .float32)
             b.embeddingPool(values: tv, rows: rows, offsets: to, segments: segments, vec: vec, mean: mean, into: out)
-            return [Double(table.size)] + b.floats(out).map(Double.init)
+            return [Double(b.hashTableState(table).size)] + b.floats(out).map(Double.init)
         }
 
         /// Gradients per distinct row, then one sparse update; results keyed by row.
@@ -232,10 +233,12 @@ public enum BackendSelfTest {
             b.upload(rowsHost, to: rows)
             b.upload(offsets, to: to)
             let uniqueRows = b.makeTensor([keys.count], .int64), grads = b.makeTensor([keys.count * vec], .float32)
-            let slots = b.makeTensor([capacity], .int64)
+            let slots = b.makeTensor([capacity], .int64), uniqueCount = b.makeTensor([1], .int64)
             b.fill(slots, int64: -1)
-            let u = b.embeddingGradients(dout: b.tensor(dout, [segments * vec]), rows: rows, offsets: to, segments: segments,
-                                         vec: vec, mean: true, uniqueRows: uniqueRows, uniqueGrads: grads, rowSlot: slots)
+            b.embeddingGradients(dout: b.tensor(dout, [segments * vec]), rows: rows, offsets: to, segments: segments,
+                                 keyCount: keys.count, vec: vec, mean: true, uniqueRows: uniqueRows, uniqueGrads: grads,
+                                 uniqueCount: uniqueCount, rowSlot: slots)
+            let u = Int(b.int64s(uniqueCount)[0])
             let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)
             var byRow = [Double](repeating: 0, count: capacity * vec)
             for (j, row) in order.enumerated() {
@@ -245,9 +248,12 @@ public enum BackendSelfTest {
             let stateTensors = (0..<states).map { i in
                 i == 2 ? b.makeTensor([capacity], .int64) : b.tensor(values.map { abs($0) * 0.01 }, [capacity * vec])
             }
+            let table = HashTable(capacity: capacity, backend: b)
+            table.size = 997
+            b.upload([Int64(997), 0], to: table.state)
             b.sparseUpdate(update, values: tv, states: stateTensors, uniqueRows: uniqueRows, uniqueGrads: grads,
-                           rowSlot: slots, count: u, usedRows: 997, vec: vec)
-            b.clearRowSlots(slots, uniqueRows: uniqueRows, count: u)
+                           uniqueCount: uniqueCount, maxCount: keys.count, rowSlot: slots, table: table, vec: vec)
+            b.clearRowSlots(slots, uniqueRows: uniqueRows, uniqueCount: uniqueCount, maxCount: keys.count)
             return [Double(u)] + byRow + b.floats(tv).map(Double.init) + b.int64s(slots).map(Double.init)
         }
 

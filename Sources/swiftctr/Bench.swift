@@ -30,6 +30,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Run bench/dcn_pytorch.py on the same data (needs python3 with torch): auto, yes or no.")
     var peer: String = "auto"
 
+    @Option(help: "Comma-separated GEMM precisions to measure on a GPU: fp32, tf32, bf16 (mixed precision).")
+    var precisions: String = "fp32,tf32,bf16"
+
+    @Flag(help: "Also print the time per training phase (adds a synchronize per phase).")
+    var profile = false
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -48,9 +54,16 @@ struct Bench: ParsableCommand {
                 guard let vec = ["dcn16": 16, "dcn128": 128][name] else {
                     throw ValidationError("--models: unknown model '\(name)'; use dcn16 and/or dcn128.")
                 }
-                results.append(try measure(name, vec: vec, config: config, directory: directory, batches: batches,
-                                           batch: batch, backend: backend))
-                print(results.last!.line)
+                let variants = backend is CUDABackend ? precisions.split(separator: ",").map(String.init) : ["fp32"]
+                for variant in variants {
+                    guard let precision = CUDABackend.GEMMPrecision(rawValue: variant) else {
+                        throw ValidationError("--precisions: unknown precision '\(variant)'; use fp32, tf32 or bf16.")
+                    }
+                    (backend as? CUDABackend)?.gemmPrecision = precision
+                    results.append(try measure(name, vec: vec, variant: variant, config: config, directory: directory,
+                                               batches: batches, batch: batch, backend: backend))
+                    print(results.last!.line)
+                }
             }
             if peer != "no" { results += runPeer(directory, batch: batch, models: models) }
             print(BenchResult.table(results))
@@ -87,9 +100,10 @@ struct Bench: ParsableCommand {
         return batches
     }
 
-    private func measure(_ name: String, vec: Int, config: SyntheticConfig, directory: String, batches: [Batch], batch: Int,
+    private func measure(_ name: String, vec: Int, variant: String, config: SyntheticConfig, directory: String, batches: [Batch], batch: Int,
                          backend: any Backend) throws -> BenchResult {
-        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, i64InputKey: config.i64Keys)
+        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16",
+                            enableTF32Compute: variant == "tf32", i64InputKey: config.i64Keys)
         let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                       evalSource: directory + "/eval_list.txt", checkType: config.check)
         let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
@@ -104,9 +118,8 @@ struct Bench: ParsableCommand {
         layers.forEach(model.add)
         try model.compile()
         var i = 0
-        var loss: Float = 0
         for _ in 0..<warmup {
-            loss = try model.train(batch: batches[i % batches.count])
+            try model.train(batch: batches[i % batches.count])
             i += 1
         }
         var rates: [Double] = []
@@ -114,7 +127,7 @@ struct Bench: ParsableCommand {
             backend.synchronize()
             let start = ContinuousClock.now
             for _ in 0..<steps {
-                loss = try model.train(batch: batches[i % batches.count])
+                try model.train(batch: batches[i % batches.count])
                 i += 1
             }
             backend.synchronize()
@@ -122,8 +135,18 @@ struct Bench: ParsableCommand {
             rates.append(Double(steps * batch) / (ContinuousClock.now - start).inSeconds)
         }
         let median = rates.sorted()[rates.count / 2]
-        return BenchResult(engine: "SwiftCTR", model: name, variant: "fp32", device: backend.name, batch: batch,
-                           samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(loss),
+        if profile {
+            model.profiling = true
+            for _ in 0..<steps {
+                try model.train(batch: batches[i % batches.count])
+                i += 1
+            }
+            for (phase, time) in model.profile.sorted(by: { $0.key < $1.key }) {
+                print(String(format: "  %@: %.3f ms/step", phase, 1000 * time / Double(steps)))
+            }
+        }
+        return BenchResult(engine: "SwiftCTR", model: name, variant: variant, device: backend.name, batch: batch,
+                           samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
                            peakMemoryBytes: peakResidentBytes(), note: "batches preloaded in host memory; upload timed")
     }
 

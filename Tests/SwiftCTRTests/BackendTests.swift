@@ -1,5 +1,6 @@
 import CTRCore
 import CTRCPU
+@testable import SwiftCTR
 import Testing
 
 /// The CPU backend's GEMM, with OpenBLAS and with the built-in fallback, against a naive loop.
@@ -38,5 +39,24 @@ struct BackendTests {
                 #expect(abs(Double(got[i]) - expected[i]) <= 1e-4 * (1 + abs(expected[i])), "\(backend.name) element \(i)")
             }
         }
+    }
+}
+
+/// The device self-test machinery, run with the fallback-GEMM CPU backend as the "device": every
+/// case must agree with the OpenBLAS CPU backend, and a wrong kernel must be caught.
+@Suite("Backend self-test")
+struct SelfTestTests {
+    @Test func everyCasePassesOnTheCPU() {
+        let results = BackendSelfTest.run(device: BackendTests.fallback)
+        #expect(results.count >= 20)
+        for result in results { #expect(result.passed, "\(result.name): \(result.detail)") }
+        #expect(BackendSelfTest.report(results, device: "cpu").contains("\(results.count) passed, 0 failed"))
+    }
+
+    @Test func comparisonCatchesAWrongValue() {
+        let result = BackendSelfTest.compare("probe", [1, 2, 3], [1, 2, 3.1], tolerance: 1e-4)
+        #expect(!result.passed)
+        #expect(abs(result.maxAbsError - 0.1) < 1e-9)
+        #expect(!BackendSelfTest.compare("probe", [1, 2], [1], tolerance: 1).passed)
     }
 }
