@@ -81,7 +81,8 @@ public final class Concat: Layer {
 
 /// `Slice`: copies ranges `[a, b)` of the last dimension into one output each; backward sums the
 /// output gradients back (overlaps add). The graph also inserts a full-width Slice wherever a
-/// tensor feeds several layers, so that its gradients are summed.
+/// tensor feeds several layers, so that its gradients are summed. A full-width output is a view of
+/// the input (no copy forward); only its gradient has memory of its own.
 public final class Slice: Layer {
     public let name: String
     public let type = LayerType.slice
@@ -96,6 +97,10 @@ public final class Slice: Layer {
         self.ranges = ranges
         self.backend = backend
         outputs = zip(ranges, topNames).map { range, top in
+            if range == 0..<input.shape.last {
+                return Variable(name: top, value: input.value, grad: backend.makeTensor(input.shape, .float32),
+                                rowsPerSample: input.rowsPerSample)
+            }
             var dims = input.shape.dims
             dims[dims.count - 1] = range.count
             return Variable(name: top, shape: Shape(dims), backend: backend, rowsPerSample: input.rowsPerSample)
@@ -106,7 +111,7 @@ public final class Slice: Layer {
     private func rows(_ context: StepContext) -> Int { inputs[0].count(context.batch) / width }
 
     public func forward(_ context: StepContext) {
-        for (range, output) in zip(ranges, outputs) {
+        for (range, output) in zip(ranges, outputs) where output.value !== inputs[0].value {
             backend.copyColumns(inputs[0].value, srcWidth: width, srcStart: range.lowerBound, into: output.value,
                                 dstWidth: range.count, dstStart: 0, rows: rows(context), width: range.count,
                                 accumulate: false)

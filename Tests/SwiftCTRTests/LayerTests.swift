@@ -832,14 +832,16 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         }
         let big = try build(maxBatch), small = try build(batch)
         let ctx = StepContext(batch: batch, training: true, iteration: 1, seed: 5)
-        for output in big.outputs { cpu.fill(output.value, 777) }
+        // A full-width Slice output is a view of its input: it has no rows of its own to check.
+        func isView(_ output: Variable) -> Bool { big.inputs.contains { $0.value === output.value } }
+        for output in big.outputs where !isView(output) { cpu.fill(output.value, 777) }
         big.forward(ctx)
         small.forward(ctx)
         for (k, (b, s)) in zip(big.outputs, small.outputs).enumerated() {
             let n = s.value.count, values = TS.floats(b.value)
             #expect(b.count(batch) == n, "output \(k) count for \(batch) samples")
             TS.expectClose(Array(values.prefix(n)), TS.floats(s.value), rtol: 1e-6, atol: 1e-6, "output \(k) equals a batch-\(batch) run")
-            TS.expectAll(Array(values.dropFirst(n)), equal: 777, "output \(k) beyond the batch")
+            if !isView(b) { TS.expectAll(Array(values.dropFirst(n)), equal: 777, "output \(k) beyond the batch") }
         }
         let grads = big.outputs.enumerated().map { TS.normals($1.value.count, seed: 150 + UInt64($0)) }
         TS.backward(big, ctx, outputGrads: grads)
