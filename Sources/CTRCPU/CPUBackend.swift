@@ -352,12 +352,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let alpha = adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)
         parallelFor(count, threads: threads) { range in
             for i in range {
-                let g = pg[i] * gradScale
-                let mi = beta1 * pm[i] + (1 - beta1) * g
-                let vi = beta2 * pv[i] + (1 - beta2) * g * g
-                pm[i] = mi
-                pv[i] = vi
-                pw[i] -= alpha * mi / (vi.squareRoot() + epsilon)
+                adamElement(pw + i, pm + i, pv + i, pg[i] * gradScale, alpha, beta1, beta2, epsilon)
             }
         }
     }
@@ -491,12 +486,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                 for j in range {
                     let base = Int(pu[j]) * vec, g = pg + j * vec
                     for k in 0..<vec {
-                        let gk = g[k] * gradScale
-                        let m = beta1 * pm[base + k] + (1 - beta1) * gk
-                        let v = beta2 * pv[base + k] + (1 - beta2) * gk * gk
-                        pm[base + k] = m
-                        pv[base + k] = v
-                        pw[base + k] -= alpha * m / (v.squareRoot() + epsilon)
+                        let e = base + k
+                        adamElement(pw + e, pm + e, pv + e, g[k] * gradScale, alpha, beta1, beta2, epsilon)
                     }
                 }
             }
@@ -508,12 +499,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                 for row in range {
                     let slot = Int(slots[row]), base = row * vec
                     for k in 0..<vec {
-                        let gk = slot >= 0 ? pg[slot * vec + k] * gradScale : 0
-                        let m = beta1 * pm[base + k] + (1 - beta1) * gk
-                        let v = beta2 * pv[base + k] + (1 - beta2) * gk * gk
-                        pm[base + k] = m
-                        pv[base + k] = v
-                        pw[base + k] -= alpha * m / (v.squareRoot() + epsilon)
+                        let e = base + k, gk = slot >= 0 ? pg[slot * vec + k] * gradScale : 0
+                        adamElement(pw + e, pm + e, pv + e, gk, alpha, beta1, beta2, epsilon)
                     }
                 }
             }
@@ -538,6 +525,17 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             }
         }
     }
+}
+
+/// One Adam step of one element with the bias-corrected step size `alpha`.
+@inline(__always)
+func adamElement(_ w: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                 _ g: Float, _ alpha: Float, _ beta1: Float, _ beta2: Float, _ epsilon: Float) {
+    let mi = beta1 * m.pointee + (1 - beta1) * g
+    let vi = beta2 * v.pointee + (1 - beta2) * g * g
+    m.pointee = mi
+    v.pointee = vi
+    w.pointee -= alpha * mi / (vi.squareRoot() + epsilon)
 }
 
 @inline(__always)
