@@ -1,14 +1,19 @@
 import CTRCore
 
-/// `ReLU`: `y = max(x, 0)`; `dx = x > 0 ? dy : 0`. Any shape. Cost: 1 FLOP per element.
-public final class ReLU: Layer {
+/// A pointwise activation of any shape: `ReLU` (`y = max(x, 0)`; `dx = x > 0 ? dy : 0`) or
+/// `Sigmoid` (`y = 1/(1+e^−x)`; `dx = dy·y·(1−y)`; don't put it before a loss, which applies the
+/// sigmoid itself). Cost: a few FLOPs per element.
+public final class Activation: Layer {
     public let name: String
-    public let type = LayerType.relu
+    public let type: LayerType
     public let inputs: [Variable]
     public let outputs: [Variable]
     let backend: any Backend
 
-    public init(name: String, input: Variable, backend: any Backend) {
+    /// `type` is `.relu` or `.sigmoid`.
+    public init(_ type: LayerType, name: String, input: Variable, backend: any Backend) {
+        precondition(type == .relu || type == .sigmoid, "Activation is ReLU or Sigmoid")
+        self.type = type
         self.name = name
         self.backend = backend
         inputs = [input]
@@ -16,36 +21,21 @@ public final class ReLU: Layer {
     }
 
     public func forward(_ context: StepContext) {
-        backend.relu(inputs[0].value, into: outputs[0].value, count: inputs[0].count(context.batch))
+        let n = inputs[0].count(context.batch)
+        if type == .relu {
+            backend.relu(inputs[0].value, into: outputs[0].value, count: n)
+        } else {
+            backend.sigmoid(inputs[0].value, into: outputs[0].value, count: n)
+        }
     }
 
     public func backward(_ context: StepContext) {
-        backend.reluBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: inputs[0].count(context.batch))
-    }
-}
-
-/// `Sigmoid`: `y = 1/(1+e^−x)`; `dx = dy·y·(1−y)`. Don't put it before a loss: the losses apply
-/// the sigmoid themselves.
-public final class Sigmoid: Layer {
-    public let name: String
-    public let type = LayerType.sigmoid
-    public let inputs: [Variable]
-    public let outputs: [Variable]
-    let backend: any Backend
-
-    public init(name: String, input: Variable, backend: any Backend) {
-        self.name = name
-        self.backend = backend
-        inputs = [input]
-        outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
-    }
-
-    public func forward(_ context: StepContext) {
-        backend.sigmoid(inputs[0].value, into: outputs[0].value, count: inputs[0].count(context.batch))
-    }
-
-    public func backward(_ context: StepContext) {
-        backend.sigmoidBackward(outputs[0].value, outputs[0].grad, into: inputs[0].grad, count: inputs[0].count(context.batch))
+        let n = inputs[0].count(context.batch)
+        if type == .relu {
+            backend.reluBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n)
+        } else {
+            backend.sigmoidBackward(outputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n)
+        }
     }
 }
 

@@ -27,9 +27,7 @@ public struct LayerFactory {
         case .relu, .sigmoid:
             try check.inputCount(1)
             try check.topCount(1)
-            return config.layerType == .relu
-                ? ReLU(name: name, input: inputs[0], backend: backend)
-                : Sigmoid(name: name, input: inputs[0], backend: backend)
+            return Activation(config.layerType, name: name, input: inputs[0], backend: backend)
         case .dropout:
             try check.inputCount(1)
             try check.topCount(1)
