@@ -97,9 +97,12 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func sumRows(_ x: Tensor, rows: Int, cols: Int, into out: Tensor, accumulate: Bool) {
         let px = x.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
         if !accumulate { po.update(repeating: 0, count: cols) }
-        for r in 0..<rows {
-            let row = px + r * cols
-            for c in 0..<cols { po[c] += row[c] }
+        // Threads split the columns, so each output element has one writer.
+        parallelFor(cols, threads: threads, grain: max(16, 262_144 / max(rows, 1))) { range in
+            for r in 0..<rows {
+                let row = px + r * cols
+                for c in range { po[c] += row[c] }
+            }
         }
     }
 
@@ -170,7 +173,11 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self)
         let pdx = dx.hostPointer(as: Float.self)
         parallelFor(count, threads: threads) { range in
-            for i in range { pdx[i] = px[i] > 0 ? pdy[i] : 0 }
+            // Both loads unconditional, so the select vectorizes instead of branching.
+            for i in range {
+                let dy = pdy[i]
+                pdx[i] = px[i] > 0 ? dy : 0
+            }
         }
     }
 
@@ -193,14 +200,26 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
         let pm = mask.hostPointer(as: Float.self)
         let keep = 1 / (1 - rate)
-        // Compare 24-bit integers so CPU and GPU draw the identical mask.
-        let threshold = UInt64(Double(rate) * 16_777_216)
-        parallelFor(count, threads: threads) { range in
-            for i in range {
-                let bits = CounterRNG.hash(seed, stream, UInt64(i)) >> 40
-                let m: Float = bits < threshold ? 0 : keep
-                pm[i] = m
-                py[i] = px[i] * m
+        // One 64-bit hash gives four 16-bit draws (elements 4j…4j+3); integer compares make the CPU
+        // and the GPU draw the identical mask.
+        let threshold32 = UInt32(dropoutThreshold(rate))
+        parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
+            for j in range {
+                let bits = CounterRNG.hash(seed, stream, UInt64(j))
+                let draws = SIMD4<UInt32>(UInt32(truncatingIfNeeded: bits & 0xFFFF), UInt32(truncatingIfNeeded: (bits >> 16) & 0xFFFF),
+                                          UInt32(truncatingIfNeeded: (bits >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: bits >> 48))
+                let m = SIMD4<Float>(repeating: keep).replacing(with: 0, where: draws .< SIMD4(repeating: threshold32))
+                let i = 4 * j
+                if i + 4 <= count {
+                    let x = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(pm + i).storeBytes(of: m, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(py + i).storeBytes(of: x * m, as: SIMD4<Float>.self)
+                } else {
+                    for lane in 0..<(count - i) {
+                        pm[i + lane] = m[lane]
+                        py[i + lane] = px[i + lane] * m[lane]
+                    }
+                }
             }
         }
     }

@@ -121,6 +121,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString), \(gemmPrecision.rawValue) GEMM)"
     }
 
+    /// Device memory the pool holds (in use or cached).
+    public var reservedBytes: Int { pool.reservedBytes }
+
     public var gemmPrecision = GEMMPrecision.fp32 {
         didSet { record { try blas.setMathMode(gemmPrecision == .tf32 ? .tf32TensorOp : .default) } }
     }
@@ -321,7 +324,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream rngStream: UInt64) {
         launch("dropout", count, [
             .pointer(address(x)), .pointer(address(y)), .pointer(address(mask)), .int64(Int64(count)),
-            .float(1 / (1 - rate)), .uint64(UInt64(Double(rate) * 16_777_216)), .uint64(seed), .uint64(rngStream),
+            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
         ])
     }
 

@@ -95,9 +95,11 @@ __device__ __forceinline__ u64 counter_hash(u64 seed, u64 stream, u64 counter) {
     return z ^ (z >> 31);
 }
 
+// One hash per four elements, 16 bits each, as the CPU backend draws them.
 extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
     GRID_STRIDE(i, n) {
-        float m = (counter_hash(seed, stream, (u64)i) >> 40) < threshold ? 0.f : keep;
+        u64 bits = counter_hash(seed, stream, (u64)(i >> 2)) >> (16 * (i & 3));
+        float m = (bits & 0xFFFFull) < threshold ? 0.f : keep;
         mask[i] = m;
         y[i] = x[i] * m;
     }

@@ -181,3 +181,8 @@ public func adamAlpha(lr: Float, beta1: Float, beta2: Float, step: Int) -> Float
     let t = Double(step)
     return Float(Double(lr) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
 }
+
+/// Dropout compares a 16-bit random draw with this: the element is dropped when draw < threshold.
+public func dropoutThreshold(_ rate: Float) -> UInt64 {
+    UInt64((Double(rate) * 65_536).rounded())
+}

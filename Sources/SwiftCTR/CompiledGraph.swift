@@ -124,11 +124,9 @@ final class CompiledGraph {
         var context = StepContext(batch: 0, training: true)
         try phase("1 upload + embedding forward") { context = try load(batch, training: true) }
         context.iteration = iteration
-        phase("2 dense forward + loss") { for layer in layers { layer.forward(context) } }
-        phase("3 dense backward") {
-            for parameter in parameters { backend.fill(parameter.grad, 0) }
-            for layer in layers.reversed() { layer.backward(context) }
-        }
+        for layer in layers { phase("2 forward \(layer.type.rawValue)") { layer.forward(context) } }
+        phase("3 zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
+        for layer in layers.reversed() { phase("3 backward \(layer.type.rawValue)") { layer.backward(context) } }
         phase("4 embedding backward") { for embedding in embeddings { embedding.table.backward() } }
         phase("5 dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         phase("6 embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }

@@ -147,7 +147,8 @@ struct Bench: ParsableCommand {
         }
         return BenchResult(engine: "SwiftCTR", model: name, variant: variant, device: backend.name, batch: batch,
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
-                           peakMemoryBytes: peakResidentBytes(), note: "batches preloaded in host memory; upload timed")
+                           peakMemoryBytes: (backend as? CUDABackend)?.reservedBytes ?? peakResidentBytes(),
+                           note: "batches preloaded in host memory; their upload is timed; memory: device pool (GPU) or peak RSS (CPU)")
     }
 
     /// Runs the PyTorch reference on the same files and reads its JSON.
