@@ -1,6 +1,6 @@
 /// The sample models of HugeCTR's `samples/` folder, as layer lists over a given input.
 public enum Recipes {
-    /// The 26 Criteo slot cardinalities of HugeCTR's DCN sample (1.29 M rows).
+    /// The 26 Criteo slot cardinalities of HugeCTR's DCN sample (1.22 M rows).
     public static let criteoSlotSizes = [
         203931, 18598, 14092, 7012, 18977, 4, 6385, 1245, 49, 186213, 71328, 67288, 11, 2168, 7338, 61, 4, 932, 15,
         204515, 141526, 199433, 60919, 9137, 71, 34,

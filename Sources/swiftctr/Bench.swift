@@ -170,11 +170,14 @@ struct Bench: ParsableCommand {
                     continue
                 }
                 let rows = try JSONDecoder().decode([PeerRow].self, from: data)
-                results += rows.map {
+                for row in rows where row.samples_per_sec == nil {
+                    print("PyTorch \(name) \(row.variant): no result (\(row.note ?? "failed"))")
+                }
+                results += rows.filter { $0.samples_per_sec != nil }.map {
                     BenchResult(engine: "PyTorch \($0.torch_version ?? "")", model: name, variant: $0.variant,
                                 device: $0.gpu_name ?? $0.device ?? "", batch: $0.batch ?? batch,
                                 samplesPerSec: $0.samples_per_sec ?? 0, msPerStep: $0.ms_per_step ?? 0,
-                                loss: $0.loss ?? .nan, peakMemoryBytes: $0.peak_mem_bytes ?? 0, note: $0.note ?? "")
+                                loss: $0.loss ?? 0, peakMemoryBytes: $0.peak_mem_bytes ?? 0, note: $0.note ?? "")
                 }
             } catch {
                 if peer == "yes" { print("PyTorch reference could not start: \(error)") }
