@@ -234,59 +234,82 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     // MARK: fused layers
 
-    public func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor,
-                             h: Tensor, out: Tensor, batch: Int, width: Int) {
-        let p0 = x0.hostPointer(as: Float.self), pl = xl.hostPointer(as: Float.self)
-        let pw = weight.hostPointer(as: Float.self), pb = bias.hostPointer(as: Float.self)
-        let ph = h.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
-        parallelFor(batch, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
-            for b in range {
-                let r0 = p0 + b * width, rl = pl + b * width, ro = po + b * width
+    public func rowDot(_ a: Tensor, _ b: Tensor, rows: Int, width: Int, into out: Tensor) {
+        let pa = a.hostPointer(as: Float.self), pb = b.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
+            for r in range {
+                let ra = pa + r * width, rb = pb + r * width
                 var dot: Float = 0
-                for k in 0..<width { dot += rl[k] * pw[k] }
-                ph[b] = dot
-                for k in 0..<width { ro[k] = r0[k] * dot + rl[k] + pb[k] }
+                for k in 0..<width { dot += ra[k] * rb[k] }
+                po[r] = dot
             }
         }
     }
 
-    public func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor,
-                              dx0: Tensor, dxl: Tensor, dweight: Tensor, dbias: Tensor, batch: Int, width: Int) {
-        let p0 = x0.hostPointer(as: Float.self), pl = xl.hostPointer(as: Float.self)
-        let pw = weight.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self)
-        let pg = g.hostPointer(as: Float.self), pdx0 = dx0.hostPointer(as: Float.self)
-        let pdxl = dxl.hostPointer(as: Float.self)
-        let pdw = dweight.hostPointer(as: Float.self), pdb = dbias.hostPointer(as: Float.self)
-        // Per-chunk partial sums of dweight/dbias keep the batch loop parallel without atomics.
-        let chunks = min(threads, max(1, batch * width / 16_384))
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * 2 * width)
-        partial.initialize(repeating: 0, count: chunks * 2 * width)
-        defer { partial.deallocate() }
-        parallelFor(chunks, threads: threads, grain: 1) { chunkRange in
-            for chunk in chunkRange {
-                let pw2 = partial + chunk * 2 * width, pb2 = pw2 + width
-                for b in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
-                    let r0 = p0 + b * width, rl = pl + b * width, rg = pg + b * width
-                    let rdx0 = pdx0 + b * width, rdxl = pdxl + b * width
-                    var t: Float = 0
-                    for k in 0..<width { t += rg[k] * r0[k] }
-                    let hb = ph[b]
-                    for k in 0..<width {
-                        pw2[k] += t * rl[k]
-                        pb2[k] += rg[k]
-                        rdx0[k] += rg[k] * hb
-                        rdxl[k] = rg[k] + t * pw[k]
-                    }
+    public func scaleRows(_ x: Tensor, scales: Tensor, stride: Int, offset: Int, bias: Tensor?, rows: Int, width: Int,
+                          into out: Tensor) {
+        let px = x.hostPointer(as: Float.self), ps = scales.hostPointer(as: Float.self)
+        let pb = bias?.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
+            for r in range {
+                let scale = ps[r * stride + offset], rx = px + r * width, ro = po + r * width
+                if let pb {
+                    for k in 0..<width { ro[k] = rx[k] * scale + pb[k] }
+                } else {
+                    for k in 0..<width { ro[k] = rx[k] * scale }
                 }
             }
         }
-        pdb.update(repeating: 0, count: width)
-        for chunk in 0..<chunks {
-            let pw2 = partial + chunk * 2 * width, pb2 = pw2 + width
-            for k in 0..<width {
-                pdw[k] += pw2[k]
-                pdb[k] += pb2[k]
+    }
+
+    public func addScaledRows(_ src: Tensor, scales: Tensor, rows: Int, width: Int, into dst: Tensor) {
+        let ps = src.hostPointer(as: Float.self), pc = scales.hostPointer(as: Float.self)
+        let pd = dst.hostPointer(as: Float.self)
+        for r in 0..<rows {
+            let c = pc[r], rs = ps + r * width, rd = pd + r * width
+            for k in 0..<width { rd[k] += c * rs[k] }
+        }
+    }
+
+    public func prefixSumRows(_ x: Tensor, rows: Int, width: Int, into out: Tensor) {
+        let px = x.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        po.update(repeating: 0, count: width)
+        for r in 0..<rows {
+            for k in 0..<width { po[(r + 1) * width + k] = po[r * width + k] + px[r * width + k] }
+        }
+    }
+
+    public func crossScalars(d: Tensor, c: Tensor, rows: Int, layers: Int, into h: Tensor) {
+        let pd = d.hostPointer(as: Float.self), pc = c.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self)
+        for r in 0..<rows {
+            let rd = pd + r * layers, rh = ph + r * (layers + 1)
+            rh[0] = 1
+            for l in 0..<layers { rh[l + 1] = rh[l] * (1 + rd[l]) + pc[l] }
+        }
+    }
+
+    public func crossScalarsBackward(d: Tensor, h: Tensor, s: Tensor, rows: Int, layers: Int, e: Tensor, upstream: Tensor) {
+        let pd = d.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self), ps = s.hostPointer(as: Float.self)
+        let pe = e.hostPointer(as: Float.self), pu = upstream.hostPointer(as: Float.self)
+        for r in 0..<rows {
+            let rd = pd + r * layers, rh = ph + r * (layers + 1), re = pe + r * layers, ru = pu + r * layers
+            var a = ps[r]
+            for l in stride(from: layers - 1, through: 0, by: -1) {
+                re[l] = a * rh[l]
+                ru[l] = a
+                a *= 1 + rd[l]
             }
+        }
+    }
+
+    public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
+        let pg = g.hostPointer(as: Float.self), pc = c.hostPointer(as: Float.self)
+        let pw = weights.hostPointer(as: Float.self), pdb = db.hostPointer(as: Float.self)
+        // Walk down from the last layer so each row adds one more layer's term.
+        var running = [Float](repeating: 0, count: width)
+        for j in stride(from: layers - 1, through: 0, by: -1) {
+            for k in 0..<width { pdb[j * width + k] = pg[k] + running[k] }
+            for k in 0..<width { running[k] += pc[j] * pw[j * width + k] }
         }
     }
 

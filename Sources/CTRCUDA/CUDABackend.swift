@@ -334,34 +334,43 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     // MARK: fused layers
 
-    public func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor, h: Tensor, out: Tensor, batch: Int, width: Int) {
-        launch("cross_forward", batch * 32, [
-            .pointer(address(x0)), .pointer(address(xl)), .pointer(address(weight)), .pointer(address(bias)),
-            .pointer(address(h)), .pointer(address(out)), .int64(Int64(batch)), .int32(Int32(width)),
-        ], grid: ((batch * 32 + 255) / 256, 1))
+    public func rowDot(_ a: Tensor, _ b: Tensor, rows: Int, width: Int, into out: Tensor) {
+        launch("row_dot", rows * 32, [.pointer(address(a)), .pointer(address(b)), .int64(Int64(rows)), .int32(Int32(width)),
+                                      .pointer(address(out))], grid: ((rows * 32 + 255) / 256, 1))
     }
 
-    public func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor, dx0: Tensor, dxl: Tensor,
-                              dweight: Tensor, dbias: Tensor, batch: Int, width: Int) {
-        let t = crossWorkspace(batch)
-        // Column reductions read g before the row kernel may overwrite it (dxl can alias nothing
-        // here, but keep the order that is safe when it does).
-        record { try device.memset(address(dbias), byte: 0, count: width * 4, stream: stream) }
-        columnSums(g, scale: 0, rows: batch, cols: width, into: address(dbias))
-        launch("cross_backward_rows", batch * 32, [
-            .pointer(address(x0)), .pointer(address(weight)), .pointer(address(h)), .pointer(address(g)),
-            .pointer(address(dx0)), .pointer(address(dxl)), .pointer(t), .int64(Int64(batch)), .int32(Int32(width)),
-        ], grid: ((batch * 32 + 255) / 256, 1))
-        columnSums(xl, scale: t, rows: batch, cols: width, into: address(dweight))
+    public func scaleRows(_ x: Tensor, scales: Tensor, stride: Int, offset: Int, bias: Tensor?, rows: Int, width: Int,
+                          into out: Tensor) {
+        launch("scale_rows", rows * width, [
+            .pointer(address(x)), .pointer(address(scales)), .int32(Int32(stride)), .int32(Int32(offset)),
+            .pointer(bias.map(address) ?? 0), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
+        ])
     }
 
-    private var crossT: (CUdeviceptr, Int) = (0, 0)
-    private func crossWorkspace(_ batch: Int) -> CUdeviceptr {
-        if crossT.1 < batch {
-            pool.release(crossT.0, bytes: crossT.1 * 4)
-            record { crossT = (try pool.acquire(batch * 4), batch) }
-        }
-        return crossT.0
+    public func addScaledRows(_ src: Tensor, scales: Tensor, rows: Int, width: Int, into dst: Tensor) {
+        launch("add_scaled_rows", rows * width, [.pointer(address(src)), .pointer(address(scales)), .int64(Int64(rows)),
+                                                 .int32(Int32(width)), .pointer(address(dst))])
+    }
+
+    public func prefixSumRows(_ x: Tensor, rows: Int, width: Int, into out: Tensor) {
+        launch("prefix_sum_rows", width, [.pointer(address(x)), .int64(Int64(rows)), .int32(Int32(width)),
+                                          .pointer(address(out))])
+    }
+
+    public func crossScalars(d: Tensor, c: Tensor, rows: Int, layers: Int, into h: Tensor) {
+        launch("cross_scalars", rows, [.pointer(address(d)), .pointer(address(c)), .int64(Int64(rows)),
+                                       .int32(Int32(layers)), .pointer(address(h))])
+    }
+
+    public func crossScalarsBackward(d: Tensor, h: Tensor, s: Tensor, rows: Int, layers: Int, e: Tensor, upstream: Tensor) {
+        launch("cross_scalars_backward", rows, [.pointer(address(d)), .pointer(address(h)), .pointer(address(s)),
+                                                .int64(Int64(rows)), .int32(Int32(layers)), .pointer(address(e)),
+                                                .pointer(address(upstream))])
+    }
+
+    public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
+        launch("cross_bias_gradients", width, [.pointer(address(g)), .pointer(address(c)), .pointer(address(weights)),
+                                               .int32(Int32(layers)), .int32(Int32(width)), .pointer(address(db))])
     }
 
     public func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int) {

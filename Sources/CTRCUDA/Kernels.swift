@@ -105,41 +105,70 @@ extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n,
     }
 }
 
-// One warp per row: h[b] = <xl[b], w>; out[b] = x0[b] * h[b] + xl[b] + bias.
-extern "C" __global__ void cross_forward(const float* x0, const float* xl, const float* w, const float* bias,
-                                         float* h, float* out, i64 batch, int width) {
-    i64 b = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+// One warp per row: out[r] = <a[r], b[r]>.
+extern "C" __global__ void row_dot(const float* a, const float* b, i64 rows, int width, float* out) {
+    i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
     int lane = threadIdx.x & 31;
-    if (b >= batch) return;
-    const float* rl = xl + b * width;
+    if (r >= rows) return;
+    const float* ra = a + r * width;
+    const float* rb = b + r * width;
     float dot = 0.f;
-    for (int k = lane; k < width; k += 32) dot += rl[k] * w[k];
+    for (int k = lane; k < width; k += 32) dot += ra[k] * rb[k];
     for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-    if (lane == 0) h[b] = dot;
-    const float* r0 = x0 + b * width;
-    float* ro = out + b * width;
-    for (int k = lane; k < width; k += 32) ro[k] = r0[k] * dot + rl[k] + bias[k];
+    if (lane == 0) out[r] = dot;
 }
 
-// One warp per row: t[b] = <g[b], x0[b]>; dx0 += g * h; dxl = g + t * w.
-extern "C" __global__ void cross_backward_rows(const float* x0, const float* w, const float* h, const float* g,
-                                               float* dx0, float* dxl, float* t, i64 batch, int width) {
-    i64 b = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
-    int lane = threadIdx.x & 31;
-    if (b >= batch) return;
-    const float* rg = g + b * width;
-    const float* r0 = x0 + b * width;
-    float dot = 0.f;
-    for (int k = lane; k < width; k += 32) dot += rg[k] * r0[k];
-    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-    if (lane == 0) t[b] = dot;
-    float hb = h[b];
-    float* rdx0 = dx0 + b * width;
-    float* rdxl = dxl + b * width;
-    for (int k = lane; k < width; k += 32) {
-        float gk = rg[k];
-        rdx0[k] += gk * hb;
-        rdxl[k] = gk + dot * w[k];
+extern "C" __global__ void scale_rows(const float* x, const float* scales, int stride, int offset, const float* bias,
+                                      i64 rows, int width, float* out) {
+    GRID_STRIDE(i, rows * width) {
+        i64 r = i / width; int k = (int)(i % width);
+        float v = x[i] * scales[r * stride + offset];
+        out[i] = bias ? v + bias[k] : v;
+    }
+}
+
+extern "C" __global__ void add_scaled_rows(const float* src, const float* scales, i64 rows, int width, float* dst) {
+    GRID_STRIDE(i, rows * width) dst[i] += scales[i / width] * src[i];
+}
+
+extern "C" __global__ void prefix_sum_rows(const float* x, i64 rows, int width, float* out) {
+    GRID_STRIDE(k, (i64)width) {
+        float acc = 0.f;
+        out[k] = 0.f;
+        for (i64 r = 0; r < rows; ++r) { acc += x[r * width + k]; out[(r + 1) * width + k] = acc; }
+    }
+}
+
+extern "C" __global__ void cross_scalars(const float* d, const float* c, i64 rows, int layers, float* h) {
+    GRID_STRIDE(r, rows) {
+        float hl = 1.f;
+        h[r * (layers + 1)] = hl;
+        for (int l = 0; l < layers; ++l) {
+            hl = hl * (1.f + d[r * layers + l]) + c[l];
+            h[r * (layers + 1) + l + 1] = hl;
+        }
+    }
+}
+
+extern "C" __global__ void cross_scalars_backward(const float* d, const float* h, const float* s, i64 rows, int layers,
+                                                  float* e, float* upstream) {
+    GRID_STRIDE(r, rows) {
+        float a = s[r];
+        for (int l = layers - 1; l >= 0; --l) {
+            e[r * layers + l] = a * h[r * (layers + 1) + l];
+            upstream[r * layers + l] = a;
+            a *= 1.f + d[r * layers + l];
+        }
+    }
+}
+
+extern "C" __global__ void cross_bias_gradients(const float* g, const float* c, const float* w, int layers, int width, float* db) {
+    GRID_STRIDE(k, (i64)width) {
+        float running = 0.f;
+        for (int j = layers - 1; j >= 0; --j) {
+            db[j * width + k] = g[k] + running;
+            running += c[j] * w[j * width + k];
+        }
     }
 }
 

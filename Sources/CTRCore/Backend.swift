@@ -69,15 +69,23 @@ public protocol Backend: AnyObject, Sendable {
 
     // MARK: fused layers
 
-    /// One DCN-v1 cross layer over a batch×width matrix:
-    /// `h[b] = ⟨xl[b], w⟩; out[b] = x0[b]·h[b] + xl[b] + bias`. Cost: 5·batch·width FLOPs.
-    func crossForward(x0: Tensor, xl: Tensor, weight: Tensor, bias: Tensor,
-                      h: Tensor, out: Tensor, batch: Int, width: Int)
-    /// Backward of `crossForward` with `g = dL/dout`:
-    /// `t[b] = ⟨g[b], x0[b]⟩; dweight += Σ_b t[b]·xl[b]; dbias = Σ_b g[b];
-    ///  dx0 += g ⊙ h; dxl = g + t ⊗ weight`.
-    func crossBackward(x0: Tensor, xl: Tensor, weight: Tensor, h: Tensor, g: Tensor,
-                       dx0: Tensor, dxl: Tensor, dweight: Tensor, dbias: Tensor, batch: Int, width: Int)
+    /// `out[r] = ⟨a[r, :], b[r, :]⟩` for each of `rows` rows of width `width`. Cost: 2·rows·width FLOPs.
+    func rowDot(_ a: Tensor, _ b: Tensor, rows: Int, width: Int, into out: Tensor)
+    /// `out[r, :] = x[r, :]·scales[r·stride + offset] + bias` (no bias when nil).
+    func scaleRows(_ x: Tensor, scales: Tensor, stride: Int, offset: Int, bias: Tensor?, rows: Int, width: Int,
+                   into out: Tensor)
+    /// `dst[r, :] += scales[r]·src[r, :]`.
+    func addScaledRows(_ src: Tensor, scales: Tensor, rows: Int, width: Int, into dst: Tensor)
+    /// `out[0, :] = 0; out[l+1, :] = out[l, :] + x[l, :]` over `rows` rows.
+    func prefixSumRows(_ x: Tensor, rows: Int, width: Int, into out: Tensor)
+    /// The scalar recursion of a DCN-v1 cross network per row (see `MultiCross`):
+    /// `H[r, 0] = 1; H[r, l+1] = H[r, l]·(1 + d[r, l]) + c[l]` for l < layers; H is rows×(layers+1).
+    func crossScalars(d: Tensor, c: Tensor, rows: Int, layers: Int, into h: Tensor)
+    /// Its backward from `s[r] = dL/dH[r, layers]`: for l = layers−1 … 0, with `a = dL/dH[r, l+1]`:
+    /// `e[r, l] = a·H[r, l]` (dL/dd), `upstream[r, l] = a` (dL/dc), then `a ← a·(1 + d[r, l])`.
+    func crossScalarsBackward(d: Tensor, h: Tensor, s: Tensor, rows: Int, layers: Int, e: Tensor, upstream: Tensor)
+    /// `db[j, k] = g[k] + Σ_{l>j} c[l]·w[l, k]` for j < layers (the cross biases' gradients).
+    func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor)
     /// DLRM dot interaction: `x0` batch×w, `emb` batch×F×w, `y` batch×(w + n(n−1)/2 + 1), n = F+1.
     func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int)
     func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor,

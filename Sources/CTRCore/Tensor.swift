@@ -93,6 +93,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         return Tensor(shape: newShape, dtype: dtype, storage: storage, byteOffset: byteOffset)
     }
 
+    /// The `newShape.count` elements starting at element `offset`, as a tensor of `newShape`
+    /// sharing this memory (e.g. one row of a matrix).
+    public func view(from offset: Int, _ newShape: Shape) -> Tensor {
+        precondition(offset >= 0 && offset + newShape.count <= count, "view [\(offset), +\(newShape.count)) outside \(shape)")
+        return Tensor(shape: newShape, dtype: dtype, storage: storage, byteOffset: byteOffset + offset * dtype.size)
+    }
+
     public var description: String { "Tensor\(shape) \(dtype)" }
 }
 

@@ -51,17 +51,27 @@ public final class InnerProduct: Layer {
 }
 
 /// `MultiCross` (DCN v1): `x_{l+1} = x_0·⟨x_l, w_l⟩ + x_l + b_l` for `num_layers` layers over a
-/// 2D `(B, n)` input. Cost: about 12·B·n FLOPs per layer per training step.
+/// 2D `(B, n)` input.
+///
+/// Every `x_l` is `x_0·H_l + B_l` with a per-row scalar `H_l` and the bias prefix sum
+/// `B_l = Σ_{j<l} b_j`, because each layer only rescales `x_0` and adds a bias. So with
+/// `d_l = ⟨x_0, w_l⟩` (one GEMM `X_0·Wᵀ`) and `c_l = ⟨B_l, w_l⟩`, `H_{l+1} = H_l·(1 + d_l) + c_l` and
+/// the output is `x_0·H_L + B_L`: the whole network reads `x_0` twice and writes once, instead of
+/// three passes per layer. Backward follows the same scalars back, with `dW += Eᵀ·X_0` and
+/// `dX_0 = g·H_L + E·W` as GEMMs (`E[r, l] = dL/dd_l`). Cost: about 8·B·n·L FLOPs per step.
 public final class MultiCross: Layer {
     public let name: String
     public let type = LayerType.multiCross
     public let inputs: [Variable]
     public let outputs: [Variable]
+    /// w_0, b_0, w_1, b_1, …: views of the rows of `weights` and `biases` (and of their gradients).
     public let parameters: [Variable]
     let layers: Int, width: Int
-    /// x_1 … x_{L−1} (x_L is the output), and h_l per layer.
-    let hidden: [Tensor], dots: [Tensor]
-    let gradA: Tensor, gradB: Tensor, dx0: Tensor
+    let weights: Variable, biases: Variable
+    /// Per-row scalars: d (rows × L), H (rows × (L+1)), s (rows), e and upstream (rows × L).
+    let d: Tensor, h: Tensor, s: Tensor, e: Tensor, upstream: Tensor
+    /// Bias prefix sums ((L+1) × n), c (L), column sums of upstream (L), column sums of g (n).
+    let prefix: Tensor, c: Tensor, upstreamSums: Tensor, gradientSums: Tensor
     let backend: any Backend
 
     public init(name: String, input: Variable, layers: Int, weightInit: Initializer, biasInit: Initializer,
@@ -71,47 +81,62 @@ public final class MultiCross: Layer {
         self.layers = layers
         width = input.shape.last
         inputs = [input]
-        let batch = input.shape[0]
+        let rows = input.shape[0]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
-        hidden = (0..<max(0, layers - 1)).map { _ in backend.makeTensor(input.shape, .float32) }
-        dots = (0..<layers).map { _ in backend.makeTensor([batch], .float32) }
-        gradA = backend.makeTensor(input.shape, .float32)
-        gradB = backend.makeTensor(input.shape, .float32)
-        dx0 = backend.makeTensor(input.shape, .float32)
+        let n = input.shape.last
+        let weights = Variable(name: name + ".weights", shape: [layers, n], backend: backend)
+        let biases = Variable(name: name + ".biases", shape: [layers, n], backend: backend)
+        self.weights = weights
+        self.biases = biases
         var params: [Variable] = []
         for l in 0..<layers {
-            let w = Variable(name: "\(name).\(l).weight", shape: [1, width], backend: backend)
-            let b = Variable(name: "\(name).\(l).bias", shape: [1, width], backend: backend)
-            let wDist: WeightInitializer.Distribution = weightInit == .zero ? .zero : .normal((1 / Float(width)).squareRoot())
+            func row(_ v: Variable, _ suffix: String) -> Variable {
+                Variable(name: "\(name).\(l).\(suffix)", value: v.value.view(from: l * n, [1, n]),
+                         grad: v.grad.view(from: l * n, [1, n]))
+            }
+            let w = row(weights, "weight"), b = row(biases, "bias")
+            let wDist: WeightInitializer.Distribution = weightInit == .zero ? .zero : .normal((1 / Float(n)).squareRoot())
             initializer.fill(w.value, wDist, stream: WeightInitializer.stream(w.name), backend: backend)
             params += [w, b]
         }
         _ = biasInit  // every cross bias starts at zero whatever the type (HugeCTR's Default is Zero)
         parameters = params
+        d = backend.makeTensor([rows, layers], .float32)
+        h = backend.makeTensor([rows, layers + 1], .float32)
+        s = backend.makeTensor([rows], .float32)
+        e = backend.makeTensor([rows, layers], .float32)
+        upstream = backend.makeTensor([rows, layers], .float32)
+        prefix = backend.makeTensor([layers + 1, width], .float32)
+        c = backend.makeTensor([layers], .float32)
+        upstreamSums = backend.makeTensor([layers], .float32)
+        gradientSums = backend.makeTensor([width], .float32)
     }
 
-    private func x(_ l: Int) -> Tensor { l == 0 ? inputs[0].value : l == layers ? outputs[0].value : hidden[l - 1] }
-
     public func forward(_ context: StepContext) {
-        for l in 0..<layers {
-            backend.crossForward(x0: inputs[0].value, xl: x(l), weight: parameters[2 * l].value,
-                                 bias: parameters[2 * l + 1].value, h: dots[l], out: x(l + 1),
-                                 batch: inputs[0].rows(context.batch), width: width)
-        }
+        let rows = inputs[0].rows(context.batch), x0 = inputs[0].value, n = width, count = layers
+        backend.prefixSumRows(biases.value, rows: count, width: n, into: prefix)
+        backend.rowDot(prefix, weights.value, rows: count, width: n, into: c)
+        backend.gemm(transA: false, transB: true, m: rows, n: count, k: n, alpha: 1, a: x0, b: weights.value, beta: 0, c: d)
+        backend.crossScalars(d: d, c: c, rows: rows, layers: count, into: h)
+        backend.scaleRows(x0, scales: h, stride: count + 1, offset: count, bias: prefix.view(from: count * n, [n]),
+                          rows: rows, width: n, into: outputs[0].value)
     }
 
     public func backward(_ context: StepContext) {
-        let rows = inputs[0].rows(context.batch), n = rows * width
-        backend.fill(dx0.prefix([n]), 0)
-        var g = outputs[0].grad
-        for l in stride(from: layers - 1, through: 0, by: -1) {
-            let target = l == 0 ? inputs[0].grad : (g === gradA ? gradB : gradA)
-            backend.crossBackward(x0: inputs[0].value, xl: x(l), weight: parameters[2 * l].value, h: dots[l], g: g,
-                                  dx0: dx0, dxl: target, dweight: parameters[2 * l].grad,
-                                  dbias: parameters[2 * l + 1].grad, batch: rows, width: width)
-            g = target
-        }
-        backend.axpy(1, dx0, inputs[0].grad, count: n)
+        let rows = inputs[0].rows(context.batch), x0 = inputs[0].value, g = outputs[0].grad, n = width, count = layers
+        backend.rowDot(g, x0, rows: rows, width: n, into: s)
+        backend.crossScalarsBackward(d: d, h: h, s: s, rows: rows, layers: count, e: e, upstream: upstream)
+        backend.sumRows(upstream, rows: rows, cols: count, into: upstreamSums, accumulate: false)
+        backend.scaleRows(g, scales: h, stride: count + 1, offset: count, bias: nil, rows: rows, width: n,
+                          into: inputs[0].grad)
+        backend.gemm(transA: false, transB: false, m: rows, n: n, k: count, alpha: 1, a: e, b: weights.value, beta: 1,
+                     c: inputs[0].grad)
+        backend.gemm(transA: true, transB: false, m: count, n: n, k: rows, alpha: 1, a: e, b: x0, beta: 1,
+                     c: weights.grad)
+        backend.addScaledRows(prefix, scales: upstreamSums, rows: count, width: n, into: weights.grad)
+        backend.sumRows(g, rows: rows, cols: n, into: gradientSums, accumulate: false)
+        backend.crossBiasGradients(g: gradientSums, c: upstreamSums, weights: weights.value, layers: count, width: n,
+                                   into: biases.grad)
     }
 }
 

@@ -140,17 +140,31 @@ public enum BackendSelfTest {
             b.dropout(b.tensor(x, [4099]), into: out, mask: mask, count: 4099, rate: 0.3, seed: 5, stream: 11)
             return doubles(b, out) + doubles(b, mask)
         })
-        list.append(Case(name: "cross forward + backward", tolerance: 2e-4) { b in
-            let x0 = b.tensor(wide, [rows * width]), xl = b.tensor(Array(wide.reversed()), [rows * width])
-            let w = b.tensor(vector, [width]), bias = b.tensor(vector2, [width])
-            let h = b.makeTensor([rows], .float32), out = b.makeTensor([rows * width], .float32)
-            b.crossForward(x0: x0, xl: xl, weight: w, bias: bias, h: h, out: out, batch: rows, width: width)
-            let g = b.tensor(Array(wide.map { $0 * 0.5 }), [rows * width])
-            let dx0 = b.tensor(Array(wide.map { $0 * 0.1 }), [rows * width]), dxl = b.makeTensor([rows * width], .float32)
-            let dw = b.tensor(vector2, [width]), db = b.makeTensor([width], .float32)
-            b.crossBackward(x0: x0, xl: xl, weight: w, h: h, g: g, dx0: dx0, dxl: dxl, dweight: dw, dbias: db,
-                            batch: rows, width: width)
-            return [h, out, dx0, dxl, dw, db].flatMap { doubles(b, $0) }
+        list.append(Case(name: "rowDot, scaleRows, addScaledRows", tolerance: 1e-4) { b in
+            let ta = b.tensor(wide, [rows * width]), tb = b.tensor(Array(wide.reversed()), [rows * width])
+            let dots = b.makeTensor([rows], .float32)
+            b.rowDot(ta, tb, rows: rows, width: width, into: dots)
+            let scaled = b.makeTensor([rows * width], .float32), unbiased = b.makeTensor([rows * width], .float32)
+            let scales = b.tensor(Array(x.prefix(rows * 3)), [rows * 3])
+            b.scaleRows(ta, scales: scales, stride: 3, offset: 2, bias: b.tensor(vector, [width]), rows: rows, width: width,
+                        into: scaled)
+            b.scaleRows(ta, scales: scales, stride: 3, offset: 1, bias: nil, rows: rows, width: width, into: unbiased)
+            b.addScaledRows(tb, scales: scales, rows: rows, width: width, into: unbiased)
+            return [dots, scaled, unbiased].flatMap { doubles(b, $0) }
+        })
+        list.append(Case(name: "cross network scalars", tolerance: 1e-4) { b in
+            let layers = 6
+            let d = b.tensor(Array(x.prefix(rows * layers).map { $0 * 0.3 }), [rows * layers])
+            let c = b.tensor(Array(y.prefix(layers)), [layers]), h = b.makeTensor([rows * (layers + 1)], .float32)
+            b.crossScalars(d: d, c: c, rows: rows, layers: layers, into: h)
+            let e = b.makeTensor([rows * layers], .float32), up = b.makeTensor([rows * layers], .float32)
+            b.crossScalarsBackward(d: d, h: h, s: b.tensor(Array(z.prefix(rows)), [rows]), rows: rows, layers: layers,
+                                   e: e, upstream: up)
+            let weights = b.tensor(Array(wide.prefix(layers * width)), [layers * width])
+            let prefix = b.makeTensor([(layers + 1) * width], .float32), db = b.makeTensor([layers * width], .float32)
+            b.prefixSumRows(weights, rows: layers, width: width, into: prefix)
+            b.crossBiasGradients(g: b.tensor(vector, [width]), c: c, weights: weights, layers: layers, width: width, into: db)
+            return [h, e, up, prefix, db].flatMap { doubles(b, $0) }
         })
         list.append(Case(name: "interaction + backward", tolerance: 1e-4) { b in
             let (batch, features, w) = (37, 26, 16)
