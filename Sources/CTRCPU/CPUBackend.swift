@@ -199,27 +199,50 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
         let pm = mask.hostPointer(as: Float.self)
-        let keep = 1 / (1 - rate)
-        // One 64-bit hash gives four 16-bit draws (elements 4j…4j+3); integer compares make the CPU
-        // and the GPU draw the identical mask.
-        let threshold32 = UInt32(dropoutThreshold(rate))
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+            if n == 4 {
+                let xv = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(pm + i).storeBytes(of: m, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(py + i).storeBytes(of: xv * m, as: SIMD4<Float>.self)
+            } else {
+                for lane in 0..<n {
+                    pm[i + lane] = m[lane]
+                    py[i + lane] = px[i + lane] * m[lane]
+                }
+            }
+        }
+    }
+
+    public func reluDropout(_ x: Tensor, into y: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+            for lane in 0..<n { py[i + lane] = max(px[i + lane], 0) * m[lane] }
+        }
+    }
+
+    public func reluDropoutBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float, seed: UInt64,
+                                    stream: UInt64) {
+        let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+            for lane in 0..<n {
+                let g = pdy[i + lane] * m[lane]
+                pdx[i + lane] = px[i + lane] > 0 ? g : 0
+            }
+        }
+    }
+
+    /// Calls `body(first, count, mask)` for each group of four elements: one 64-bit hash gives four
+    /// 16-bit draws, so the CPU and the GPU draw the identical mask (0 or 1/(1−rate) per element).
+    @inline(__always)
+    private func forEachDropoutGroup(count: Int, rate: Float, seed: UInt64, stream: UInt64,
+                                     _ body: (Int, Int, SIMD4<Float>) -> Void) {
+        let keep = SIMD4<Float>(repeating: 1 / (1 - rate)), threshold = SIMD4(repeating: UInt32(dropoutThreshold(rate)))
         parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
             for j in range {
                 let bits = CounterRNG.hash(seed, stream, UInt64(j))
                 let draws = SIMD4<UInt32>(UInt32(truncatingIfNeeded: bits & 0xFFFF), UInt32(truncatingIfNeeded: (bits >> 16) & 0xFFFF),
                                           UInt32(truncatingIfNeeded: (bits >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: bits >> 48))
-                let m = SIMD4<Float>(repeating: keep).replacing(with: 0, where: draws .< SIMD4(repeating: threshold32))
-                let i = 4 * j
-                if i + 4 <= count {
-                    let x = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(pm + i).storeBytes(of: m, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(py + i).storeBytes(of: x * m, as: SIMD4<Float>.self)
-                } else {
-                    for lane in 0..<(count - i) {
-                        pm[i + lane] = m[lane]
-                        py[i + lane] = px[i + lane] * m[lane]
-                    }
-                }
+                body(4 * j, min(4, count - 4 * j), keep.replacing(with: 0, where: draws .< threshold))
             }
         }
     }

@@ -328,6 +328,21 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         ])
     }
 
+    public func reluDropout(_ x: Tensor, into y: Tensor, count: Int, rate: Float, seed: UInt64, stream rngStream: UInt64) {
+        launch("relu_dropout", count, [
+            .pointer(address(x)), .pointer(address(y)), .int64(Int64(count)), .float(1 / (1 - rate)),
+            .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+        ])
+    }
+
+    public func reluDropoutBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float, seed: UInt64,
+                                    stream rngStream: UInt64) {
+        launch("relu_dropout_backward", count, [
+            .pointer(address(x)), .pointer(address(dy)), .pointer(address(dx)), .int64(Int64(count)), .float(1 / (1 - rate)),
+            .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+        ])
+    }
+
     public func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int) {
         launch("multiply", count, [.pointer(address(a)), .pointer(address(b)), .pointer(address(out)), .int64(Int64(count))])
     }

@@ -95,6 +95,20 @@ __device__ __forceinline__ u64 counter_hash(u64 seed, u64 stream, u64 counter) {
     return z ^ (z >> 31);
 }
 
+__device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold, u64 seed, u64 stream) {
+    u64 bits = counter_hash(seed, stream, (u64)(i >> 2)) >> (16 * (i & 3));
+    return (bits & 0xFFFFull) < threshold ? 0.f : keep;
+}
+
+extern "C" __global__ void relu_dropout(const float* x, float* y, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+    GRID_STRIDE(i, n) y[i] = fmaxf(x[i], 0.f) * dropout_scale(i, keep, threshold, seed, stream);
+}
+
+extern "C" __global__ void relu_dropout_backward(const float* x, const float* dy, float* dx, i64 n, float keep, u64 threshold,
+                                                 u64 seed, u64 stream) {
+    GRID_STRIDE(i, n) dx[i] = x[i] > 0.f ? dy[i] * dropout_scale(i, keep, threshold, seed, stream) : 0.f;
+}
+
 // One hash per four elements, 16 bits each, as the CPU backend draws them.
 extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
     GRID_STRIDE(i, n) {

@@ -61,11 +61,14 @@ public final class Dropout: Layer {
         stream = WeightInitializer.stream("dropout/" + name)
     }
 
+    /// The mask's seed for a step: masks differ per iteration and per layer (`stream`).
+    static func seed(_ context: StepContext) -> UInt64 { context.seed &+ UInt64(context.iteration) &* 0x9E37_79B9 }
+
     public func forward(_ context: StepContext) {
         let n = inputs[0].count(context.batch)
         if context.training && rate > 0 {
             backend.dropout(inputs[0].value, into: outputs[0].value, mask: mask, count: n, rate: rate,
-                            seed: context.seed &+ UInt64(context.iteration) &* 0x9E37_79B9, stream: stream)
+                            seed: Self.seed(context), stream: stream)
         } else {
             backend.copy(inputs[0].value.prefix([n]), to: outputs[0].value)
         }
@@ -77,6 +80,50 @@ public final class Dropout: Layer {
             backend.multiply(outputs[0].grad, mask, into: inputs[0].grad, count: n)
         } else {
             backend.copy(outputs[0].grad.prefix([n]), to: inputs[0].grad)
+        }
+    }
+}
+
+/// A ReLU whose output only a Dropout reads, run as one layer: `y = max(x, 0)·m` in training
+/// (the same mask `m` the Dropout would draw, recomputed in backward rather than stored), `y =
+/// max(x, 0)` in evaluation. The compiled graph puts it in place of such a pair; the ReLU's output
+/// is then not kept. Cost: one pass forward and one backward instead of two each.
+public final class ReLUDropout: Layer {
+    public let name: String
+    public let type = LayerType.dropout
+    public let inputs: [Variable]
+    public let outputs: [Variable]
+    public let rate: Float
+    let stream: UInt64
+    let backend: any Backend
+
+    /// `name` is the Dropout's (its top), so the masks equal the unfused pair's.
+    public init(name: String, input: Variable, rate: Float, backend: any Backend) {
+        self.name = name
+        self.rate = rate
+        self.backend = backend
+        inputs = [input]
+        outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
+        stream = WeightInitializer.stream("dropout/" + name)
+    }
+
+    public func forward(_ context: StepContext) {
+        let n = inputs[0].count(context.batch)
+        if context.training && rate > 0 {
+            backend.reluDropout(inputs[0].value, into: outputs[0].value, count: n, rate: rate, seed: Dropout.seed(context),
+                                stream: stream)
+        } else {
+            backend.relu(inputs[0].value, into: outputs[0].value, count: n)
+        }
+    }
+
+    public func backward(_ context: StepContext) {
+        let n = inputs[0].count(context.batch)
+        if rate > 0 {
+            backend.reluDropoutBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n, rate: rate,
+                                        seed: Dropout.seed(context), stream: stream)
+        } else {
+            backend.reluBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n)
         }
     }
 }

@@ -40,7 +40,25 @@ final class CompiledGraph {
         self.embeddings = embeddings
         let factory = LayerFactory(backend: backend, seed: seed)
         var layers: [any Layer] = []
-        for var spec in analysis.layers {
+        let specs = analysis.layers
+        var readers: [String: Int] = [:]
+        for spec in specs { for bottom in spec.bottomNames { readers[bottom, default: 0] += 1 } }
+        var skip = Set<Int>()
+        for (i, spec) in specs.enumerated() where !skip.contains(i) {
+            // A ReLU read only by the Dropout right after it runs fused with it.
+            if i + 1 < specs.count, spec.layerType == .relu, spec.bottomNames.count == 1, spec.topNames.count == 1,
+               let input = tensors[spec.bottomNames[0]], readers[spec.topNames[0]] == 1 {
+                let next = specs[i + 1]
+                if next.layerType == .dropout, next.bottomNames == spec.topNames, next.topNames.count == 1,
+                   next.dropoutRate >= 0, next.dropoutRate < 1 {
+                    let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate, backend: backend)
+                    tensors[fused.outputs[0].name] = fused.outputs[0]
+                    layers.append(fused)
+                    skip.insert(i + 1)
+                    continue
+                }
+            }
+            var spec = spec
             let inputs = spec.bottomNames.map { tensors[$0]! }
             if analysis.implicitSlices.contains(spec.name) {
                 spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
@@ -151,7 +169,8 @@ final class CompiledGraph {
                          output.name, "\(output.perSampleShape)", "\(table.capacity * table.vecSize)"])
         }
         for layer in layers {
-            rows.append([layer.name, layer.type.rawValue, layer.inputs.map(\.name).joined(separator: ", "),
+            rows.append([layer.name, layer is ReLUDropout ? "ReLU+Dropout (fused)" : layer.type.rawValue,
+                         layer.inputs.map(\.name).joined(separator: ", "),
                          layer.outputs.map(\.name).joined(separator: ", "),
                          layer.outputs.map { "\($0.perSampleShape)" }.joined(separator: " "),
                          "\(layer.parameters.reduce(0) { $0 + $1.value.count })"])

@@ -135,6 +135,12 @@ public enum BackendSelfTest {
             b.sigmoidBackward(s, dy, into: ds, count: 4099)
             return [r, dr, s, ds].flatMap { doubles(b, $0) }
         })
+        list.append(Case(name: "relu + dropout fused (+ backward)", tolerance: 1e-6) { b in
+            let tx = b.tensor(x, [4099]), out = b.makeTensor([4099], .float32), dx = b.makeTensor([4099], .float32)
+            b.reluDropout(tx, into: out, count: 4099, rate: 0.4, seed: 3, stream: 8)
+            b.reluDropoutBackward(tx, b.tensor(y, [4099]), into: dx, count: 4099, rate: 0.4, seed: 3, stream: 8)
+            return doubles(b, out) + doubles(b, dx)
+        })
         list.append(Case(name: "dropout", tolerance: 1e-6) { b in
             let out = b.makeTensor([4099], .float32), mask = b.makeTensor([4099], .float32)
             b.dropout(b.tensor(x, [4099]), into: out, mask: mask, count: 4099, rate: 0.3, seed: 5, stream: 11)

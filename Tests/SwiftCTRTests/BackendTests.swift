@@ -1,5 +1,6 @@
 import CTRCore
 import CTRCPU
+import CTRLayers
 @testable import SwiftCTR
 import Testing
 
@@ -58,5 +59,47 @@ struct SelfTestTests {
         #expect(!result.passed)
         #expect(abs(result.maxAbsError - 0.1) < 1e-9)
         #expect(!BackendSelfTest.compare("probe", [1, 2], [1], tolerance: 1).passed)
+    }
+}
+
+/// A ReLU read only by a Dropout runs as one fused layer; it must compute exactly what the pair does.
+@Suite("ReLU + Dropout fusion")
+struct FusionTests {
+    @Test(arguments: [Float(0.5), 0.0, 0.25])
+    func fusedEqualsThePair(rate: Float) throws {
+        let (batch, width) = (7, 33)
+        let x = TS.variable("x", [batch, width], TS.normals(batch * width, seed: 3))
+        let relu = try TS.make(DenseLayer(.relu, bottomNames: ["x"], topNames: ["r"]), [x])
+        let dropout = try TS.make(DenseLayer(.dropout, bottomNames: ["r"], topNames: ["d"], dropoutRate: rate), relu.outputs)
+        let fused = ReLUDropout(name: "d", input: x, rate: rate, backend: TS.cpu)
+        let dy = TS.normals(batch * width, seed: 4)
+        for training in [true, false] {
+            let ctx = StepContext(batch: batch, training: training, iteration: 3, seed: 9)
+            relu.forward(ctx)
+            dropout.forward(ctx)
+            fused.forward(ctx)
+            #expect(TS.floats(dropout.outputs[0].value) == TS.floats(fused.outputs[0].value), "forward, training \(training)")
+            TS.set(dropout.outputs[0].grad, dy)
+            TS.set(fused.outputs[0].grad, dy)
+            dropout.backward(ctx)
+            relu.backward(ctx)
+            let pairGrad = TS.floats(x.grad)
+            fused.backward(ctx)
+            #expect(pairGrad == TS.floats(x.grad), "backward, training \(training)")
+        }
+    }
+
+    @Test func compiledDCNRunsTheFusedLayer() throws {
+        let reader = DataReaderParams(dataReaderType: .norm, source: ["unused"], evalSource: "unused", checkType: .none)
+        let model = try Model(Solver(seed: 1, batchsizeEval: 8, batchsize: 8), reader, CreateOptimizer())
+        let sparse = DataReaderSparseParam("data1", 1, true, 3)
+        model.add(Input(labelDim: 1, labelName: "label", denseDim: 2, denseName: "dense", dataReaderSparseParamArray: [sparse]))
+        let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: 4, workspaceMB: 1, crossLayers: 2, deepWidth: 8)
+        model.add(embedding)
+        layers.forEach(model.add)
+        try model.compile()
+        let text = model.summary()
+        #expect(text.split(separator: "\n").filter { $0.contains("ReLU+Dropout (fused)") }.count == 2)
+        #expect(!text.contains("relu1 "))
     }
 }
