@@ -213,20 +213,25 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
     }
 
-    public func reluDropout(_ x: Tensor, into y: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
-        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+    public func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
+                            stream: UInt64) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self), pb = bias?.hostPointer(as: Float.self)
         forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
-            for lane in 0..<n { py[i + lane] = max(px[i + lane], 0) * m[lane] }
+            for lane in 0..<n {
+                let v = px[i + lane] + (pb?[(i + lane) % width] ?? 0)
+                py[i + lane] = max(v, 0) * m[lane]
+            }
         }
     }
 
-    public func reluDropoutBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float, seed: UInt64,
-                                    stream: UInt64) {
+    public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
+                                    rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
+        let pb = bias?.hostPointer(as: Float.self)
         forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
             for lane in 0..<n {
                 let g = pdy[i + lane] * m[lane]
-                pdx[i + lane] = px[i + lane] > 0 ? g : 0
+                pdx[i + lane] = px[i + lane] + (pb?[(i + lane) % width] ?? 0) > 0 ? g : 0
             }
         }
     }

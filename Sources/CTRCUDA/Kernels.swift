@@ -100,13 +100,20 @@ __device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold,
     return (bits & 0xFFFFull) < threshold ? 0.f : keep;
 }
 
-extern "C" __global__ void relu_dropout(const float* x, float* y, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
-    GRID_STRIDE(i, n) y[i] = fmaxf(x[i], 0.f) * dropout_scale(i, keep, threshold, seed, stream);
+extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, float* y, i64 n, float keep,
+                                        u64 threshold, u64 seed, u64 stream) {
+    GRID_STRIDE(i, n) {
+        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        y[i] = fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream);
+    }
 }
 
-extern "C" __global__ void relu_dropout_backward(const float* x, const float* dy, float* dx, i64 n, float keep, u64 threshold,
-                                                 u64 seed, u64 stream) {
-    GRID_STRIDE(i, n) dx[i] = x[i] > 0.f ? dy[i] * dropout_scale(i, keep, threshold, seed, stream) : 0.f;
+extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const float* dy, float* dx,
+                                                 i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+    GRID_STRIDE(i, n) {
+        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        dx[i] = v > 0.f ? dy[i] * dropout_scale(i, keep, threshold, seed, stream) : 0.f;
+    }
 }
 
 // One hash per four elements, 16 bits each, as the CPU backend draws them.
@@ -186,15 +193,21 @@ extern "C" __global__ void cross_bias_gradients(const float* g, const float* c, 
     }
 }
 
-// DLRM dot interaction, one block per sample; Z = [x0; emb] (n x w) staged in shared memory.
+// Stages sample b's Z = [x0; emb] (n x w) in shared memory; returns the output row width.
+__device__ __forceinline__ int stage_interaction(float* z, const float* x0, const float* emb, i64 b, int features, int width) {
+    int n = features + 1;
+    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
+        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
+    __syncthreads();
+    return width + n * (n - 1) / 2 + 1;
+}
+
+// DLRM dot interaction, one block per sample.
 extern "C" __global__ void interaction(const float* x0, const float* emb, float* y, int features, int width) {
     extern __shared__ float z[];
     i64 b = blockIdx.x;
     int n = features + 1;
-    int outW = width + n * (n - 1) / 2 + 1;
-    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
-        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
-    __syncthreads();
+    int outW = stage_interaction(z, x0, emb, b, features, width);
     float* row = y + b * outW;
     for (int i = threadIdx.x; i < width; i += blockDim.x) row[i] = z[i];
     int pairs = n * (n - 1) / 2;
@@ -215,10 +228,7 @@ extern "C" __global__ void interaction_backward(const float* x0, const float* em
     extern __shared__ float z[];
     i64 b = blockIdx.x;
     int n = features + 1;
-    int outW = width + n * (n - 1) / 2 + 1;
-    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
-        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
-    __syncthreads();
+    int outW = stage_interaction(z, x0, emb, b, features, width);
     const float* g = dy + b * outW;
     // dZ_i[k] = sum_j G_ij Z_j[k], G symmetric with zero diagonal.
     for (int e = threadIdx.x; e < n * width; e += blockDim.x) {

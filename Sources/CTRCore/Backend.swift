@@ -64,11 +64,14 @@ public protocol Backend: AnyObject, Sendable {
     func sigmoidBackward(_ y: Tensor, _ dy: Tensor, into dx: Tensor, count: Int)
     /// Training dropout: `mask[i] ∈ {0, 1/(1−rate)}` drawn from `(seed, stream)`; `y = x·mask`.
     func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64)
-    /// ReLU then training dropout in one pass: `y = max(x, 0)·m` with the mask `m` that `dropout`
-    /// draws for the same `(seed, stream)`; no mask is stored.
-    func reluDropout(_ x: Tensor, into y: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64)
-    /// Its backward: `dx = x > 0 ? dy·m : 0`, the mask drawn again.
-    func reluDropoutBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64)
+    /// Bias, ReLU and training dropout in one pass over rows of `width`:
+    /// `y = max(x + bias, 0)·m` (no bias when nil) with the mask `m` that `dropout` draws for the
+    /// same `(seed, stream)`; no mask is stored. Rate 0 keeps every element.
+    func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
+                     stream: UInt64)
+    /// Its backward: `dx = x + bias > 0 ? dy·m : 0`, the mask drawn again.
+    func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float,
+                             seed: UInt64, stream: UInt64)
     /// `out = a ⊙ b`.
     func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int)
 

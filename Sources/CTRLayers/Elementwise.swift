@@ -94,13 +94,17 @@ public final class ReLUDropout: Layer {
     public let inputs: [Variable]
     public let outputs: [Variable]
     public let rate: Float
+    /// The bias of the InnerProduct before, when it is added here instead of there.
+    public let bias: Tensor?
     let stream: UInt64
     let backend: any Backend
 
-    /// `name` is the Dropout's (its top), so the masks equal the unfused pair's.
-    public init(name: String, input: Variable, rate: Float, backend: any Backend) {
+    /// `name` is the Dropout's (its top), so the masks equal the unfused pair's. With `bias`, the
+    /// input lacks the bias of the InnerProduct that produced it (see `InnerProduct.biasAddedByConsumer`).
+    public init(name: String, input: Variable, rate: Float, bias: Tensor? = nil, backend: any Backend) {
         self.name = name
         self.rate = rate
+        self.bias = bias
         self.backend = backend
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
@@ -108,23 +112,15 @@ public final class ReLUDropout: Layer {
     }
 
     public func forward(_ context: StepContext) {
-        let n = inputs[0].count(context.batch)
-        if context.training && rate > 0 {
-            backend.reluDropout(inputs[0].value, into: outputs[0].value, count: n, rate: rate, seed: Dropout.seed(context),
-                                stream: stream)
-        } else {
-            backend.relu(inputs[0].value, into: outputs[0].value, count: n)
-        }
+        backend.reluDropout(inputs[0].value, bias: bias, width: inputs[0].shape.last, into: outputs[0].value,
+                            count: inputs[0].count(context.batch), rate: context.training ? rate : 0,
+                            seed: Dropout.seed(context), stream: stream)
     }
 
     public func backward(_ context: StepContext) {
-        let n = inputs[0].count(context.batch)
-        if rate > 0 {
-            backend.reluDropoutBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n, rate: rate,
-                                        seed: Dropout.seed(context), stream: stream)
-        } else {
-            backend.reluBackward(inputs[0].value, outputs[0].grad, into: inputs[0].grad, count: n)
-        }
+        backend.reluDropoutBackward(inputs[0].value, bias: bias, width: inputs[0].shape.last, outputs[0].grad,
+                                    into: inputs[0].grad, count: inputs[0].count(context.batch), rate: rate,
+                                    seed: Dropout.seed(context), stream: stream)
     }
 }
 

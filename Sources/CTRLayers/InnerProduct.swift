@@ -10,6 +10,9 @@ public final class InnerProduct: Layer {
     public let outputs: [Variable]
     public let parameters: [Variable]
     public let inFeatures: Int, outFeatures: Int
+    /// When true, forward leaves the bias out of the output, because the only layer reading it (a
+    /// fused ReLU+Dropout) adds it in its own pass. The bias gradient is unchanged.
+    public var biasAddedByConsumer = false
     let backend: any Backend
 
     public init(name: String, input: Variable, outputs count: Int, weightInit: Initializer, biasInit: Initializer,
@@ -37,7 +40,9 @@ public final class InnerProduct: Layer {
         let m = rows(context)
         backend.gemm(transA: false, transB: false, m: m, n: outFeatures, k: inFeatures, alpha: 1,
                      a: inputs[0].value, b: parameters[0].value, beta: 0, c: outputs[0].value)
-        backend.addBias(outputs[0].value, bias: parameters[1].value, rows: m, cols: outFeatures)
+        if !biasAddedByConsumer {
+            backend.addBias(outputs[0].value, bias: parameters[1].value, rows: m, cols: outFeatures)
+        }
     }
 
     public func backward(_ context: StepContext) {

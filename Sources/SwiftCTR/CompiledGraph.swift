@@ -51,7 +51,12 @@ final class CompiledGraph {
                 let next = specs[i + 1]
                 if next.layerType == .dropout, next.bottomNames == spec.topNames, next.topNames.count == 1,
                    next.dropoutRate >= 0, next.dropoutRate < 1 {
-                    let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate, backend: backend)
+                    // …and adds the bias of an InnerProduct read only by that ReLU.
+                    let producer = layers.last as? InnerProduct
+                    let foldBias = producer.map { $0.outputs[0] === input && readers[input.name] == 1 } ?? false
+                    if foldBias { producer?.biasAddedByConsumer = true }
+                    let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate,
+                                            bias: foldBias ? producer?.parameters[1].value : nil, backend: backend)
                     tensors[fused.outputs[0].name] = fused.outputs[0]
                     layers.append(fused)
                     skip.insert(i + 1)

@@ -137,9 +137,13 @@ public enum BackendSelfTest {
         })
         list.append(Case(name: "relu + dropout fused (+ backward)", tolerance: 1e-6) { b in
             let tx = b.tensor(x, [4099]), out = b.makeTensor([4099], .float32), dx = b.makeTensor([4099], .float32)
-            b.reluDropout(tx, into: out, count: 4099, rate: 0.4, seed: 3, stream: 8)
-            b.reluDropoutBackward(tx, b.tensor(y, [4099]), into: dx, count: 4099, rate: 0.4, seed: 3, stream: 8)
-            return doubles(b, out) + doubles(b, dx)
+            let bias = b.tensor(Array(z.prefix(4099 / 17)), [4099 / 17])
+            b.reluDropout(tx, bias: bias, width: 17, into: out, count: 4099, rate: 0.4, seed: 3, stream: 8)
+            b.reluDropoutBackward(tx, bias: bias, width: 17, b.tensor(y, [4099]), into: dx, count: 4099, rate: 0.4,
+                                  seed: 3, stream: 8)
+            let plain = b.makeTensor([4099], .float32)
+            b.reluDropout(tx, bias: nil, width: 1, into: plain, count: 4099, rate: 0, seed: 3, stream: 8)
+            return doubles(b, out) + doubles(b, dx) + doubles(b, plain)
         })
         list.append(Case(name: "dropout", tolerance: 1e-6) { b in
             let out = b.makeTensor([4099], .float32), mask = b.makeTensor([4099], .float32)

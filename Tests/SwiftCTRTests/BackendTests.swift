@@ -89,6 +89,34 @@ struct FusionTests {
         }
     }
 
+    @Test func biasFoldedIntoTheFusedLayerEqualsTheChain() throws {
+        let (batch, inWidth, width) = (6, 5, 9)
+        let x = TS.variable("x", [batch, inWidth], TS.normals(batch * inWidth, seed: 21))
+        let config = DenseLayer(.innerProduct, bottomNames: ["x"], topNames: ["fc"], numOutput: width,
+                                biasInitType: .uniform)
+        let ip = try TS.make(config, [x], seed: 4), folded = try TS.make(config, [x], seed: 4) as! InnerProduct
+        folded.biasAddedByConsumer = true
+        let relu = try TS.make(DenseLayer(.relu, bottomNames: ["fc"], topNames: ["r"]), ip.outputs)
+        let dropout = try TS.make(DenseLayer(.dropout, bottomNames: ["r"], topNames: ["d"], dropoutRate: 0.3), relu.outputs)
+        let fused = ReLUDropout(name: "d", input: folded.outputs[0], rate: 0.3, bias: folded.parameters[1].value,
+                                backend: TS.cpu)
+        let ctx = StepContext(batch: batch, training: true, iteration: 2, seed: 5)
+        for layer in [ip, relu, dropout, folded, fused] as [any Layer] { layer.forward(ctx) }
+        TS.expectClose(TS.floats(fused.outputs[0].value), TS.floats(dropout.outputs[0].value), rtol: 1e-6, atol: 1e-6,
+                       "forward")
+        let dy = TS.normals(batch * width, seed: 22)
+        TS.set(dropout.outputs[0].grad, dy)
+        TS.set(fused.outputs[0].grad, dy)
+        for p in ip.parameters + folded.parameters { TS.cpu.fill(p.grad, 0) }
+        for layer in [dropout, relu, ip] as [any Layer] { layer.backward(ctx) }
+        let chainInputGrad = TS.floats(x.grad)
+        for layer in [fused, folded] as [any Layer] { layer.backward(ctx) }
+        TS.expectClose(TS.floats(x.grad), chainInputGrad, rtol: 1e-5, atol: 1e-6, "input gradient")
+        for (a, b) in zip(ip.parameters, folded.parameters) {
+            TS.expectClose(TS.floats(b.grad), TS.floats(a.grad), rtol: 1e-5, atol: 1e-6, "\(a.name) gradient")
+        }
+    }
+
     @Test func compiledDCNRunsTheFusedLayer() throws {
         let reader = DataReaderParams(dataReaderType: .norm, source: ["unused"], evalSource: "unused", checkType: .none)
         let model = try Model(Solver(seed: 1, batchsizeEval: 8, batchsize: 8), reader, CreateOptimizer())
