@@ -330,7 +330,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     public func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                             stream rngStream: UInt64) {
-        launch("relu_dropout", (count + 3) / 4, [
+        launch("relu_dropout", count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
             .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
         ])
@@ -338,7 +338,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
                                     rate: Float, seed: UInt64, stream rngStream: UInt64) {
-        launch("relu_dropout_backward", (count + 3) / 4, [
+        launch("relu_dropout_backward", count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
             .pointer(address(dx)), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
             .uint64(seed), .uint64(rngStream),

@@ -100,32 +100,19 @@ __device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold,
     return (bits & 0xFFFFull) < threshold ? 0.f : keep;
 }
 
-// One thread per group of four elements: one hash and one division serve all four.
 extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, float* y, i64 n, float keep,
                                         u64 threshold, u64 seed, u64 stream) {
-    GRID_STRIDE(j, (n + 3) / 4) {
-        u64 bits = counter_hash(seed, stream, (u64)j);
-        i64 i = 4 * j;
-        int k = bias ? (int)(i % width) : 0;
-        for (int lane = 0; lane < 4 && i < n; ++lane, ++i, bits >>= 16) {
-            float v = x[i] + (bias ? bias[k] : 0.f);
-            y[i] = (bits & 0xFFFFull) < threshold ? 0.f : fmaxf(v, 0.f) * keep;
-            if (++k == width) k = 0;
-        }
+    GRID_STRIDE(i, n) {
+        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        y[i] = fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream);
     }
 }
 
 extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const float* dy, float* dx,
                                                  i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
-    GRID_STRIDE(j, (n + 3) / 4) {
-        u64 bits = counter_hash(seed, stream, (u64)j);
-        i64 i = 4 * j;
-        int k = bias ? (int)(i % width) : 0;
-        for (int lane = 0; lane < 4 && i < n; ++lane, ++i, bits >>= 16) {
-            float v = x[i] + (bias ? bias[k] : 0.f);
-            dx[i] = (v > 0.f && (bits & 0xFFFFull) >= threshold) ? dy[i] * keep : 0.f;
-            if (++k == width) k = 0;
-        }
+    GRID_STRIDE(i, n) {
+        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        dx[i] = v > 0.f ? dy[i] * dropout_scale(i, keep, threshold, seed, stream) : 0.f;
     }
 }
 
