@@ -199,7 +199,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
         let pm = mask.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: 1) { i, n, m, _ in
             if n == 4 {
                 let xv = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD4<Float>.self)
                 UnsafeMutableRawPointer(pm + i).storeBytes(of: m, as: SIMD4<Float>.self)
@@ -216,10 +216,12 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                             stream: UInt64) {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self), pb = bias?.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: width) { i, n, m, column in
+            var k = column
             for lane in 0..<n {
-                let v = px[i + lane] + (pb?[(i + lane) % width] ?? 0)
+                let v = px[i + lane] + (pb?[k] ?? 0)
                 py[i + lane] = max(v, 0) * m[lane]
+                k = k + 1 == width ? 0 : k + 1
             }
         }
     }
@@ -228,26 +230,34 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                                     rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
         let pb = bias?.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream) { i, n, m in
+        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: width) { i, n, m, column in
+            var k = column
             for lane in 0..<n {
                 let g = pdy[i + lane] * m[lane]
-                pdx[i + lane] = px[i + lane] + (pb?[(i + lane) % width] ?? 0) > 0 ? g : 0
+                pdx[i + lane] = px[i + lane] + (pb?[k] ?? 0) > 0 ? g : 0
+                k = k + 1 == width ? 0 : k + 1
             }
         }
     }
 
-    /// Calls `body(first, count, mask)` for each group of four elements: one 64-bit hash gives four
-    /// 16-bit draws, so the CPU and the GPU draw the identical mask (0 or 1/(1−rate) per element).
+    /// Calls `body(first, count, mask, column)` for each group of four elements, where `column` is
+    /// the first element's index modulo `width` (kept by counting, not dividing): one 64-bit hash
+    /// gives four 16-bit draws, so the CPU and the GPU draw the identical mask (0 or 1/(1−rate)).
     @inline(__always)
-    private func forEachDropoutGroup(count: Int, rate: Float, seed: UInt64, stream: UInt64,
-                                     _ body: (Int, Int, SIMD4<Float>) -> Void) {
+    private func forEachDropoutGroup(count: Int, rate: Float, seed: UInt64, stream: UInt64, width: Int,
+                                     _ body: (Int, Int, SIMD4<Float>, Int) -> Void) {
         let keep = SIMD4<Float>(repeating: 1 / (1 - rate)), threshold = SIMD4(repeating: UInt32(dropoutThreshold(rate)))
         parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
+            var column = (4 * range.lowerBound) % width
             for j in range {
+                defer {
+                    column += 4
+                    while column >= width { column -= width }
+                }
                 let bits = CounterRNG.hash(seed, stream, UInt64(j))
                 let draws = SIMD4<UInt32>(UInt32(truncatingIfNeeded: bits & 0xFFFF), UInt32(truncatingIfNeeded: (bits >> 16) & 0xFFFF),
                                           UInt32(truncatingIfNeeded: (bits >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: bits >> 48))
-                body(4 * j, min(4, count - 4 * j), keep.replacing(with: 0, where: draws .< threshold))
+                body(4 * j, min(4, count - 4 * j), keep.replacing(with: 0, where: draws .< threshold), column)
             }
         }
     }
