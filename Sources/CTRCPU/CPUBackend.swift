@@ -199,16 +199,12 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
         let pm = mask.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: 1) { i, n, m, _ in
-            if n == 4 {
-                let xv = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(pm + i).storeBytes(of: m, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(py + i).storeBytes(of: xv * m, as: SIMD4<Float>.self)
-            } else {
-                for lane in 0..<n {
-                    pm[i + lane] = m[lane]
-                    py[i + lane] = px[i + lane] * m[lane]
-                }
+        let draw = DropoutDraw(rate: rate, seed: seed, stream: stream)
+        parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
+            for j in range {
+                let i = 4 * j, n = min(4, count - i), m = draw.mask(j)
+                storeGroup(pm, i, n, m)
+                storeGroup(py, i, n, loadGroup(px, i, n) * m)
             }
         }
     }
@@ -216,12 +212,14 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                             stream: UInt64) {
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self), pb = bias?.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: width) { i, n, m, column in
-            var k = column
-            for lane in 0..<n {
-                let v = px[i + lane] + (pb?[k] ?? 0)
-                py[i + lane] = max(v, 0) * m[lane]
-                k = k + 1 == width ? 0 : k + 1
+        let draw = DropoutDraw(rate: rate, seed: seed, stream: stream)
+        parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
+            var column = (4 * range.lowerBound) % width
+            for j in range {
+                let i = 4 * j, n = min(4, count - i)
+                let v = loadGroup(px, i, n) + biasGroup(pb, column, width, n)
+                storeGroup(py, i, n, v.replacing(with: 0, where: v .< 0) * draw.mask(j))
+                column = nextColumn(column, width)
             }
         }
     }
@@ -230,34 +228,14 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                                     rate: Float, seed: UInt64, stream: UInt64) {
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
         let pb = bias?.hostPointer(as: Float.self)
-        forEachDropoutGroup(count: count, rate: rate, seed: seed, stream: stream, width: width) { i, n, m, column in
-            var k = column
-            for lane in 0..<n {
-                let g = pdy[i + lane] * m[lane]
-                pdx[i + lane] = px[i + lane] + (pb?[k] ?? 0) > 0 ? g : 0
-                k = k + 1 == width ? 0 : k + 1
-            }
-        }
-    }
-
-    /// Calls `body(first, count, mask, column)` for each group of four elements, where `column` is
-    /// the first element's index modulo `width` (kept by counting, not dividing): one 64-bit hash
-    /// gives four 16-bit draws, so the CPU and the GPU draw the identical mask (0 or 1/(1−rate)).
-    @inline(__always)
-    private func forEachDropoutGroup(count: Int, rate: Float, seed: UInt64, stream: UInt64, width: Int,
-                                     _ body: (Int, Int, SIMD4<Float>, Int) -> Void) {
-        let keep = SIMD4<Float>(repeating: 1 / (1 - rate)), threshold = SIMD4(repeating: UInt32(dropoutThreshold(rate)))
+        let draw = DropoutDraw(rate: rate, seed: seed, stream: stream)
         parallelFor((count + 3) / 4, threads: threads, grain: 8192) { range in
             var column = (4 * range.lowerBound) % width
             for j in range {
-                defer {
-                    column += 4
-                    while column >= width { column -= width }
-                }
-                let bits = CounterRNG.hash(seed, stream, UInt64(j))
-                let draws = SIMD4<UInt32>(UInt32(truncatingIfNeeded: bits & 0xFFFF), UInt32(truncatingIfNeeded: (bits >> 16) & 0xFFFF),
-                                          UInt32(truncatingIfNeeded: (bits >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: bits >> 48))
-                body(4 * j, min(4, count - 4 * j), keep.replacing(with: 0, where: draws .< threshold), column)
+                let i = 4 * j, n = min(4, count - i)
+                let v = loadGroup(px, i, n) + biasGroup(pb, column, width, n)
+                storeGroup(pdx, i, n, (loadGroup(pdy, i, n) * draw.mask(j)).replacing(with: 0, where: v .<= 0))
+                column = nextColumn(column, width)
             }
         }
     }
@@ -605,6 +583,66 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             }
         }
     }
+}
+
+/// Dropout's mask for a group of four elements: one 64-bit hash gives four 16-bit draws, so the
+/// CPU and the GPU draw the identical mask (0 or 1/(1−rate) per element).
+struct DropoutDraw {
+    let keep: SIMD4<Float>, threshold: SIMD4<UInt32>, seed: UInt64, stream: UInt64
+
+    init(rate: Float, seed: UInt64, stream: UInt64) {
+        keep = SIMD4(repeating: 1 / (1 - rate))
+        threshold = SIMD4(repeating: UInt32(dropoutThreshold(rate)))
+        self.seed = seed
+        self.stream = stream
+    }
+
+    @inline(__always)
+    func mask(_ group: Int) -> SIMD4<Float> {
+        let bits = CounterRNG.hash(seed, stream, UInt64(group))
+        let draws = SIMD4<UInt32>(UInt32(truncatingIfNeeded: bits & 0xFFFF), UInt32(truncatingIfNeeded: (bits >> 16) & 0xFFFF),
+                                  UInt32(truncatingIfNeeded: (bits >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: bits >> 48))
+        return keep.replacing(with: 0, where: draws .< threshold)
+    }
+}
+
+/// The column of the element four further on in rows `width` wide.
+@inline(__always)
+func nextColumn(_ column: Int, _ width: Int) -> Int {
+    var next = column + 4
+    while next >= width { next -= width }
+    return next
+}
+
+/// Up to four floats from `p + i` (zeros past `n`).
+@inline(__always)
+func loadGroup(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> SIMD4<Float> {
+    if n == 4 { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self) }
+    var v = SIMD4<Float>()
+    for lane in 0..<n { v[lane] = p[i + lane] }
+    return v
+}
+
+@inline(__always)
+func storeGroup(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int, _ v: SIMD4<Float>) {
+    if n == 4 {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD4<Float>.self)
+    } else {
+        for lane in 0..<n { p[i + lane] = v[lane] }
+    }
+}
+
+/// The bias of four consecutive elements starting at column `column` of rows `width` wide.
+@inline(__always)
+func biasGroup(_ bias: UnsafeMutablePointer<Float>?, _ column: Int, _ width: Int, _ n: Int) -> SIMD4<Float> {
+    guard let bias else { return SIMD4() }
+    if n == 4 && column + 4 <= width { return UnsafeRawPointer(bias + column).loadUnaligned(as: SIMD4<Float>.self) }
+    var v = SIMD4<Float>(), k = column
+    for lane in 0..<n {
+        v[lane] = bias[k]
+        k = k + 1 == width ? 0 : k + 1
+    }
+    return v
 }
 
 /// One Adam step of one element with the bias-corrected step size `alpha`.
