@@ -189,7 +189,8 @@ final class CompiledGraph {
         text += "  activations and gradients: \(Table.bytes(activationBytes))\n"
         for (table, _, _) in embeddings {
             let bytesPerRow = (1 + table.optimizer.stateCount) * 4 * table.vecSize
-            text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(backend.hashTableState(table.table).size) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (table.size * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
+            let used = backend.hashTableState(table.table).size
+            text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(used) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (used * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
         }
         return text
     }
