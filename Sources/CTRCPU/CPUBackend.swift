@@ -27,6 +27,16 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public var gemmName: String { blas?.library ?? "built-in Swift GEMM (OpenBLAS not found: apt-get install libopenblas0)" }
     public var name: String { "CPU (\(threads) threads, GEMM: \(gemmName))" }
 
+    /// Profiling marks: every kernel has finished when its call returns, so the host clock times it.
+    private var marks: [(String, ContinuousClock.Instant)] = []
+
+    public func mark(_ label: String) { marks.append((label, .now)) }
+
+    public func markedSpans() -> [(label: String, seconds: Double)] {
+        defer { marks.removeAll(keepingCapacity: true) }
+        return zip(marks, marks.dropFirst()).map { ($0.0, ($1.1 - $0.1).inSeconds) }
+    }
+
     // MARK: memory
 
     public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {

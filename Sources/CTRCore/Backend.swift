@@ -29,6 +29,13 @@ public protocol Backend: AnyObject, Sendable {
     /// reports asynchronously; the CPU backend never fails here). The model checks after compile
     /// and after every step.
     func check() throws
+    /// GEMM operand rows whose width is a multiple of this run at full speed; layers pad to it.
+    var gemmAlignment: Int { get }
+    /// Notes the point the queued work has reached, for profiling; `markedSpans()` turns the marks
+    /// into seconds between each mark and the next (a GPU backend records events and does not wait).
+    func mark(_ label: String)
+    /// Waits for the queued work, then returns and forgets the spans between successive marks.
+    func markedSpans() -> [(label: String, seconds: Double)]
 
     // MARK: dense math
 
@@ -155,6 +162,7 @@ public enum SparseUpdate: Sendable {
 
 extension Backend {
     public func check() throws {}
+    public var gemmAlignment: Int { 1 }
 
     public func upload(_ values: [Float], to tensor: Tensor) {
         precondition(values.count <= tensor.count)
@@ -201,4 +209,9 @@ public func adamAlpha(lr: Float, beta1: Float, beta2: Float, step: Int) -> Float
 /// Dropout compares a 16-bit random draw with this: the element is dropped when draw < threshold.
 public func dropoutThreshold(_ rate: Float) -> UInt64 {
     UInt64((Double(rate) * 65_536).rounded())
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

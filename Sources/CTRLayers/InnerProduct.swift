@@ -3,6 +3,11 @@ import CTRCore
 /// `InnerProduct` (fully connected): `Y = X·W + b` over the rows of a 2D `(B, in)` or 3D
 /// `(B, S, in)` input, `W` (in, out), `b` (1, out). Backward: `dX = dY·Wᵀ`, `dW += Xᵀ·dY`,
 /// `db += Σ_rows dY`. Cost: 6·rows·in·out FLOPs per training step.
+///
+/// With several inputs the layer reads their concatenation along the last axis without building
+/// it: `[X₁ X₂]·W = X₁·W₁ + X₂·W₂` for the row blocks `W₁`, `W₂` of `W` (a Concat read only by an
+/// InnerProduct is folded in this way). An input whose width is not a multiple of the backend's
+/// `gemmAlignment` goes through a zero-padded copy, so that the GEMMs keep their fast kernels.
 public final class InnerProduct: Layer {
     public let name: String
     public let type = LayerType.innerProduct
@@ -15,17 +20,54 @@ public final class InnerProduct: Layer {
     public var biasAddedByConsumer = false
     let backend: any Backend
 
-    public init(name: String, input: Variable, outputs count: Int, weightInit: Initializer, biasInit: Initializer,
-                initializer: WeightInitializer, backend: any Backend) {
+    /// One input: its width, its first row of `W`, and its padded width and copies when padded.
+    struct Part {
+        let width: Int, row: Int, paddedWidth: Int
+        let padded: Tensor?
+    }
+    let parts: [Part]
+    /// `W` with zero rows after the last input's padding (the parameter is a view of its first rows).
+    let weightStorage: Tensor, weightGradStorage: Tensor
+    /// Scratch for a padded input's gradient.
+    let paddedGrad: Tensor?
+
+    public convenience init(name: String, input: Variable, outputs count: Int, weightInit: Initializer, biasInit: Initializer,
+                            initializer: WeightInitializer, backend: any Backend) {
+        self.init(name: name, inputs: [input], outputs: count, weightInit: weightInit, biasInit: biasInit,
+                  initializer: initializer, backend: backend)
+    }
+
+    /// Inputs of equal leading shape, read as their concatenation along the last axis; `alignment`
+    /// overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
+    public init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer, biasInit: Initializer,
+                initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil) {
         self.name = name
         self.backend = backend
-        inFeatures = input.shape.last
+        self.inputs = inputs
         outFeatures = count
-        inputs = [input]
-        var dims = input.shape.dims
+        let align = alignment ?? backend.gemmAlignment
+        let maxRows = inputs[0].count(inputs[0].maxBatch) / inputs[0].shape.last
+        var parts: [Part] = [], row = 0
+        for input in inputs {
+            let width = input.shape.last
+            let pad = align > 1 && count >= 16 && width % align != 0
+            let paddedWidth = pad ? (width + align - 1) / align * align : width
+            parts.append(Part(width: width, row: row, paddedWidth: paddedWidth,
+                              padded: pad ? backend.makeTensor([maxRows, paddedWidth], .float32) : nil))
+            row += width
+        }
+        self.parts = parts
+        inFeatures = row
+        let storageRows = parts.map { $0.row + $0.paddedWidth }.max()!
+        weightStorage = backend.makeTensor([storageRows, count], .float32)
+        weightGradStorage = backend.makeTensor([storageRows, count], .float32)
+        let widest = parts.filter { $0.padded != nil }.map(\.paddedWidth).max()
+        paddedGrad = widest.map { backend.makeTensor([maxRows, $0], .float32) }
+        var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
-        outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: input.rowsPerSample)]
-        let weight = Variable(name: name + ".weight", shape: [inFeatures, count], backend: backend)
+        outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample)]
+        let weight = Variable(name: name + ".weight", value: weightStorage.view(from: 0, [inFeatures, count]),
+                              grad: weightGradStorage.view(from: 0, [inFeatures, count]))
         let bias = Variable(name: name + ".bias", shape: [1, count], backend: backend)
         initializer.fill(weight.value, innerProductDistribution(weightInit, isBias: false, inputs: inFeatures, outputs: count),
                          stream: WeightInitializer.stream(weight.name), backend: backend)
@@ -34,24 +76,47 @@ public final class InnerProduct: Layer {
         parameters = [weight, bias]
     }
 
-    private func rows(_ context: StepContext) -> Int { inputs[0].count(context.batch) / inFeatures }
+    private func rows(_ context: StepContext) -> Int { inputs[0].count(context.batch) / parts[0].width }
+
+    /// The GEMM operand of input `i` (its padded copy when it has one) and its rows of `W`
+    /// (padding rows multiply zero columns, so they may belong to the next input).
+    private func operands(_ i: Int, rows m: Int) -> (x: Tensor, k: Int, w: Tensor, dw: Tensor) {
+        let part = parts[i], k = part.paddedWidth, offset = part.row * outFeatures
+        return (part.padded ?? inputs[i].value, k, weightStorage.view(from: offset, [k, outFeatures]),
+                weightGradStorage.view(from: offset, [k, outFeatures]))
+    }
 
     public func forward(_ context: StepContext) {
         let m = rows(context)
-        backend.gemm(transA: false, transB: false, m: m, n: outFeatures, k: inFeatures, alpha: 1,
-                     a: inputs[0].value, b: parameters[0].value, beta: 0, c: outputs[0].value)
+        for (i, part) in parts.enumerated() {
+            if let padded = part.padded {
+                backend.copyColumns(inputs[i].value, srcWidth: part.width, srcStart: 0, into: padded,
+                                    dstWidth: part.paddedWidth, dstStart: 0, rows: m, width: part.width, accumulate: false)
+            }
+            let op = operands(i, rows: m)
+            backend.gemm(transA: false, transB: false, m: m, n: outFeatures, k: op.k, alpha: 1, a: op.x, b: op.w,
+                         beta: i == 0 ? 0 : 1, c: outputs[0].value)
+        }
         if !biasAddedByConsumer {
             backend.addBias(outputs[0].value, bias: parameters[1].value, rows: m, cols: outFeatures)
         }
     }
 
     public func backward(_ context: StepContext) {
-        let m = rows(context)
-        backend.gemm(transA: true, transB: false, m: inFeatures, n: outFeatures, k: m, alpha: 1,
-                     a: inputs[0].value, b: outputs[0].grad, beta: 1, c: parameters[0].grad)
-        backend.sumRows(outputs[0].grad, rows: m, cols: outFeatures, into: parameters[1].grad, accumulate: true)
-        backend.gemm(transA: false, transB: true, m: m, n: inFeatures, k: outFeatures, alpha: 1,
-                     a: outputs[0].grad, b: parameters[0].value, beta: 0, c: inputs[0].grad)
+        let m = rows(context), dy = outputs[0].grad
+        backend.sumRows(dy, rows: m, cols: outFeatures, into: parameters[1].grad, accumulate: true)
+        for (i, part) in parts.enumerated() {
+            let op = operands(i, rows: m)
+            backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
+                         c: op.dw)
+            let dx = part.padded == nil ? inputs[i].grad : paddedGrad!
+            backend.gemm(transA: false, transB: true, m: m, n: op.k, k: outFeatures, alpha: 1, a: dy, b: op.w, beta: 0,
+                         c: dx)
+            if part.padded != nil {
+                backend.copyColumns(dx, srcWidth: part.paddedWidth, srcStart: 0, into: inputs[i].grad, dstWidth: part.width,
+                                    dstStart: 0, rows: m, width: part.width, accumulate: false)
+            }
+        }
     }
 }
 

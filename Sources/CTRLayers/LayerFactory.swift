@@ -12,6 +12,16 @@ public struct LayerFactory {
         initializer = WeightInitializer(seed: seed)
     }
 
+    /// An InnerProduct reading the concatenation of `inputs` (2D, equal rows) along their last axis:
+    /// a Concat read only by this layer, folded into it.
+    public func makeInnerProduct(_ config: DenseLayer, concatenating inputs: [Variable]) throws -> InnerProduct {
+        let check = Checker(config: config, inputs: inputs)
+        try check.topCount(1)
+        try check.positive(config.numOutput, "num_output")
+        return InnerProduct(name: config.name, inputs: inputs, outputs: config.numOutput, weightInit: config.weightInitType,
+                            biasInit: config.biasInitType, initializer: initializer, backend: backend)
+    }
+
     public func make(_ config: DenseLayer, inputs: [Variable]) throws -> any Layer {
         let check = Checker(config: config, inputs: inputs)
         let name = config.name

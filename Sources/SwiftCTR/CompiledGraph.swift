@@ -44,6 +44,7 @@ final class CompiledGraph {
         var readers: [String: Int] = [:]
         for spec in specs { for bottom in spec.bottomNames { readers[bottom, default: 0] += 1 } }
         var skip = Set<Int>()
+        var folded: [String: [Variable]] = [:]
         for (i, spec) in specs.enumerated() where !skip.contains(i) {
             // A ReLU read only by the Dropout right after it runs fused with it.
             if i + 1 < specs.count, spec.layerType == .relu, spec.bottomNames.count == 1, spec.topNames.count == 1,
@@ -64,7 +65,21 @@ final class CompiledGraph {
                 }
             }
             var spec = spec
+            if spec.layerType == .innerProduct, spec.bottomNames.count == 1, let parts = folded[spec.bottomNames[0]] {
+                let layer = try factory.makeInnerProduct(spec, concatenating: parts)
+                tensors[layer.outputs[0].name] = layer.outputs[0]
+                layers.append(layer)
+                continue
+            }
             let inputs = spec.bottomNames.map { tensors[$0]! }
+            // A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads its parts.
+            if spec.layerType == .concat, spec.topNames.count == 1, readers[spec.topNames[0]] == 1, inputs.count >= 2,
+               specs.contains(where: { $0.layerType == .innerProduct && $0.bottomNames == spec.topNames }),
+               inputs.allSatisfy({ $0.shape.rank == 2 && $0.shape[0] == inputs[0].shape[0]
+                                   && $0.rowsPerSample == inputs[0].rowsPerSample }) {
+                folded[spec.topNames[0]] = inputs
+                continue
+            }
             if analysis.implicitSlices.contains(spec.name) {
                 spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
             }
@@ -129,31 +144,47 @@ final class CompiledGraph {
         return StepContext(batch: batch.count, training: training, iteration: 0, seed: seed)
     }
 
-    /// Seconds per phase of `train` when `profiling` is on (each phase ends with a synchronize).
-    var profile: [String: Double] = [:]
+    /// Seconds per phase of `train`, in step order, when `profiling` is on. Phases are timed by
+    /// backend marks (events on a GPU), so the device runs as it would unprofiled;
+    /// "host: queue the step" is the host's time to issue one step's work.
+    var profile: [(phase: String, seconds: Double)] = []
     var profiling = false
 
-    private func phase(_ name: String, _ body: () throws -> Void) rethrows {
-        guard profiling else { return try body() }
-        backend.synchronize()
-        let start = ContinuousClock.now
+    private func phase(_ name: @autoclosure () -> String, _ body: () throws -> Void) rethrows {
+        if profiling { backend.mark(name()) }
         try body()
-        backend.synchronize()
-        profile[name, default: 0] += (ContinuousClock.now - start).inSeconds
+    }
+
+    private func addProfile(_ spans: [(label: String, seconds: Double)]) {
+        for (label, seconds) in spans {
+            if let i = profile.firstIndex(where: { $0.phase == label }) {
+                profile[i].seconds += seconds
+            } else {
+                profile.append((label, seconds))
+            }
+        }
     }
 
     /// Forward, backward and update on one batch; read `lastLoss` for its loss.
     func train(batch: Batch, lr: Float, iteration: Int) throws {
+        let start = ContinuousClock.now
         var context = StepContext(batch: 0, training: true)
-        try phase("1 upload + embedding forward") { context = try load(batch, training: true) }
+        try phase("upload + embedding forward") { context = try load(batch, training: true) }
         context.iteration = iteration
-        for layer in layers { phase("2 forward \(layer.type.rawValue)") { layer.forward(context) } }
-        phase("3 zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
-        for layer in layers.reversed() { phase("3 backward \(layer.type.rawValue)") { layer.backward(context) } }
-        phase("4 embedding backward") { for embedding in embeddings { embedding.table.backward() } }
-        phase("5 dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
-        phase("6 embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }
+        for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
+        phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
+        for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+        phase("embedding backward") { for embedding in embeddings { embedding.table.backward() } }
+        phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
+        phase("embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }
+        if profiling {
+            backend.mark("end")
+            addProfile([("host: queue the step", (ContinuousClock.now - start).inSeconds)])
+            addProfile(backend.markedSpans())
+        }
     }
+
+    static func kind(_ layer: any Layer) -> String { layer is ReLUDropout ? "ReLU+Dropout" : layer.type.rawValue }
 
     /// Forward only; the first loss's probabilities and labels of the batch's samples.
     func evaluate(batch: Batch) throws -> (predictions: [Float], labels: [Float], loss: Float) {

@@ -224,9 +224,10 @@ public final class Model {
         try backend.check()
     }
 
-    /// Per-phase training time in seconds since profiling was switched on (each phase is closed by
-    /// a device synchronize, so profiling slows training down).
-    public var profile: [String: Double] { graph?.profile ?? [:] }
+    /// Training time per phase (upload, each layer's forward and backward, updates) in seconds,
+    /// summed since profiling was switched on, in step order. On a GPU the phases are timed with
+    /// events, so the device runs unperturbed; the host waits for each step's timings, though.
+    public var profile: [(phase: String, seconds: Double)] { graph?.profile ?? [] }
 
     public var profiling: Bool {
         get { graph?.profiling ?? false }

@@ -67,8 +67,3 @@ struct Progress {
         return total >= 60 ? "\(total / 60)m\(String(format: "%02d", total % 60))s" : String(format: "%.1fs", s)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a Double.
-    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated GEMM precisions to measure on a GPU: fp32, tf32, bf16 (mixed precision).")
     var precisions: String = "fp32,tf32,bf16"
 
-    @Flag(help: "Also print the time per training phase (adds a synchronize per phase).")
+    @Flag(help: "Also print the time per layer and phase of a step (GPU: timed with events).")
     var profile = false
 
     @Option(help: "Write the results as JSON to this file.")
@@ -141,9 +141,11 @@ struct Bench: ParsableCommand {
                 try model.train(batch: batches[i % batches.count])
                 i += 1
             }
-            for (phase, time) in model.profile.sorted(by: { $0.key < $1.key }) {
+            for (phase, time) in model.profile {
                 print(String(format: "  %@: %.3f ms/step", phase, 1000 * time / Double(steps)))
             }
+            let device = model.profile.filter { !$0.phase.hasPrefix("host") }.reduce(0) { $0 + $1.seconds }
+            print(String(format: "  device total: %.3f ms/step", 1000 * device / Double(steps)))
         }
         return BenchResult(engine: "SwiftCTR", model: name, variant: variant, device: backend.name, batch: batch,
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),

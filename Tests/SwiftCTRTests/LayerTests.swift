@@ -1,6 +1,6 @@
 import CTRCore
 import CTRCPU
-import CTRLayers
+@testable import CTRLayers
 import Foundation
 import Testing
 
@@ -178,6 +178,50 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
     let cpu = TS.cpu
 
     // MARK: InnerProduct
+
+    /// A Concat folded into the InnerProduct, with inputs padded to a GEMM alignment of 8, must
+    /// equal the plain layer on the materialized concatenation: forward, dX per part, dW, db, also
+    /// on a partial batch.
+    @Test(arguments: [5, 3])
+    func innerProductOverPaddedParts(batch: Int) throws {
+        let widths = [13, 6, 5], rows = 5, outputs = 20, total = widths.reduce(0, +)
+        var parts: [Variable] = [], values: [[Float]] = []
+        for (i, width) in widths.enumerated() {
+            let (v, xs) = TS.randomVariable("x\(i)", [rows, width], seed: UInt64(40 + i))
+            parts.append(v)
+            values.append(xs)
+        }
+        let concatenated = (0..<rows).flatMap { r in values.indices.flatMap { i in values[i][r * widths[i]..<(r + 1) * widths[i]] } }
+        let whole = Variable(name: "x", value: cpu.tensor(concatenated, [rows, total]), grad: cpu.makeTensor([rows, total], .float32))
+        let initializer = WeightInitializer(seed: 7)
+        let folded = InnerProduct(name: "fc", inputs: parts, outputs: outputs, weightInit: .xavierNorm, biasInit: .xavierUniform,
+                                  initializer: initializer, backend: cpu, alignment: 8)
+        let plain = InnerProduct(name: "fc", input: whole, outputs: outputs, weightInit: .xavierNorm, biasInit: .xavierUniform,
+                                 initializer: initializer, backend: cpu)
+        #expect(folded.parts.map(\.paddedWidth) == [16, 8, 8])
+        #expect(folded.parameters[0].shape == [total, outputs])
+        #expect(TS.floats(folded.parameters[0].value) == TS.floats(plain.parameters[0].value))
+        let ctx = StepContext(batch: batch, training: true)
+        folded.forward(ctx)
+        plain.forward(ctx)
+        let used = batch * outputs
+        TS.expectClose(Array(TS.floats(folded.outputs[0].value).prefix(used)), d(Array(TS.floats(plain.outputs[0].value).prefix(used))),
+                       "folded InnerProduct forward")
+        let dy = TS.normals(rows * outputs, seed: 9)
+        TS.backward(folded, ctx, outputGrads: [dy])
+        TS.backward(plain, ctx, outputGrads: [dy])
+        let dx = TS.floats(whole.grad)
+        var start = 0
+        for (i, width) in widths.enumerated() {
+            let expected = (0..<batch).flatMap { r in dx[r * total + start..<r * total + start + width] }
+            TS.expectClose(Array(TS.floats(parts[i].grad).prefix(batch * width)), d(expected), "folded InnerProduct dX of part \(i)")
+            start += width
+        }
+        TS.expectClose(TS.floats(folded.parameters[0].grad), d(TS.floats(plain.parameters[0].grad)), "folded InnerProduct dW")
+        TS.expectClose(TS.floats(folded.parameters[1].grad), d(TS.floats(plain.parameters[1].grad)), "folded InnerProduct db")
+        // The padding rows of W stay zero, so they never leak into the output.
+        #expect(TS.floats(folded.weightStorage).suffix(3 * outputs).allSatisfy { $0 == 0 })
+    }
 
     @Test(arguments: [
         ([1, 1], 1), ([1, 6], 3), ([4, 5], 7), ([3, 17], 9), ([2, 3, 5], 4), ([1, 4, 3], 2), ([5, 2, 33], 1),
