@@ -68,10 +68,14 @@ final class DevicePool: @unchecked Sendable {
 /// let model = try Model(solver, reader, optimizer, backend: gpu)
 /// ```
 public final class CUDABackend: Backend, @unchecked Sendable {
-    /// How GEMMs compute: plain fp32, fp32 with TF32 tensor cores, or bf16 inputs with fp32
-    /// accumulation and fp32 outputs (mixed precision; the fp32 master values are rounded per GEMM).
+    /// How GEMMs compute: plain fp32, fp32 with TF32 tensor cores, or 16-bit operands (bf16 or
+    /// fp16) with fp32 accumulation (mixed precision: 16-bit activations where layers store them,
+    /// fp32 master weights rounded per GEMM).
     public enum GEMMPrecision: String, Sendable {
-        case fp32, tf32, bf16
+        case fp32, tf32, bf16, fp16
+
+        /// The 16-bit operand type of mixed precision.
+        public var halfType: DType? { self == .bf16 ? .bfloat16 : self == .fp16 ? .float16 : nil }
     }
 
     public let device: CUDADevice
@@ -132,16 +136,28 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         didSet { record { try blas.setMathMode(gemmPrecision == .tf32 ? .tf32TensorOp : .default) } }
     }
 
-    /// bf16 copies of GEMM operands, reused across calls.
-    private var bf16Scratch: [(CUdeviceptr, Int)] = [(0, 0), (0, 0)]
+    /// 16-bit copies of fp32 GEMM operands, reused across calls (the stream orders their use).
+    private var halfScratch: [(CUdeviceptr, Int)] = [(0, 0), (0, 0)]
 
-    private func bf16Copy(_ t: Tensor, count: Int, slot: Int) -> CUdeviceptr {
-        if bf16Scratch[slot].1 < count {
-            pool.release(bf16Scratch[slot].0, bytes: bf16Scratch[slot].1 * 2)
-            record { bf16Scratch[slot] = (try pool.acquire(count * 2), count) }
+    /// The address of `t`'s first `count` elements as `type`: `t` itself, or a converted copy.
+    private func operand(_ t: Tensor, as type: DType, count: Int, slot: Int) -> CUdeviceptr {
+        guard t.dtype != type else { return address(t) }
+        if halfScratch[slot].1 < count {
+            pool.release(halfScratch[slot].0, bytes: halfScratch[slot].1 * 2)
+            record { halfScratch[slot] = (try pool.acquire(count * 2), count) }
         }
-        launch("to_bf16", count, [.pointer(address(t)), .pointer(bf16Scratch[slot].0), .int64(Int64(count))])
-        return bf16Scratch[slot].0
+        launch("convert", count, [.pointer(address(t)), code(t.dtype), .pointer(halfScratch[slot].0), code(type),
+                                  .int64(Int64(count))])
+        return halfScratch[slot].0
+    }
+
+    /// A tensor's element type as the kernels' type code (0 fp32, 1 bf16, 2 fp16).
+    private func code(_ type: DType) -> KernelArgument {
+        switch type {
+        case .bfloat16: .int32(1)
+        case .float16: .int32(2)
+        default: .int32(0)
+        }
     }
 
     private func record(_ body: () throws -> Void) {
@@ -284,14 +300,19 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                      alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
         if k == 0 {
-            if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * 4, stream: stream) } }
+            if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * c.dtype.size, stream: stream) } }
             return
         }
-        if gemmPrecision == .bf16 {
-            let a16 = bf16Copy(a, count: m * k, slot: 0), b16 = bf16Copy(b, count: k * n, slot: 1)
+        // 16-bit operands, or mixed precision on a GEMM big enough for tensor cores: 16-bit inputs
+        // (fp32 ones converted), fp32 accumulation, C as stored.
+        let stored = [a.dtype, b.dtype, c.dtype].first { $0 != .float32 }
+        if let half = stored ?? (min(m, n, k) >= 16 ? gemmPrecision.halfType : nil) {
+            let a16 = operand(a, as: half, count: m * k, slot: 0), b16 = operand(b, as: half, count: k * n, slot: 1)
+            let type: (DType) -> CUDADataType = { $0 == .bfloat16 ? .bfloat16 : $0 == .float16 ? .float16 : .float32 }
             record {
-                try blas.gemmExRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16, b: b16,
-                                        beta: beta, c: address(c), stream: stream)
+                try blas.gemmExRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16,
+                                        aType: type(half), b: b16, bType: type(half), beta: beta, c: address(c),
+                                        cType: type(c.dtype), stream: stream)
             }
             return
         }
@@ -309,7 +330,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         let rowsPerBlock = max(32, (rows + 255) / 256)
         let grid = ((cols + 127) / 128, (rows + rowsPerBlock - 1) / rowsPerBlock)
         guard rows > 0 else { return }
-        launch("sum_rows", rows * cols, [.pointer(address(x)), .pointer(scale), .int64(Int64(rows)), .int32(Int32(cols)),
+        launch("sum_rows", rows * cols, [.pointer(address(x)), code(x.dtype), .pointer(scale), .int64(Int64(rows)), .int32(Int32(cols)),
                                          .pointer(out), .int32(Int32(rowsPerBlock))], block: 128, grid: grid)
     }
 
@@ -332,8 +353,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int, into dst: Tensor, dstWidth: Int, dstStart: Int,
                             rows: Int, width: Int, accumulate: Bool) {
         launch("copy_columns", rows * width, [
-            .pointer(address(src)), .int32(Int32(srcWidth)), .int32(Int32(srcStart)), .pointer(address(dst)),
-            .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
+            .pointer(address(src)), code(src.dtype), .int32(Int32(srcWidth)), .int32(Int32(srcStart)),
+            .pointer(address(dst)), code(dst.dtype), .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
             .int32(accumulate ? 1 : 0),
         ])
     }
@@ -377,7 +398,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                             stream rngStream: UInt64) {
         launch("relu_dropout", count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
-            .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+            code(y.dtype), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
         ])
     }
 
@@ -385,7 +406,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                                     rate: Float, seed: UInt64, stream rngStream: UInt64) {
         launch("relu_dropout_backward", count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
-            .pointer(address(dx)), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
+            code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
             .uint64(seed), .uint64(rngStream),
         ])
     }

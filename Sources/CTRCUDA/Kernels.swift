@@ -16,14 +16,36 @@ typedef unsigned long long u64;
 
 #define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 
+// Element types of tensors passed as `void*` with a type code: 0 fp32, 1 bf16, 2 fp16.
 // fp32 -> bf16 with round-to-nearest-even (NaN stays NaN).
-extern "C" __global__ void to_bf16(const float* x, unsigned short* y, i64 n) {
-    GRID_STRIDE(i, n) {
-        unsigned int u = __float_as_uint(x[i]);
-        if ((u & 0x7fffffffu) > 0x7f800000u) { y[i] = (unsigned short)((u >> 16) | 0x40u); continue; }
-        u += 0x7fffu + ((u >> 16) & 1u);
-        y[i] = (unsigned short)(u >> 16);
-    }
+__device__ __forceinline__ unsigned short f32_to_bf16(float v) {
+    unsigned int u = __float_as_uint(v);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+__device__ __forceinline__ unsigned short f32_to_f16(float v) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v));
+    return h;
+}
+__device__ __forceinline__ float f16_to_f32(unsigned short h) {
+    float v;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(v) : "h"(h));
+    return v;
+}
+__device__ __forceinline__ float load_as(const void* p, i64 i, int t) {
+    if (t == 0) return ((const float*)p)[i];
+    unsigned short h = ((const unsigned short*)p)[i];
+    return t == 1 ? __uint_as_float((unsigned int)h << 16) : f16_to_f32(h);
+}
+__device__ __forceinline__ void store_as(void* p, i64 i, int t, float v) {
+    if (t == 0) ((float*)p)[i] = v;
+    else ((unsigned short*)p)[i] = t == 1 ? f32_to_bf16(v) : f32_to_f16(v);
+}
+
+extern "C" __global__ void convert(const void* x, int xt, void* y, int yt, i64 n) {
+    GRID_STRIDE(i, n) store_as(y, i, yt, load_as(x, i, xt));
 }
 
 extern "C" __global__ void fill_f32(float* x, float v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
@@ -35,25 +57,26 @@ extern "C" __global__ void add_bias(float* y, const float* b, i64 rows, int cols
 
 // out[c] += sum over a chunk of rows of scale[r] * x[r, c] (scale may be null). One atomic per
 // column per block; the caller zeroes `out` when it must be assigned.
-extern "C" __global__ void sum_rows(const float* x, const float* scale, i64 rows, int cols, float* out, int rowsPerBlock) {
+extern "C" __global__ void sum_rows(const void* x, int xt, const float* scale, i64 rows, int cols, float* out,
+                                    int rowsPerBlock) {
     int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= cols) return;
     i64 r0 = (i64)blockIdx.y * rowsPerBlock, r1 = min(rows, r0 + rowsPerBlock);
     float s = 0.f;
-    for (i64 r = r0; r < r1; ++r) s += (scale ? scale[r] : 1.f) * x[r * cols + c];
+    for (i64 r = r0; r < r1; ++r) s += (scale ? scale[r] : 1.f) * load_as(x, r * cols + c, xt);
     atomicAdd(out + c, s);
 }
 
 extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }
 extern "C" __global__ void multiply(const float* a, const float* b, float* out, i64 n) { GRID_STRIDE(i, n) out[i] = a[i] * b[i]; }
 
-extern "C" __global__ void copy_columns(const float* src, int srcW, int srcStart, float* dst, int dstW, int dstStart,
-                                        i64 rows, int width, int accumulate) {
+extern "C" __global__ void copy_columns(const void* src, int st, int srcW, int srcStart, void* dst, int dt, int dstW,
+                                        int dstStart, i64 rows, int width, int accumulate) {
     GRID_STRIDE(i, rows * width) {
         i64 r = i / width; int c = (int)(i % width);
-        float v = src[r * srcW + srcStart + c];
-        float* d = dst + r * dstW + dstStart + c;
-        if (accumulate) *d += v; else *d = v;
+        float v = load_as(src, r * srcW + srcStart + c, st);
+        i64 d = r * dstW + dstStart + c;
+        store_as(dst, d, dt, accumulate ? v + load_as(dst, d, dt) : v);
     }
 }
 
@@ -100,19 +123,19 @@ __device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold,
     return (bits & 0xFFFFull) < threshold ? 0.f : keep;
 }
 
-extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, float* y, i64 n, float keep,
+extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, void* y, int yt, i64 n, float keep,
                                         u64 threshold, u64 seed, u64 stream) {
     GRID_STRIDE(i, n) {
         float v = x[i] + (bias ? bias[i % width] : 0.f);
-        y[i] = fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream);
+        store_as(y, i, yt, fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream));
     }
 }
 
-extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const float* dy, float* dx,
-                                                 i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const void* dy, int dyt,
+                                                 void* dx, int dxt, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
     GRID_STRIDE(i, n) {
         float v = x[i] + (bias ? bias[i % width] : 0.f);
-        dx[i] = v > 0.f ? dy[i] * dropout_scale(i, keep, threshold, seed, stream) : 0.f;
+        store_as(dx, i, dxt, v > 0.f ? load_as(dy, i, dyt) * dropout_scale(i, keep, threshold, seed, stream) : 0.f);
     }
 }
 

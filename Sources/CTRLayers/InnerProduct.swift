@@ -39,8 +39,11 @@ public final class InnerProduct: Layer {
 
     /// Inputs of equal leading shape, read as their concatenation along the last axis; `alignment`
     /// overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
+    /// In mixed precision `halfType` is the 16-bit type of the padded copies and, when a fused
+    /// ReLU+Dropout writes it, `outputGradType` the type of the output's gradient.
     public init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer, biasInit: Initializer,
-                initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil) {
+                initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil,
+                halfType: DType? = nil, outputGradType: DType = .float32) {
         self.name = name
         self.backend = backend
         self.inputs = inputs
@@ -53,7 +56,7 @@ public final class InnerProduct: Layer {
             let pad = align > 1 && count >= 16 && width % align != 0
             let paddedWidth = pad ? (width + align - 1) / align * align : width
             parts.append(Part(width: width, row: row, paddedWidth: paddedWidth,
-                              padded: pad ? backend.makeTensor([maxRows, paddedWidth], .float32) : nil))
+                              padded: pad ? backend.makeTensor([maxRows, paddedWidth], halfType ?? .float32) : nil))
             row += width
         }
         self.parts = parts
@@ -65,7 +68,8 @@ public final class InnerProduct: Layer {
         paddedGrad = widest.map { backend.makeTensor([maxRows, $0], .float32) }
         var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
-        outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample)]
+        outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
+                            gradType: outputGradType)]
         let weight = Variable(name: name + ".weight", value: weightStorage.view(from: 0, [inFeatures, count]),
                               grad: weightGradStorage.view(from: 0, [inFeatures, count]))
         let bias = Variable(name: name + ".bias", shape: [1, count], backend: backend)

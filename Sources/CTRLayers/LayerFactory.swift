@@ -12,14 +12,18 @@ public struct LayerFactory {
         initializer = WeightInitializer(seed: seed)
     }
 
-    /// An InnerProduct reading the concatenation of `inputs` (2D, equal rows) along their last axis:
-    /// a Concat read only by this layer, folded into it.
-    public func makeInnerProduct(_ config: DenseLayer, concatenating inputs: [Variable]) throws -> InnerProduct {
+    /// An InnerProduct reading `inputs`, or with several of them their concatenation along the last
+    /// axis (2D, equal rows): a Concat read only by this layer, folded into it. `halfType` and
+    /// `outputGradType` are for mixed precision (see `InnerProduct.init`).
+    public func makeInnerProduct(_ config: DenseLayer, concatenating inputs: [Variable], halfType: DType? = nil,
+                                 outputGradType: DType = .float32) throws -> InnerProduct {
         let check = Checker(config: config, inputs: inputs)
+        if inputs.count == 1 { try check.rank(in: [2, 3]) }
         try check.topCount(1)
         try check.positive(config.numOutput, "num_output")
         return InnerProduct(name: config.name, inputs: inputs, outputs: config.numOutput, weightInit: config.weightInitType,
-                            biasInit: config.biasInitType, initializer: initializer, backend: backend)
+                            biasInit: config.biasInitType, initializer: initializer, backend: backend,
+                            halfType: halfType, outputGradType: outputGradType)
     }
 
     public func make(_ config: DenseLayer, inputs: [Variable]) throws -> any Layer {
@@ -29,11 +33,7 @@ public struct LayerFactory {
         switch config.layerType {
         case .innerProduct:
             try check.inputCount(1)
-            try check.rank(in: [2, 3])
-            try check.topCount(1)
-            try check.positive(config.numOutput, "num_output")
-            return InnerProduct(name: name, input: inputs[0], outputs: config.numOutput, weightInit: config.weightInitType,
-                                biasInit: config.biasInitType, initializer: initializer, backend: backend)
+            return try makeInnerProduct(config, concatenating: inputs)
         case .relu, .sigmoid:
             try check.inputCount(1)
             try check.topCount(1)

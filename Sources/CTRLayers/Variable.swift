@@ -18,8 +18,11 @@ public final class Variable: @unchecked Sendable {
         self.rowsPerSample = rowsPerSample
     }
 
-    public convenience init(name: String, shape: Shape, backend: any Backend, rowsPerSample: Int = 1) {
-        self.init(name: name, value: backend.makeTensor(shape, .float32), grad: backend.makeTensor(shape, .float32),
+    /// A variable whose value is `valueType` and whose gradient is `gradType` (16-bit types are for
+    /// mixed precision on a GPU).
+    public convenience init(name: String, shape: Shape, backend: any Backend, rowsPerSample: Int = 1,
+                            valueType: DType = .float32, gradType: DType = .float32) {
+        self.init(name: name, value: backend.makeTensor(shape, valueType), grad: backend.makeTensor(shape, gradType),
                   rowsPerSample: rowsPerSample)
     }
 

@@ -45,28 +45,50 @@ final class CompiledGraph {
         for spec in specs { for bottom in spec.bottomNames { readers[bottom, default: 0] += 1 } }
         var skip = Set<Int>()
         var folded: [String: [Variable]] = [:]
+        let half: DType? = solver.useMixedPrecision ? solver.mixedPrecisionType : nil
+        /// Whether the ReLU at `i` runs fused with the Dropout right after it (the ReLU's output is
+        /// read by that Dropout only).
+        func fusesWithDropout(_ i: Int) -> Bool {
+            guard i + 1 < specs.count else { return false }
+            let relu = specs[i], next = specs[i + 1]
+            return relu.layerType == .relu && relu.bottomNames.count == 1 && relu.topNames.count == 1
+                && readers[relu.topNames[0]] == 1 && next.layerType == .dropout && next.bottomNames == relu.topNames
+                && next.topNames.count == 1 && next.dropoutRate >= 0 && next.dropoutRate < 1
+        }
+        /// Whether only InnerProducts read `name` (directly or through a Concat folded into one).
+        func onlyGEMMsRead(_ name: String) -> Bool {
+            let users = specs.filter { $0.bottomNames.contains(name) }
+            return !users.isEmpty && users.allSatisfy { user in
+                user.layerType == .innerProduct || (user.layerType == .concat && user.topNames.count == 1
+                    && readers[user.topNames[0]] == 1
+                    && specs.contains { $0.layerType == .innerProduct && $0.bottomNames == user.topNames })
+            }
+        }
         for (i, spec) in specs.enumerated() where !skip.contains(i) {
-            // A ReLU read only by the Dropout right after it runs fused with it.
-            if i + 1 < specs.count, spec.layerType == .relu, spec.bottomNames.count == 1, spec.topNames.count == 1,
-               let input = tensors[spec.bottomNames[0]], readers[spec.topNames[0]] == 1 {
+            // A ReLU read only by the Dropout right after it runs fused with it…
+            if fusesWithDropout(i), let input = tensors[spec.bottomNames[0]] {
                 let next = specs[i + 1]
-                if next.layerType == .dropout, next.bottomNames == spec.topNames, next.topNames.count == 1,
-                   next.dropoutRate >= 0, next.dropoutRate < 1 {
-                    // …and adds the bias of an InnerProduct read only by that ReLU.
-                    let producer = layers.last as? InnerProduct
-                    let foldBias = producer.map { $0.outputs[0] === input && readers[input.name] == 1 } ?? false
-                    if foldBias { producer?.biasAddedByConsumer = true }
-                    let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate,
-                                            bias: foldBias ? producer?.parameters[1].value : nil, backend: backend)
-                    tensors[fused.outputs[0].name] = fused.outputs[0]
-                    layers.append(fused)
-                    skip.insert(i + 1)
-                    continue
-                }
+                // …and adds the bias of an InnerProduct read only by that ReLU.
+                let producer = layers.last as? InnerProduct
+                let foldBias = producer.map { $0.outputs[0] === input && readers[input.name] == 1 } ?? false
+                if foldBias { producer?.biasAddedByConsumer = true }
+                let outputType = half.flatMap { onlyGEMMsRead(next.topNames[0]) ? $0 : nil } ?? .float32
+                let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate,
+                                        bias: foldBias ? producer?.parameters[1].value : nil, outputType: outputType,
+                                        backend: backend)
+                tensors[fused.outputs[0].name] = fused.outputs[0]
+                layers.append(fused)
+                skip.insert(i + 1)
+                continue
             }
             var spec = spec
-            if spec.layerType == .innerProduct, spec.bottomNames.count == 1, let parts = folded[spec.bottomNames[0]] {
-                let layer = try factory.makeInnerProduct(spec, concatenating: parts)
+            if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
+                // In mixed precision an InnerProduct whose output only a fused ReLU+Dropout reads
+                // gets its output gradient in 16 bits from there.
+                let fusedNext = readers[spec.topNames[0]] == 1 && fusesWithDropout(i + 1) && specs[i + 1].bottomNames == spec.topNames
+                let gradType = half.flatMap { fusedNext ? $0 : nil } ?? .float32
+                let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]
+                let layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: half, outputGradType: gradType)
                 tensors[layer.outputs[0].name] = layer.outputs[0]
                 layers.append(layer)
                 continue

@@ -56,7 +56,8 @@ public final class Model {
             throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; the CPU backend computes in fp32. Set useMixedPrecision: false.")
         }
         if let gpu = backend as? CUDABackend {
-            gpu.gemmPrecision = solver.useMixedPrecision ? .bf16 : solver.enableTF32Compute ? .tf32 : .fp32
+            gpu.gemmPrecision = solver.useMixedPrecision ? (solver.mixedPrecisionType == .float16 ? .fp16 : .bf16)
+                : solver.enableTF32Compute ? .tf32 : .fp32
         }
         self.solver = solver
         self.readerParams = reader

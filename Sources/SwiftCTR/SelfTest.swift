@@ -206,6 +206,68 @@ public enum BackendSelfTest {
             return [w, mm, v].flatMap { doubles(b, $0) }
         })
         list += embeddingCases(seed: seed)
+        list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
+        return list
+    }
+
+    /// Mixed-precision kernels: 16-bit inputs and outputs on the device; on the CPU the same fp32
+    /// math on inputs rounded to 16 bits, with outputs rounded the same way.
+    static func halfCases(a: [Float], b bm: [Float], c c0: [Float], m: Int, n: Int, k: Int, x: [Float], y: [Float],
+                          wide: [Float], rows: Int, width: Int) -> [Case] {
+        var list: [Case] = []
+        for half in [DType.bfloat16, .float16] {
+            let tag = half == .bfloat16 ? "bf16" : "fp16"
+            let round = { (v: [Float]) in HalfFloats.floats(HalfFloats.bits(v, half), half) }
+            /// A tensor of `values` in `type` (rounded when 16-bit), and the values back as Doubles.
+            func tensor(_ bk: any Backend, _ values: [Float], _ type: DType) -> Tensor {
+                guard type != .float32 else { return bk.tensor(values, [values.count]) }
+                let t = bk.makeTensor([values.count], type)
+                HalfFloats.bits(values, type).withUnsafeBytes { bk.upload($0, to: t) }
+                return t
+            }
+            func read(_ bk: any Backend, _ t: Tensor) -> [Double] {
+                guard t.dtype != .float32 else { return bk.floats(t).map(Double.init) }
+                let bits = [UInt16](unsafeUninitializedCapacity: t.count) { buffer, done in
+                    bk.download(t, into: UnsafeMutableRawBufferPointer(buffer))
+                    done = t.count
+                }
+                return HalfFloats.floats(bits, t.dtype).map(Double.init)
+            }
+            /// The device stores `type`; the CPU computes in fp32 and rounds what the device would store.
+            func stored(_ bk: any Backend, _ type: DType) -> DType { bk is CPUBackend ? .float32 : type }
+            func result(_ bk: any Backend, _ t: Tensor, _ type: DType) -> [Double] {
+                bk is CPUBackend && type != .float32 ? round(bk.floats(t)).map(Double.init) : read(bk, t)
+            }
+            for (ta, tb) in [(false, false), (true, false), (false, true)] {
+                list.append(Case(name: "gemm \(ta ? "T" : "N")\(tb ? "T" : "N"), \(tag) A, fp32 and \(tag) C",
+                                 tolerance: 1e-2) { bk in
+                    let ra = tensor(bk, bk is CPUBackend ? round(a) : a, stored(bk, half))
+                    let rb = bk.tensor(bk is CPUBackend ? round(bm) : bm, [k * n])
+                    let c32 = bk.tensor(c0, [m * n])
+                    bk.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: ra, b: rb, beta: 0.3, c: c32)
+                    let c16 = tensor(bk, bk is CPUBackend ? round(c0) : c0, stored(bk, half))
+                    bk.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: ra, b: rb, beta: 0.3, c: c16)
+                    return read(bk, c32) + result(bk, c16, half)
+                })
+            }
+            list.append(Case(name: "reluDropout + backward, \(tag) y, dy, dx", tolerance: 1e-2) { bk in
+                let tx = bk.tensor(x, [x.count]), bias = bk.tensor(Array(y.prefix(17)), [17])
+                let out = bk.makeTensor([x.count], stored(bk, half)), dx = bk.makeTensor([x.count], stored(bk, half))
+                bk.reluDropout(tx, bias: bias, width: 17, into: out, count: x.count, rate: 0.4, seed: 3, stream: 8)
+                let dy = tensor(bk, bk is CPUBackend ? round(y) : y, stored(bk, half))
+                bk.reluDropoutBackward(tx, bias: bias, width: 17, dy, into: dx, count: x.count, rate: 0.4, seed: 3, stream: 8)
+                return result(bk, out, half) + result(bk, dx, half)
+            })
+            list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
+                let dst = bk.makeTensor([rows * 432], stored(bk, half))
+                bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,
+                               dstStart: 0, rows: rows, width: width, accumulate: false)
+                let sums = bk.makeTensor([width], .float32)
+                bk.sumRows(tensor(bk, bk is CPUBackend ? round(wide) : wide, stored(bk, half)), rows: rows, cols: width,
+                           into: sums, accumulate: false)
+                return result(bk, dst, half) + read(bk, sums)
+            })
+        }
         return list
     }
 
@@ -297,5 +359,21 @@ public enum BackendSelfTest {
                 try gradientsAndUpdate($0, .adamLazyGlobal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 3)
             },
         ]
+    }
+}
+
+/// Host-side 16-bit floats, rounded as the GPU kernels round (to nearest, ties to even).
+enum HalfFloats {
+    static func bits(_ values: [Float], _ type: DType) -> [UInt16] {
+        values.map { v in
+            if type == .float16 { return Float16(v).bitPattern }
+            let u = v.bitPattern
+            if u & 0x7fff_ffff > 0x7f80_0000 { return UInt16(u >> 16) | 0x40 }
+            return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
+        }
+    }
+
+    static func floats(_ bits: [UInt16], _ type: DType) -> [Float] {
+        bits.map { type == .float16 ? Float(Float16(bitPattern: $0)) : Float(bitPattern: UInt32($0) << 16) }
     }
 }

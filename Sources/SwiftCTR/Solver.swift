@@ -1,3 +1,5 @@
+import CTRCore
+
 /// `LrPolicy_t`: HugeCTR has one policy.
 public enum LrPolicy: String, Sendable, Codable { case fixed }
 
@@ -34,6 +36,9 @@ public struct Solver: Sendable, Codable, Equatable {
     public var vvgpu: [[Int]]
     public var repeatDataset: Bool
     public var useMixedPrecision: Bool
+    /// The 16-bit type of mixed precision: `.bfloat16` (SwiftCTR's default, needs no loss scaling)
+    /// or `.float16` (HugeCTR's, with a `scaler` such as 1024 to keep small gradients from underflowing).
+    public var mixedPrecisionType: DType
     public var enableTF32Compute: Bool
     public var scaler: Float
     /// Metric → threshold; training stops once AUC exceeds its threshold.
@@ -48,6 +53,7 @@ public struct Solver: Sendable, Codable, Equatable {
                 warmupSteps: Int = 1, decayStart: Int = 0, decaySteps: Int = 1, decayPower: Float = 2.0,
                 endLR: Float = 0.0, maxEvalBatches: Int = 100, batchsizeEval: Int = 2048, batchsize: Int = 2048,
                 vvgpu: [[Int]] = [[0]], repeatDataset: Bool = true, useMixedPrecision: Bool = false,
+                mixedPrecisionType: DType = .bfloat16,
                 enableTF32Compute: Bool = false, scaler: Float = 1.0, metricsSpec: [MetricsType: Float] = [.auc: 1.0],
                 i64InputKey: Bool = false, useAlgorithmSearch: Bool = true, useCudaGraph: Bool = true,
                 genLossSummary: Bool = true, dropIncompleteBatch: Bool = true) {
@@ -66,6 +72,7 @@ public struct Solver: Sendable, Codable, Equatable {
         self.vvgpu = vvgpu
         self.repeatDataset = repeatDataset
         self.useMixedPrecision = useMixedPrecision
+        self.mixedPrecisionType = mixedPrecisionType
         self.enableTF32Compute = enableTF32Compute
         self.scaler = scaler
         self.metricsSpec = metricsSpec
@@ -90,6 +97,9 @@ public struct Solver: Sendable, Codable, Equatable {
         let devices = vvgpu.reduce(0) { $0 + $1.count }
         guard batchsize % devices == 0 else {
             throw fail("batchsize \(batchsize) must be a multiple of the \(devices) devices in vvgpu.")
+        }
+        guard mixedPrecisionType == .bfloat16 || mixedPrecisionType == .float16 else {
+            throw fail("mixedPrecisionType must be .bfloat16 or .float16, found .\(mixedPrecisionType).")
         }
         if useMixedPrecision && enableTF32Compute {
             throw fail("use_mixed_precision and enable_tf32_compute cannot both be on; pick one.")

@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Run bench/dcn_pytorch.py on the same data (needs python3 with torch): auto, yes or no.")
     var peer: String = "auto"
 
-    @Option(help: "Comma-separated GEMM precisions to measure on a GPU: fp32, tf32, bf16 (mixed precision).")
+    @Option(help: "Comma-separated precisions to measure on a GPU: fp32, tf32, bf16 and fp16 (mixed precision; fp16 with loss scaling by 1024).")
     var precisions: String = "fp32,tf32,bf16"
 
     @Flag(help: "Also print the time per layer and phase of a step (GPU: timed with events).")
@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
                 let variants = backend is CUDABackend ? precisions.split(separator: ",").map(String.init) : ["fp32"]
                 for variant in variants {
                     guard let precision = CUDABackend.GEMMPrecision(rawValue: variant) else {
-                        throw ValidationError("--precisions: unknown precision '\(variant)'; use fp32, tf32 or bf16.")
+                        throw ValidationError("--precisions: unknown precision '\(variant)'; use fp32, tf32, bf16 or fp16.")
                     }
                     (backend as? CUDABackend)?.gemmPrecision = precision
                     results.append(try measure(name, vec: vec, variant: variant, config: config, directory: directory,
@@ -102,8 +102,10 @@ struct Bench: ParsableCommand {
 
     private func measure(_ name: String, vec: Int, variant: String, config: SyntheticConfig, directory: String, batches: [Batch], batch: Int,
                          backend: any Backend) throws -> BenchResult {
-        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16",
-                            enableTF32Compute: variant == "tf32", i64InputKey: config.i64Keys)
+        // fp16 as HugeCTR runs it: static loss scaling by 1024.
+        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
+                            mixedPrecisionType: variant == "fp16" ? .float16 : .bfloat16, enableTF32Compute: variant == "tf32",
+                            scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys)
         let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                       evalSource: directory + "/eval_list.txt", checkType: config.check)
         let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
