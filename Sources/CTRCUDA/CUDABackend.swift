@@ -191,6 +191,18 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         }
     }
 
+    /// Launches a `ROWS_COLS` kernel: thread blocks of 256 spanning up to 256 columns and as many
+    /// rows as fit, so narrow rows still fill a block.
+    private func launchRows(_ kernel: String, rows: Int, width: Int, _ arguments: [KernelArgument]) {
+        guard rows > 0, width > 0, let function = functions[kernel] else { return }
+        let bx = min(256, (width + 31) / 32 * 32), by = 256 / bx
+        let grid = (UInt32(min((width + bx - 1) / bx, 64)), UInt32(min((rows + by - 1) / by, 65_535)), UInt32(1))
+        record {
+            try device.launch(function, grid: grid, block: (UInt32(bx), UInt32(by), 1), sharedBytes: 0, stream: stream,
+                              arguments: arguments)
+        }
+    }
+
     // MARK: memory
 
     public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {
@@ -202,6 +214,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         }
         return Tensor(shape: shape, dtype: dtype, storage: DeviceBuffer(address: address, byteCount: bytes, pool: pool))
     }
+
+    /// Host time spent copying uploads into pinned memory, for profiles.
+    public var stagingSeconds = 0.0
 
     /// Returns as soon as `bytes` sit in pinned memory; the copy itself overlaps earlier kernels.
     public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
@@ -219,7 +234,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                 slot.device = try pool.acquire(capacity)
                 slot.capacity = capacity
             }
+            let start = ContinuousClock.now
             Self.parallelCopy(to: slot.host!, from: base, bytes: bytes.count)
+            stagingSeconds += (ContinuousClock.now - start).inSeconds
             try device.copy(toDevice: slot.device, from: slot.host!, bytes: bytes.count, stream: copyStream)
             try slot.copied.record(on: copyStream)
             try stream!.wait(for: slot.copied)
@@ -323,7 +340,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
-        launch("add_bias", rows * cols, [.pointer(address(y)), .pointer(address(bias)), .int64(Int64(rows)), .int32(Int32(cols))])
+        launchRows("add_bias", rows: rows, width: cols, [.pointer(address(y)), .pointer(address(bias)), .int64(Int64(rows)),
+                                                         .int32(Int32(cols))])
     }
 
     private func columnSums(_ x: Tensor, scale: CUdeviceptr, rows: Int, cols: Int, into out: CUdeviceptr) {
@@ -352,7 +370,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int, into dst: Tensor, dstWidth: Int, dstStart: Int,
                             rows: Int, width: Int, accumulate: Bool) {
-        launch("copy_columns", rows * width, [
+        launchRows("copy_columns", rows: rows, width: width, [
             .pointer(address(src)), code(src.dtype), .int32(Int32(srcWidth)), .int32(Int32(srcStart)),
             .pointer(address(dst)), code(dst.dtype), .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
             .int32(accumulate ? 1 : 0),
@@ -394,20 +412,30 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         ])
     }
 
+    /// Whether the ReLU+Dropout pair can run four elements per thread: whole groups per row, aligned
+    /// vectors, and fewer than 2³² elements.
+    private func fourWide(count: Int, width: Int, bias: Tensor?, _ tensors: Tensor...) -> Bool {
+        count % 4 == 0 && count < 1 << 32 && (bias == nil || width % 4 == 0)
+            && (tensors + (bias.map { [$0] } ?? [])).allSatisfy { address($0) % UInt64(4 * $0.dtype.size) == 0 }
+    }
+
     public func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                             stream rngStream: UInt64) {
-        launch("relu_dropout", count, [
+        let wide = fourWide(count: count, width: width, bias: bias, x, y)
+        launch(wide ? "relu_dropout4" : "relu_dropout", wide ? count / 4 : count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
-            code(y.dtype), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+            code(y.dtype), .int64(Int64(wide ? count / 4 : count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
+            .uint64(seed), .uint64(rngStream),
         ])
     }
 
     public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
                                     rate: Float, seed: UInt64, stream rngStream: UInt64) {
-        launch("relu_dropout_backward", count, [
+        let wide = fourWide(count: count, width: width, bias: bias, x, dy, dx)
+        launch(wide ? "relu_dropout4_backward" : "relu_dropout_backward", wide ? count / 4 : count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
-            code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
-            .uint64(seed), .uint64(rngStream),
+            code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(wide ? count / 4 : count)),
+            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
         ])
     }
 
@@ -424,14 +452,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     public func scaleRows(_ x: Tensor, scales: Tensor, stride: Int, offset: Int, bias: Tensor?, rows: Int, width: Int,
                           into out: Tensor) {
-        launch("scale_rows", rows * width, [
+        launchRows("scale_rows", rows: rows, width: width, [
             .pointer(address(x)), .pointer(address(scales)), .int32(Int32(stride)), .int32(Int32(offset)),
             .pointer(bias.map(address) ?? 0), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
         ])
     }
 
     public func addScaledRows(_ src: Tensor, scales: Tensor, rows: Int, width: Int, into dst: Tensor) {
-        launch("add_scaled_rows", rows * width, [.pointer(address(src)), .pointer(address(scales)), .int64(Int64(rows)),
+        launchRows("add_scaled_rows", rows: rows, width: width, [.pointer(address(src)), .pointer(address(scales)), .int64(Int64(rows)),
                                                  .int32(Int32(width)), .pointer(address(dst))])
     }
 

@@ -15,6 +15,10 @@ typedef long long i64;
 typedef unsigned long long u64;
 
 #define GRID_STRIDE(i, n) for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+// Rows × columns without a division per element (launched by `launchRows`).
+#define ROWS_COLS(r, c, rows, width) \
+    for (i64 r = (i64)blockIdx.y * blockDim.y + threadIdx.y; r < (rows); r += (i64)blockDim.y * gridDim.y) \
+        for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < (width); c += blockDim.x * gridDim.x)
 
 // Element types of tensors passed as `void*` with a type code: 0 fp32, 1 bf16, 2 fp16.
 // fp32 -> bf16 with round-to-nearest-even (NaN stays NaN).
@@ -52,7 +56,7 @@ extern "C" __global__ void fill_f32(float* x, float v, i64 n) { GRID_STRIDE(i, n
 extern "C" __global__ void fill_i64(i64* x, i64 v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
 
 extern "C" __global__ void add_bias(float* y, const float* b, i64 rows, int cols) {
-    GRID_STRIDE(i, rows * cols) y[i] += b[i % cols];
+    ROWS_COLS(r, c, rows, cols) y[r * cols + c] += b[c];
 }
 
 // out[c] += sum over a chunk of rows of scale[r] * x[r, c] (scale may be null). One atomic per
@@ -72,8 +76,7 @@ extern "C" __global__ void multiply(const float* a, const float* b, float* out, 
 
 extern "C" __global__ void copy_columns(const void* src, int st, int srcW, int srcStart, void* dst, int dt, int dstW,
                                         int dstStart, i64 rows, int width, int accumulate) {
-    GRID_STRIDE(i, rows * width) {
-        i64 r = i / width; int c = (int)(i % width);
+    ROWS_COLS(r, c, rows, width) {
         float v = load_as(src, r * srcW + srcStart + c, st);
         i64 d = r * dstW + dstStart + c;
         store_as(dst, d, dt, accumulate ? v + load_as(dst, d, dt) : v);
@@ -131,6 +134,55 @@ extern "C" __global__ void relu_dropout(const float* x, const float* bias, int w
     }
 }
 
+// The same in groups of four elements (one hash each) when rows hold whole groups: vector loads
+// and stores, and a column index per group instead of a division per element.
+__device__ __forceinline__ float4 keep4(u64 g, float keep, u64 threshold, u64 seed, u64 stream) {
+    u64 bits = counter_hash(seed, stream, g);
+    return make_float4((bits & 0xFFFFull) < threshold ? 0.f : keep, ((bits >> 16) & 0xFFFFull) < threshold ? 0.f : keep,
+                       ((bits >> 32) & 0xFFFFull) < threshold ? 0.f : keep, (bits >> 48) < threshold ? 0.f : keep);
+}
+__device__ __forceinline__ float4 bias_plus4(const float4* x, const float* bias, int width, i64 g) {
+    float4 v = x[g];
+    if (bias) {
+        float4 b = *(const float4*)(bias + (unsigned)((u64)g * 4) % (unsigned)width);  // n < 2^32
+        v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
+    }
+    return v;
+}
+__device__ __forceinline__ float4 load4_as(const void* p, i64 g, int t) {
+    if (t == 0) return ((const float4*)p)[g];
+    uint2 u = ((const uint2*)p)[g];
+    if (t == 1) return make_float4(__uint_as_float(u.x << 16), __uint_as_float(u.x & 0xFFFF0000u),
+                                   __uint_as_float(u.y << 16), __uint_as_float(u.y & 0xFFFF0000u));
+    return make_float4(f16_to_f32((unsigned short)u.x), f16_to_f32((unsigned short)(u.x >> 16)),
+                       f16_to_f32((unsigned short)u.y), f16_to_f32((unsigned short)(u.y >> 16)));
+}
+__device__ __forceinline__ void store4_as(void* p, i64 g, int t, float4 v) {
+    if (t == 0) { ((float4*)p)[g] = v; return; }
+    unsigned int a = t == 1 ? f32_to_bf16(v.x) : f32_to_f16(v.x), b = t == 1 ? f32_to_bf16(v.y) : f32_to_f16(v.y);
+    unsigned int c = t == 1 ? f32_to_bf16(v.z) : f32_to_f16(v.z), d = t == 1 ? f32_to_bf16(v.w) : f32_to_f16(v.w);
+    ((uint2*)p)[g] = make_uint2(a | (b << 16), c | (d << 16));
+}
+
+extern "C" __global__ void relu_dropout4(const float4* x, const float* bias, int width, void* y, int yt, i64 groups,
+                                         float keep, u64 threshold, u64 seed, u64 stream) {
+    GRID_STRIDE(g, groups) {
+        float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream);
+        store4_as(y, g, yt, make_float4(fmaxf(v.x, 0.f) * m.x, fmaxf(v.y, 0.f) * m.y, fmaxf(v.z, 0.f) * m.z,
+                                        fmaxf(v.w, 0.f) * m.w));
+    }
+}
+
+extern "C" __global__ void relu_dropout4_backward(const float4* x, const float* bias, int width, const void* dy, int dyt,
+                                                  void* dx, int dxt, i64 groups, float keep, u64 threshold, u64 seed,
+                                                  u64 stream) {
+    GRID_STRIDE(g, groups) {
+        float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream), d = load4_as(dy, g, dyt);
+        store4_as(dx, g, dxt, make_float4(v.x > 0.f ? d.x * m.x : 0.f, v.y > 0.f ? d.y * m.y : 0.f,
+                                          v.z > 0.f ? d.z * m.z : 0.f, v.w > 0.f ? d.w * m.w : 0.f));
+    }
+}
+
 extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const void* dy, int dyt,
                                                  void* dx, int dxt, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
     GRID_STRIDE(i, n) {
@@ -164,15 +216,15 @@ extern "C" __global__ void row_dot(const float* a, const float* b, i64 rows, int
 
 extern "C" __global__ void scale_rows(const float* x, const float* scales, int stride, int offset, const float* bias,
                                       i64 rows, int width, float* out) {
-    GRID_STRIDE(i, rows * width) {
-        i64 r = i / width; int k = (int)(i % width);
+    ROWS_COLS(r, k, rows, width) {
+        i64 i = r * width + k;
         float v = x[i] * scales[r * stride + offset];
         out[i] = bias ? v + bias[k] : v;
     }
 }
 
 extern "C" __global__ void add_scaled_rows(const float* src, const float* scales, i64 rows, int width, float* dst) {
-    GRID_STRIDE(i, rows * width) dst[i] += scales[i / width] * src[i];
+    ROWS_COLS(r, k, rows, width) dst[r * width + k] += scales[r] * src[r * width + k];
 }
 
 extern "C" __global__ void prefix_sum_rows(const float* x, i64 rows, int width, float* out) {

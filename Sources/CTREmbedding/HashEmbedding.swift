@@ -132,11 +132,13 @@ public final class HashEmbedding {
             throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(hostKeys.count) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
         }
         var previous: Int64 = oneHot ? Int64(hostOffsets.count - 1) : 0
-        for (i, offset) in hostOffsets.enumerated() where !oneHot {
-            guard offset >= previous, i > 0 || offset == 0 else {
-                throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
+        if !oneHot {
+            for (i, offset) in hostOffsets.enumerated() {
+                guard offset >= previous, i > 0 || offset == 0 else {
+                    throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
+                }
+                previous = offset
             }
-            previous = offset
         }
         guard previous == Int64(hostKeys.count) else {
             throw SwiftCTRError(.data, "embedding '\(name)': the last row offset must equal the \(hostKeys.count) keys of the batch, found \(previous).")

@@ -135,16 +135,19 @@ public enum BackendSelfTest {
             b.sigmoidBackward(s, dy, into: ds, count: 4099)
             return [r, dr, s, ds].flatMap { doubles(b, $0) }
         })
-        list.append(Case(name: "relu + dropout fused (+ backward)", tolerance: 1e-6) { b in
-            let tx = b.tensor(x, [4099]), out = b.makeTensor([4099], .float32), dx = b.makeTensor([4099], .float32)
-            let bias = b.tensor(Array(z.prefix(4099 / 17)), [4099 / 17])
-            b.reluDropout(tx, bias: bias, width: 17, into: out, count: 4099, rate: 0.4, seed: 3, stream: 8)
-            b.reluDropoutBackward(tx, bias: bias, width: 17, b.tensor(y, [4099]), into: dx, count: 4099, rate: 0.4,
-                                  seed: 3, stream: 8)
-            let plain = b.makeTensor([4099], .float32)
-            b.reluDropout(tx, bias: nil, width: 1, into: plain, count: 4099, rate: 0, seed: 3, stream: 8)
-            return doubles(b, out) + doubles(b, dx) + doubles(b, plain)
-        })
+        // 4099 elements in rows of 17 run one element per thread on a GPU, 4096 in rows of 16 four.
+        for (count, w) in [(4099, 17), (4096, 16)] {
+            list.append(Case(name: "relu + dropout fused (+ backward), \(count / w) rows of \(w)", tolerance: 1e-6) { b in
+                let tx = b.tensor(Array(x.prefix(count)), [count]), out = b.makeTensor([count], .float32)
+                let dx = b.makeTensor([count], .float32), bias = b.tensor(Array(z.prefix(w)), [w])
+                b.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
+                b.reluDropoutBackward(tx, bias: bias, width: w, b.tensor(Array(y.prefix(count)), [count]), into: dx,
+                                      count: count, rate: 0.4, seed: 3, stream: 8)
+                let plain = b.makeTensor([count], .float32)
+                b.reluDropout(tx, bias: nil, width: 1, into: plain, count: count, rate: 0, seed: 3, stream: 8)
+                return doubles(b, out) + doubles(b, dx) + doubles(b, plain)
+            })
+        }
         list.append(Case(name: "dropout", tolerance: 1e-6) { b in
             let out = b.makeTensor([4099], .float32), mask = b.makeTensor([4099], .float32)
             b.dropout(b.tensor(x, [4099]), into: out, mask: mask, count: 4099, rate: 0.3, seed: 5, stream: 11)
@@ -250,14 +253,16 @@ public enum BackendSelfTest {
                     return read(bk, c32) + result(bk, c16, half)
                 })
             }
-            list.append(Case(name: "reluDropout + backward, \(tag) y, dy, dx", tolerance: 1e-2) { bk in
-                let tx = bk.tensor(x, [x.count]), bias = bk.tensor(Array(y.prefix(17)), [17])
-                let out = bk.makeTensor([x.count], stored(bk, half)), dx = bk.makeTensor([x.count], stored(bk, half))
-                bk.reluDropout(tx, bias: bias, width: 17, into: out, count: x.count, rate: 0.4, seed: 3, stream: 8)
-                let dy = tensor(bk, bk is CPUBackend ? round(y) : y, stored(bk, half))
-                bk.reluDropoutBackward(tx, bias: bias, width: 17, dy, into: dx, count: x.count, rate: 0.4, seed: 3, stream: 8)
-                return result(bk, out, half) + result(bk, dx, half)
-            })
+            for (count, w) in [(4099, 17), (4096, 16)] {
+                list.append(Case(name: "reluDropout + backward, \(tag) y, dy, dx, rows of \(w)", tolerance: 1e-2) { bk in
+                    let tx = bk.tensor(Array(x.prefix(count)), [count]), bias = bk.tensor(Array(y.prefix(w)), [w])
+                    let out = bk.makeTensor([count], stored(bk, half)), dx = bk.makeTensor([count], stored(bk, half))
+                    bk.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
+                    let dys = Array(y.prefix(count)), dy = tensor(bk, bk is CPUBackend ? round(dys) : dys, stored(bk, half))
+                    bk.reluDropoutBackward(tx, bias: bias, width: w, dy, into: dx, count: count, rate: 0.4, seed: 3, stream: 8)
+                    return result(bk, out, half) + result(bk, dx, half)
+                })
+            }
             list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
                 let dst = bk.makeTensor([rows * 432], stored(bk, half))
                 bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,

@@ -139,12 +139,16 @@ struct Bench: ParsableCommand {
         let median = rates.sorted()[rates.count / 2]
         if profile {
             model.profiling = true
+            let staged = (backend as? CUDABackend)?.stagingSeconds ?? 0
             for _ in 0..<steps {
                 try model.train(batch: batches[i % batches.count])
                 i += 1
             }
             for (phase, time) in model.profile {
                 print(String(format: "  %@: %.3f ms/step", phase, 1000 * time / Double(steps)))
+            }
+            if let gpu = backend as? CUDABackend {
+                print(String(format: "  host: copy uploads to pinned memory: %.3f ms/step", 1000 * (gpu.stagingSeconds - staged) / Double(steps)))
             }
             let device = model.profile.filter { !$0.phase.hasPrefix("host") }.reduce(0) { $0 + $1.seconds }
             print(String(format: "  device total: %.3f ms/step", 1000 * device / Double(steps)))
