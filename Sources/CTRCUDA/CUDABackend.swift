@@ -192,11 +192,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     /// Launches a `ROWS_COLS` kernel: thread blocks of 256 spanning up to 256 columns and as many
-    /// rows as fit, so narrow rows still fill a block.
+    /// rows as fit, so narrow rows still fill a block; about 16 blocks per multiprocessor, each
+    /// looping over rows.
     private func launchRows(_ kernel: String, rows: Int, width: Int, _ arguments: [KernelArgument]) {
         guard rows > 0, width > 0, let function = functions[kernel] else { return }
         let bx = min(256, (width + 31) / 32 * 32), by = 256 / bx
-        let grid = (UInt32(min((width + bx - 1) / bx, 64)), UInt32(min((rows + by - 1) / by, 65_535)), UInt32(1))
+        let gx = min((width + bx - 1) / bx, 64)
+        let gy = min((rows + by - 1) / by, max(1, device.multiprocessorCount * 16 / gx))
+        let grid = (UInt32(gx), UInt32(gy), UInt32(1))
         record {
             try device.launch(function, grid: grid, block: (UInt32(bx), UInt32(by), 1), sharedBytes: 0, stream: stream,
                               arguments: arguments)
@@ -355,6 +358,26 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     public func sumRows(_ x: Tensor, rows: Int, cols: Int, into out: Tensor, accumulate: Bool) {
         if !accumulate { record { try device.memset(address(out), byte: 0, count: cols * 4, stream: stream) } }
         columnSums(x, scale: 0, rows: rows, cols: cols, into: address(out))
+    }
+
+    public func aucAccumulate(predictions: Tensor, labels: Tensor, labelStride: Int, count: Int, histogram: Tensor) {
+        launch("auc_accumulate", count, [.pointer(address(predictions)), .pointer(address(labels)),
+                                         .int32(Int32(labelStride)), .int64(Int64(count)), .pointer(address(histogram)),
+                                         .int32(Int32(AUCHistogram.bins))])
+    }
+
+    public func aucFromHistogram(_ histogram: Tensor) -> Double {
+        // Scratch bytes 32..<64 take the four sums.
+        launch("auc_area", 1024, [.pointer(address(histogram)), .int32(Int32(AUCHistogram.bins)), .pointer(scratch + 32)],
+               block: 1024, grid: (1, 1))
+        var sums = [Double](repeating: 0, count: 4)
+        record {
+            try sums.withUnsafeMutableBytes { try device.copy(toHost: $0.baseAddress!, from: scratch + 32, bytes: 32, stream: stream) }
+            try device.memset(address(histogram), byte: 0, count: AUCHistogram.count * 8, stream: stream)
+            try stream!.synchronize()
+        }
+        guard sums[3] == 0, sums[1] > 0, sums[2] > 0 else { return .nan }
+        return sums[0] / (sums[1] * sums[2])
     }
 
     public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {

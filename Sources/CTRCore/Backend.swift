@@ -61,6 +61,16 @@ public protocol Backend: AnyObject, Sendable {
     /// `dx[o, a, i] = dy[o, 0, i]`.
     func reduceSumBackward(_ dy: Tensor, outer: Int, axis: Int, inner: Int, into dx: Tensor)
 
+    // MARK: metrics
+
+    /// Adds `count` predictions in [0, 1] to an AUC histogram (`AUCHistogram.count` float64
+    /// values, zero to start): each prediction lands in the bin of its top float bits with weight
+    /// `label` on the positive side and `1 − label` on the negative side (labels `labelStride` apart).
+    func aucAccumulate(predictions: Tensor, labels: Tensor, labelStride: Int, count: Int, histogram: Tensor)
+    /// The AUC of everything accumulated (NaN without positives or negatives, or after a NaN
+    /// prediction); zeroes the histogram.
+    func aucFromHistogram(_ histogram: Tensor) -> Double
+
     // MARK: activations
 
     func relu(_ x: Tensor, into y: Tensor, count: Int)
@@ -214,4 +224,32 @@ public func dropoutThreshold(_ rate: Float) -> UInt64 {
 extension Duration {
     /// The duration in seconds, as a Double.
     public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+/// The AUC histogram both backends share: a prediction p ∈ [0, 1] goes to bin `bits(p) >> 10`,
+/// which keeps 13 mantissa bits (relative resolution 1.2·10⁻⁴ at every scale), so only pairs closer
+/// than that count as ties. Layout: positive weights, negative weights, then one NaN counter.
+public enum AUCHistogram {
+    public static let shift: UInt32 = 10
+    public static let bins = Int(Float(1).bitPattern >> shift) + 1
+    public static let count = 2 * bins + 1
+
+    /// The bin of `p`, clamped into [0, 1]; nil for NaN.
+    @inline(__always)
+    public static func bin(_ p: Float) -> Int? {
+        p.isNaN ? nil : Int(min(max(p, 0), 1).bitPattern >> shift)
+    }
+
+    /// The area from ascending per-bin weights: Σ_b pos[b]·(neg below b + neg[b]/2) / (P·N).
+    public static func area(_ h: UnsafeMutablePointer<Double>) -> Double {
+        guard h[2 * bins] == 0 else { return .nan }
+        var below = 0.0, area = 0.0, positives = 0.0
+        for b in 0..<bins {
+            let p = h[b], n = h[bins + b]
+            area += p * (below + 0.5 * n)
+            below += n
+            positives += p
+        }
+        return positives > 0 && below > 0 ? area / (positives * below) : .nan
+    }
 }

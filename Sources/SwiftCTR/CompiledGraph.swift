@@ -208,15 +208,22 @@ final class CompiledGraph {
 
     static func kind(_ layer: any Layer) -> String { layer is ReLUDropout ? "ReLU+Dropout" : layer.type.rawValue }
 
-    /// Forward only; the first loss's probabilities and labels of the batch's samples.
-    func evaluate(batch: Batch) throws -> (predictions: [Float], labels: [Float], loss: Float) {
+    /// AUC histogram of the evaluation in progress, on the backend.
+    private lazy var aucHistogram = backend.makeTensor([AUCHistogram.count], .float64)
+
+    /// Forward only: adds the first loss's probabilities to the evaluation's AUC on the backend and
+    /// returns the batch's loss.
+    func evaluate(batch: Batch) throws -> Float {
         let context = try load(batch, training: false)
         for layer in layers { layer.forward(context) }
         let loss = losses[0]
-        let labelDim = inputSpec.labelDim
-        let labels = stride(from: 0, to: batch.count * labelDim, by: labelDim).map { batch.labels[$0] }
-        return (backend.floats(loss.predictions, count: batch.count), labels, loss.loss)
+        backend.aucAccumulate(predictions: loss.predictions, labels: label.value, labelStride: inputSpec.labelDim,
+                              count: batch.count, histogram: aucHistogram)
+        return loss.loss
     }
+
+    /// The AUC of the batches evaluated since the last call.
+    func evaluationAUC() -> Double { backend.aucFromHistogram(aucHistogram) }
 
     func summary() -> String {
         var rows: [[String]] = [["layer", "type", "bottoms", "tops", "output shape", "params"]]

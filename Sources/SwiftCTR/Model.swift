@@ -195,25 +195,22 @@ public final class Model {
         if evalReader == nil {
             evalReader = try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset)
         }
-        var predictions: [Float] = [], labels: [Float] = []
-        var lossSum = 0.0, lossCount = 0
+        var samples = 0, lossSum = 0.0, lossCount = 0
         for _ in 0..<(batches ?? solver.maxEvalBatches) {
             guard let batch = try evalReader!.next() else {
                 evalReader = nil
                 break
             }
-            let result = try graph.evaluate(batch: batch)
+            lossSum += Double(try graph.evaluate(batch: batch))
             try backend.check()
-            predictions += result.predictions
-            labels += result.labels
-            lossSum += Double(result.loss)
+            samples += batch.count
             lossCount += 1
         }
-        guard !predictions.isEmpty else {
+        let auc = graph.evaluationAUC()
+        guard samples > 0 else {
             throw SwiftCTRError(.data, "evaluation read no samples from '\(readerParams.evalSource)'.")
         }
-        return EvalMetrics(auc: exactAUC(predictions: predictions, labels: labels),
-                           averageLoss: lossSum / Double(max(lossCount, 1)), samples: predictions.count)
+        return EvalMetrics(auc: auc, averageLoss: lossSum / Double(max(lossCount, 1)), samples: samples)
     }
 
     /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's

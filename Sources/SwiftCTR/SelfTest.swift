@@ -209,6 +209,17 @@ public enum BackendSelfTest {
             return [w, mm, v].flatMap { doubles(b, $0) }
         })
         list += embeddingCases(seed: seed)
+        list.append(Case(name: "AUC histogram (two batches, then reset)", tolerance: 1e-9) { b in
+            let histogram = b.makeTensor([AUCHistogram.count], .float64)
+            let p = x.map { 1 / (1 + exp(-$0)) }, l = y.map { $0 > 0.3 ? Float(1) : 0 }
+            let tp = b.tensor(p, [p.count]), tl = b.tensor(l, [l.count])
+            b.aucAccumulate(predictions: tp, labels: tl, labelStride: 1, count: 2000, histogram: histogram)
+            b.aucAccumulate(predictions: tp.view(from: 2000, [2099]), labels: tl.view(from: 2000, [2099]), labelStride: 1,
+                            count: 2099, histogram: histogram)
+            let first = b.aucFromHistogram(histogram)
+            b.aucAccumulate(predictions: tp, labels: tl, labelStride: 2, count: 2000, histogram: histogram)
+            return [first, b.aucFromHistogram(histogram)]
+        })
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
     }
