@@ -36,9 +36,15 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
 
+    @Option(help: "Precision on a GPU: fp32, tf32, bf16 or fp16 (mixed precision; fp16 scales the loss by 1024).")
+    var precision = "fp32"
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
+        guard ["fp32", "tf32", "bf16", "fp16"].contains(precision) else {
+            throw ValidationError("--precision must be fp32, tf32, bf16 or fp16, found \(precision).")
+        }
         guard ["dcn", "dense-only"].contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
@@ -51,8 +57,12 @@ struct Train: ParsableCommand {
             let (config, oracle) = try prepareData(directory)
             let evalBatch = 10_000
             let iterations = maxIter ?? max(1, config.numTrain / batchSize)
+            let mixed = precision == "bf16" || precision == "fp16"
             let solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
-                                batchsizeEval: evalBatch, batchsize: batchSize, i64InputKey: config.i64Keys)
+                                batchsizeEval: evalBatch, batchsize: batchSize, useMixedPrecision: mixed,
+                                mixedPrecisionType: precision == "fp16" ? .float16 : .bfloat16,
+                                enableTF32Compute: precision == "tf32", scaler: precision == "fp16" ? 1024 : 1,
+                                i64InputKey: config.i64Keys)
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                           evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
             let optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.9, beta2: 0.999, epsilon: 1e-7)
