@@ -160,8 +160,101 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         }
     }
 
+    /// Runs one driver call, keeping its error for `check()`; while a graph replays, the host only
+    /// collects per-step scalars and queues nothing.
     private func record(_ body: () throws -> Void) {
+        guard graphMode != .replaying else { return }
         do { try body() } catch { if firstError == nil { firstError = error } }
+    }
+
+    // MARK: graphs
+
+    /// Whether `repeated` captures graphs (Solver's `use_cuda_graph`).
+    public var graphsEnabled = true
+    private enum GraphMode { case off, capturing, replaying }
+    private var graphMode = GraphMode.off
+    private enum StepGraph {
+        case warm
+        case ready(CUDAGraphExec)
+        case failed(String)
+    }
+    private struct GraphKey: Hashable {
+        let owner: ObjectIdentifier
+        let key: Int
+    }
+    private var graphs: [GraphKey: StepGraph] = [:]
+    /// Scalars that change from step to step (dropout seeds, learning rates), in call order; a
+    /// captured kernel reads its scalar from the matching slot of `stepScalarSlots`.
+    private var stepScalars: [UInt64] = []
+    private lazy var stepScalarSlots = makeTensor([Self.maxStepScalars], .int64)
+    static let maxStepScalars = 1024
+
+    /// What graph capture did per key, e.g. for `swiftctr bench`: "replaying" or why it fell back.
+    public var graphStatus: String {
+        graphs.sorted { $0.key.key < $1.key.key }.map { graphKey, graph in
+            let key = graphKey.key
+            return switch graph {
+            case .warm: "\(key): warming up"
+            case .ready: "\(key): replaying a captured graph"
+            case let .failed(reason): "\(key): not captured (\(reason))"
+            }
+        }.joined(separator: "; ")
+    }
+
+    /// The kernel argument for a per-step scalar: outside graphs a null pointer (the kernel uses
+    /// the value argument), inside the address of its slot.
+    private func perStep(_ bits: UInt64) -> KernelArgument {
+        guard graphMode != .off, stepScalars.count < Self.maxStepScalars else { return .pointer(0) }
+        stepScalars.append(bits)
+        return .pointer(address(stepScalarSlots) + CUdeviceptr(8 * (stepScalars.count - 1)))
+    }
+
+    public func discardRepeated(owner: AnyObject) {
+        graphs = graphs.filter { $0.key.owner != ObjectIdentifier(owner) }
+    }
+
+    public func repeated(owner: AnyObject, key step: Int, _ body: () throws -> Void) rethrows {
+        guard graphsEnabled, graphMode == .off, firstError == nil, let stream else { return try body() }
+        let key = GraphKey(owner: ObjectIdentifier(owner), key: step)
+        _ = stepScalarSlots
+        stepScalars.removeAll(keepingCapacity: true)
+        switch graphs[key] {
+        case nil:
+            graphs[key] = .warm  // the first run sizes scratch buffers and lets cuBLAS pick its kernels
+            try body()
+        case .failed:
+            try body()
+        case .warm:
+            graphMode = .capturing
+            var captured: CUDAGraphExec?
+            do {
+                captured = try device.capture(on: stream, mode: .threadLocal) {
+                    try body()
+                    if let error = firstError { throw error }
+                }
+            } catch {
+                graphMode = .off
+                firstError = nil
+                graphs[key] = .failed("\(error)")
+                // Nothing ran: run the step normally. Host-side counters such as the optimizer's
+                // step advance twice for this one step.
+                return try body()
+            }
+            graphMode = .off
+            graphs[key] = .ready(captured!)
+            launchGraph(captured!)
+        case let .ready(exec):
+            graphMode = .replaying
+            defer { graphMode = .off }
+            try body()
+            graphMode = .off
+            launchGraph(exec)
+        }
+    }
+
+    private func launchGraph(_ exec: CUDAGraphExec) {
+        stepScalars.withUnsafeBytes { upload($0, to: stepScalarSlots) }
+        record { try exec.launch(on: stream!) }
     }
 
     public func check() throws {
@@ -431,7 +524,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream rngStream: UInt64) {
         launch("dropout", count, [
             .pointer(address(x)), .pointer(address(y)), .pointer(address(mask)), .int64(Int64(count)),
-            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), perStep(seed), .uint64(rngStream),
         ])
     }
 
@@ -448,7 +541,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         launch(wide ? "relu_dropout4" : "relu_dropout", wide ? count / 4 : count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
             code(y.dtype), .int64(Int64(wide ? count / 4 : count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
-            .uint64(seed), .uint64(rngStream),
+            .uint64(seed), perStep(seed), .uint64(rngStream),
         ])
     }
 
@@ -458,7 +551,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         launch(wide ? "relu_dropout4_backward" : "relu_dropout_backward", wide ? count / 4 : count, [
             .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
             code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(wide ? count / 4 : count)),
-            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), .uint64(rngStream),
+            .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), perStep(seed), .uint64(rngStream),
         ])
     }
 
@@ -537,15 +630,18 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     public func adam(weight: Tensor, grad: Tensor, m: Tensor, v: Tensor, count: Int, lr: Float, beta1: Float, beta2: Float,
                      epsilon: Float, step: Int, gradScale: Float) {
+        let alpha = adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)
         launch("adam", count, [
             .pointer(address(weight)), .pointer(address(grad)), .pointer(address(m)), .pointer(address(v)),
-            .int64(Int64(count)), .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+            .int64(Int64(count)), .float(alpha), perStep(UInt64(alpha.bitPattern)),
             .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
         ])
     }
 
     public func sgd(weight: Tensor, grad: Tensor, count: Int, lr: Float, gradScale: Float) {
-        launch("sgd", count, [.pointer(address(weight)), .pointer(address(grad)), .int64(Int64(count)), .float(lr * gradScale)])
+        let step = lr * gradScale
+        launch("sgd", count, [.pointer(address(weight)), .pointer(address(grad)), .int64(Int64(count)), .float(step),
+                              perStep(UInt64(step.bitPattern))])
     }
 
     // MARK: embeddings

@@ -173,7 +173,8 @@ __device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold,
 }
 
 extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, void* y, int yt, i64 n, float keep,
-                                        u64 threshold, u64 seed, u64 stream) {
+                                        u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
+    if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(i, n) {
         float v = x[i] + (bias ? bias[i % width] : 0.f);
         store_as(y, i, yt, fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream));
@@ -211,7 +212,8 @@ __device__ __forceinline__ void store4_as(void* p, i64 g, int t, float4 v) {
 }
 
 extern "C" __global__ void relu_dropout4(const float4* x, const float* bias, int width, void* y, int yt, i64 groups,
-                                         float keep, u64 threshold, u64 seed, u64 stream) {
+                                         float keep, u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
+    if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(g, groups) {
         float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream);
         store4_as(y, g, yt, make_float4(fmaxf(v.x, 0.f) * m.x, fmaxf(v.y, 0.f) * m.y, fmaxf(v.z, 0.f) * m.z,
@@ -220,8 +222,9 @@ extern "C" __global__ void relu_dropout4(const float4* x, const float* bias, int
 }
 
 extern "C" __global__ void relu_dropout4_backward(const float4* x, const float* bias, int width, const void* dy, int dyt,
-                                                  void* dx, int dxt, i64 groups, float keep, u64 threshold, u64 seed,
+                                                  void* dx, int dxt, i64 groups, float keep, u64 threshold, u64 seed, const u64* seedAt,
                                                   u64 stream) {
+    if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(g, groups) {
         float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream), d = load4_as(dy, g, dyt);
         store4_as(dx, g, dxt, make_float4(v.x > 0.f ? d.x * m.x : 0.f, v.y > 0.f ? d.y * m.y : 0.f,
@@ -230,7 +233,8 @@ extern "C" __global__ void relu_dropout4_backward(const float4* x, const float* 
 }
 
 extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const void* dy, int dyt,
-                                                 void* dx, int dxt, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+                                                 void* dx, int dxt, i64 n, float keep, u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
+    if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(i, n) {
         float v = x[i] + (bias ? bias[i % width] : 0.f);
         store_as(dx, i, dxt, v > 0.f ? load_as(dy, i, dyt) * dropout_scale(i, keep, threshold, seed, stream) : 0.f);
@@ -238,7 +242,8 @@ extern "C" __global__ void relu_dropout_backward(const float* x, const float* bi
 }
 
 // One hash per four elements, 16 bits each, as the CPU backend draws them.
-extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n, float keep, u64 threshold, u64 seed, u64 stream) {
+extern "C" __global__ void dropout(const float* x, float* y, float* mask, i64 n, float keep, u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
+    if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(i, n) {
         u64 bits = counter_hash(seed, stream, (u64)(i >> 2)) >> (16 * (i & 3));
         float m = (bits & 0xFFFFull) < threshold ? 0.f : keep;
@@ -387,8 +392,9 @@ extern "C" __global__ void finish_loss(const double* sum, float* loss, i64 count
     if (threadIdx.x == 0 && blockIdx.x == 0) loss[0] = count > 0 ? (float)(*sum / (double)count) : 0.f;
 }
 
-extern "C" __global__ void adam(float* w, const float* g, float* m, float* v, i64 n, float alpha, float beta1, float beta2,
-                                float eps, float gradScale) {
+extern "C" __global__ void adam(float* w, const float* g, float* m, float* v, i64 n, float alpha, const u64* alphaAt,
+                                float beta1, float beta2, float eps, float gradScale) {
+    if (alphaAt) alpha = __uint_as_float((unsigned)*alphaAt);
     GRID_STRIDE(i, n) {
         float gi = g[i] * gradScale;
         float mi = beta1 * m[i] + (1.f - beta1) * gi;
@@ -398,7 +404,10 @@ extern "C" __global__ void adam(float* w, const float* g, float* m, float* v, i6
     }
 }
 
-extern "C" __global__ void sgd(float* w, const float* g, i64 n, float step) { GRID_STRIDE(i, n) w[i] -= step * g[i]; }
+extern "C" __global__ void sgd(float* w, const float* g, i64 n, float step, const u64* stepAt) {
+    if (stepAt) step = __uint_as_float((unsigned)*stepAt);
+    GRID_STRIDE(i, n) w[i] -= step * g[i];
+}
 
 __device__ __forceinline__ u64 mix_key(i64 key) {
     u64 z = (u64)key * 0x9E3779B97F4A7C15ull;

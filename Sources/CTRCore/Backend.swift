@@ -31,6 +31,13 @@ public protocol Backend: AnyObject, Sendable {
     func check() throws
     /// GEMM operand rows whose width is a multiple of this run at full speed; layers pad to it.
     var gemmAlignment: Int { get }
+    /// Runs `body`, work that queues the same operations on the same tensors every time `owner`
+    /// runs it with the same `key` (scalars such as seeds and learning rates aside). A GPU backend
+    /// runs the first call normally, captures the second as a graph and replays it from then on,
+    /// so the host only collects the new scalars. Other backends just run `body`.
+    func repeated(owner: AnyObject, key: Int, _ body: () throws -> Void) rethrows
+    /// Drops what `repeated` kept for `owner` (call before its tensors are freed).
+    func discardRepeated(owner: AnyObject)
     /// Notes the point the queued work has reached, for profiling; `markedSpans()` turns the marks
     /// into seconds between each mark and the next (a GPU backend records events and does not wait).
     func mark(_ label: String)
@@ -173,6 +180,8 @@ public enum SparseUpdate: Sendable {
 extension Backend {
     public func check() throws {}
     public var gemmAlignment: Int { 1 }
+    public func repeated(owner: AnyObject, key: Int, _ body: () throws -> Void) rethrows { try body() }
+    public func discardRepeated(owner: AnyObject) {}
 
     public func upload(_ values: [Float], to tensor: Tensor) {
         precondition(values.count <= tensor.count)

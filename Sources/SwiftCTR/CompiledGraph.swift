@@ -116,6 +116,8 @@ final class CompiledGraph {
         self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
     }
 
+    deinit { backend.discardRepeated(owner: self) }
+
     private static func makeEmbedding(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams,
                                       maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
         let params = spec.optimizer ?? modelOptimizer
@@ -193,11 +195,19 @@ final class CompiledGraph {
         var context = StepContext(batch: 0, training: true)
         try phase("upload + embedding forward") { context = try load(batch, training: true) }
         context.iteration = iteration
-        for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
-        phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
-        for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+        // The dense step: the same kernels every iteration, so a GPU replays it as a graph.
+        let dense = { [self] in
+            for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
+            phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
+            for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+            phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
+        }
+        if solver.useCudaGraph && !profiling {
+            backend.repeated(owner: self, key: batch.count, dense)
+        } else {
+            dense()
+        }
         phase("embedding backward") { for embedding in embeddings { embedding.table.backward() } }
-        phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         phase("embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }
         if profiling {
             backend.mark("end")

@@ -220,8 +220,44 @@ public enum BackendSelfTest {
             b.aucAccumulate(predictions: tp, labels: tl, labelStride: 2, count: 2000, histogram: histogram)
             return [first, b.aucFromHistogram(histogram)]
         })
+        list.append(graphReplayCase(seed: seed))
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
+    }
+
+    /// A small DCN trained for six steps with its dense step queued eagerly and replayed as a
+    /// graph (`use_cuda_graph`): the per-step losses must agree. Graph-less backends run both the same way.
+    static func graphReplayCase(seed: UInt64) -> Case {
+        Case(name: "training step replayed as a graph = queued eagerly", tolerance: 1e-6) { b in
+            let batchSize = 256, slots = 4
+            var rng = CounterRNG(seed: seed, stream: 77)
+            let batches = (0..<6).map { _ in
+                Batch(count: batchSize, labels: (0..<batchSize).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
+                      dense: (0..<batchSize * 3).map { _ in Float(rng.nextNormal()) },
+                      sparse: [SparseBatch(rowOffsets: (0...batchSize * slots).map(Int64.init),
+                                           keys: (0..<batchSize * slots).map { _ in Int64(rng.nextInt(below: 50)) })])
+            }
+            func losses(graph: Bool) throws -> [Float] {
+                let solver = Solver(seed: seed, batchsizeEval: batchSize, batchsize: batchSize, useCudaGraph: graph)
+                let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory",
+                                              checkType: .none)
+                let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: b)
+                let sparse = DataReaderSparseParam("data1", 1, true, slots)
+                model.add(Input(labelDim: 1, labelName: "label", denseDim: 3, denseName: "dense",
+                                dataReaderSparseParamArray: [sparse]))
+                let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: 8, workspaceMB: 1, crossLayers: 2,
+                                                      deepWidth: 64)
+                model.add(embedding)
+                layers.forEach(model.add)
+                try model.compile()
+                return try batches.map { batch in
+                    try model.train(batch: batch)
+                    return model.currentLoss
+                }
+            }
+            let eager = try losses(graph: false), replayed = try losses(graph: true)
+            return zip(eager, replayed).map { Double(abs($0 - $1)) }
+        }
     }
 
     /// Mixed-precision kernels: 16-bit inputs and outputs on the device; on the CPU the same fp32

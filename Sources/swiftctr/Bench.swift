@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print the time per layer and phase of a step (GPU: timed with events).")
     var profile = false
 
+    @Option(help: "Replay each training step's dense part as a CUDA graph on a GPU (Solver's use_cuda_graph): on or off.")
+    var cudaGraph = "on"
+
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
@@ -105,7 +108,7 @@ struct Bench: ParsableCommand {
         // fp16 as HugeCTR runs it: static loss scaling by 1024.
         let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
                             mixedPrecisionType: variant == "fp16" ? .float16 : .bfloat16, enableTF32Compute: variant == "tf32",
-                            scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys)
+                            scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
         let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                       evalSource: directory + "/eval_list.txt", checkType: config.check)
         let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
@@ -137,6 +140,7 @@ struct Bench: ParsableCommand {
             rates.append(Double(steps * batch) / (ContinuousClock.now - start).inSeconds)
         }
         let median = rates.sorted()[rates.count / 2]
+        if let gpu = backend as? CUDABackend { print("  CUDA graphs: \(gpu.graphStatus)") }
         if profile {
             model.profiling = true
             let staged = (backend as? CUDABackend)?.stagingSeconds ?? 0

@@ -39,6 +39,9 @@ struct Train: ParsableCommand {
     @Option(help: "Precision on a GPU: fp32, tf32, bf16 or fp16 (mixed precision; fp16 scales the loss by 1024).")
     var precision = "fp32"
 
+    @Option(help: "Replay each training step's dense part as a CUDA graph on a GPU (Solver's use_cuda_graph): on or off.")
+    var cudaGraph = "on"
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
@@ -62,7 +65,7 @@ struct Train: ParsableCommand {
                                 batchsizeEval: evalBatch, batchsize: batchSize, useMixedPrecision: mixed,
                                 mixedPrecisionType: precision == "fp16" ? .float16 : .bfloat16,
                                 enableTF32Compute: precision == "tf32", scaler: precision == "fp16" ? 1024 : 1,
-                                i64InputKey: config.i64Keys)
+                                i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                           evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
             let optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.9, beta2: 0.999, epsilon: 1e-7)
