@@ -416,6 +416,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * c.dtype.size, stream: stream) } }
             return
         }
+        if alpha == 1, beta == 0 || beta == 1, let done = narrowGEMM(transA: transA, transB: transB, m: m, n: n, k: k, a: a,
+                                                                   b: b, accumulate: beta == 1, c: c), done {
+            return
+        }
         // 16-bit operands, or mixed precision on a GEMM big enough for tensor cores: 16-bit inputs
         // (fp32 ones converted), fp32 accumulation, C as stored.
         let stored = [a.dtype, b.dtype, c.dtype].first { $0 != .float32 }
@@ -433,6 +437,32 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             try blas.sgemmRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                    a: address(a), b: address(b), beta: beta, c: address(c), stream: stream)
         }
+    }
+
+    /// The GEMM shapes of a layer with one output (fp32 weights, any stored input type), as
+    /// bandwidth-bound kernels: `y = X·w` (n = 1), `dw = Xᵀ·dy` (n = 1, A transposed) and
+    /// `dX = dy·wᵀ` (k = 1). Returns false for every other shape.
+    private func narrowGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: Tensor, b: Tensor, accumulate: Bool,
+                            c: Tensor) -> Bool? {
+        guard b.dtype == .float32, n == 1 || k == 1, m * max(n, k) >= 1 << 16 else { return nil }
+        if n == 1, !transA, c.dtype == .float32 {
+            launch("matrix_vector", m * 32, [.pointer(address(a)), code(a.dtype), .pointer(address(b)), .int64(Int64(m)),
+                                             .int32(Int32(k)), .pointer(address(c)), .int32(accumulate ? 1 : 0)],
+                   grid: ((m * 32 + 255) / 256, 1))
+            return true
+        }
+        if n == 1, transA, c.dtype == .float32 {
+            if !accumulate { record { try device.memset(address(c), byte: 0, count: m * 4, stream: stream) } }
+            columnSums(a, scale: address(b), rows: k, cols: m, into: address(c))
+            return true
+        }
+        if k == 1, !accumulate {  // a vector is laid out the same transposed or not
+            launchRows("outer_product", rows: m, width: n, [.pointer(address(a)), code(a.dtype), .pointer(address(b)),
+                                                           .int64(Int64(m)), .int32(Int32(n)), .pointer(address(c)),
+                                                           code(c.dtype)])
+            return true
+        }
+        return nil
     }
 
     public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
@@ -571,6 +601,14 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         launchRows("scale_rows", rows: rows, width: width, [
             .pointer(address(x)), .pointer(address(scales)), .int32(Int32(stride)), .int32(Int32(offset)),
             .pointer(bias.map(address) ?? 0), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
+        ])
+    }
+
+    public func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,
+                                   into dx: Tensor) {
+        launchRows("cross_input_gradient", rows: rows, width: width, [
+            .pointer(address(g)), .pointer(address(h)), .pointer(address(e)), .pointer(address(weights)),
+            .int64(Int64(rows)), .int32(Int32(layers)), .int32(Int32(width)), .pointer(address(dx)),
         ])
     }
 

@@ -274,6 +274,32 @@ extern "C" __global__ void scale_rows(const float* x, const float* scales, int s
     }
 }
 
+extern "C" __global__ void cross_input_gradient(const float* g, const float* h, const float* e, const float* w, i64 rows,
+                                                int layers, int width, float* dx) {
+    ROWS_COLS(r, c, rows, width) {
+        float v = g[r * width + c] * h[r * (layers + 1) + layers];
+        for (int l = 0; l < layers; ++l) v += e[r * layers + l] * w[l * width + c];
+        dx[r * width + c] = v;
+    }
+}
+
+// GEMMs with one output column or a depth of one (a layer with num_output 1), which cuBLAS runs
+// slowly: y (+)= X·w with a warp per row; dx = dy·wᵀ element-wise.
+extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, i64 rows, int width, float* y,
+                                         int accumulate) {
+    i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    float dot = 0.f;
+    for (int k = lane; k < width; k += 32) dot += load_as(x, r * width + k, xt) * w[k];
+    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    if (lane == 0) y[r] = accumulate ? y[r] + dot : dot;
+}
+
+extern "C" __global__ void outer_product(const void* a, int at, const float* w, i64 rows, int width, void* dx, int dxt) {
+    ROWS_COLS(r, c, rows, width) store_as(dx, r * width + c, dxt, load_as(a, r, at) * w[c]);
+}
+
 extern "C" __global__ void add_scaled_rows(const float* src, const float* scales, i64 rows, int width, float* dst) {
     ROWS_COLS(r, k, rows, width) dst[r * width + k] += scales[r] * src[r * width + k];
 }

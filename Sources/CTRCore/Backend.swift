@@ -118,6 +118,10 @@ public protocol Backend: AnyObject, Sendable {
     func crossScalarsBackward(d: Tensor, h: Tensor, s: Tensor, rows: Int, layers: Int, e: Tensor, upstream: Tensor)
     /// `db[j, k] = g[k] + Σ_{l>j} c[l]·w[l, k]` for j < layers (the cross biases' gradients).
     func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor)
+    /// MultiCross's input gradient: `dx[r, :] = g[r, :]·h[r·(layers+1) + layers] + Σ_l e[r, l]·w[l, :]`
+    /// (`scaleRows` and a GEMM, in one pass on a GPU).
+    func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,
+                            into dx: Tensor)
     /// DLRM dot interaction: `x0` batch×w, `emb` batch×F×w, `y` batch×(w + n(n−1)/2 + 1), n = F+1.
     func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int)
     func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor,
@@ -181,6 +185,12 @@ extension Backend {
     public func check() throws {}
     public var gemmAlignment: Int { 1 }
     public func repeated(owner: AnyObject, key: Int, _ body: () throws -> Void) rethrows { try body() }
+
+    public func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,
+                                   into dx: Tensor) {
+        scaleRows(g, scales: h, stride: layers + 1, offset: layers, bias: nil, rows: rows, width: width, into: dx)
+        gemm(transA: false, transB: false, m: rows, n: width, k: layers, alpha: 1, a: e, b: weights, beta: 1, c: dx)
+    }
     public func discardRepeated(owner: AnyObject) {}
 
     public func upload(_ values: [Float], to tensor: Tensor) {

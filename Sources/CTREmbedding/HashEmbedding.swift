@@ -125,6 +125,12 @@ public final class HashEmbedding {
     /// `offsets` has `batch·slots + 1` entries, sample-major.
     public func forward(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, training: Bool,
                         oneHot: Bool = false) throws {
+        try stage(keys: hostKeys, offsets: hostOffsets, batch: batch, oneHot: oneHot)
+        try lookup(training: training)
+    }
+
+    /// The first half of `forward`: checks the batch's keys and offsets and uploads them.
+    public func stage(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, oneHot: Bool = false) throws {
         guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
             throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
         }
@@ -155,7 +161,10 @@ public final class HashEmbedding {
             backend.upload(hostOffsets, to: offsets)
             offsetsAreIdentity = 0
         }
-        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
+    }
+
+    /// The second half of `forward`: hash lookup (training: insertion) and pooling of the staged keys.
+    public func lookup(training: Bool) throws {        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
         lookupsSinceCheck += training ? 1 : Self.overflowCheckInterval
         if !overflowed && lookupsSinceCheck >= Self.overflowCheckInterval {
             lookupsSinceCheck = 0

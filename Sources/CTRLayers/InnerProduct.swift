@@ -201,10 +201,8 @@ public final class MultiCross: Layer {
         backend.rowDot(g, x0, rows: rows, width: n, into: s)
         backend.crossScalarsBackward(d: d, h: h, s: s, rows: rows, layers: count, e: e, upstream: upstream)
         backend.sumRows(upstream, rows: rows, cols: count, into: upstreamSums, accumulate: false)
-        backend.scaleRows(g, scales: h, stride: count + 1, offset: count, bias: nil, rows: rows, width: n,
-                          into: inputs[0].grad)
-        backend.gemm(transA: false, transB: false, m: rows, n: n, k: count, alpha: 1, a: e, b: weights.value, beta: 1,
-                     c: inputs[0].grad)
+        backend.crossInputGradient(g: g, h: h, e: e, weights: weights.value, rows: rows, layers: count, width: n,
+                                   into: inputs[0].grad)
         backend.gemm(transA: true, transB: false, m: count, n: n, k: rows, alpha: 1, a: e, b: x0, beta: 1,
                      c: weights.grad)
         backend.addScaledRows(prefix, scales: upstreamSums, rows: count, width: n, into: weights.grad)

@@ -162,9 +162,10 @@ final class CompiledGraph {
         backend.upload(batch.dense, to: dense.value)
         for (table, index, _) in embeddings {
             let sparse = batch.sparse[index]
-            try table.forward(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, training: training,
-                              oneHot: sparse.isOneHot)
+            try table.stage(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, oneHot: sparse.isOneHot)
         }
+        if profiling { backend.mark("embedding forward") }
+        for (table, _, _) in embeddings { try table.lookup(training: training) }
         return StepContext(batch: batch.count, training: training, iteration: 0, seed: seed)
     }
 
@@ -193,7 +194,7 @@ final class CompiledGraph {
     func train(batch: Batch, lr: Float, iteration: Int) throws {
         let start = ContinuousClock.now
         var context = StepContext(batch: 0, training: true)
-        try phase("upload + embedding forward") { context = try load(batch, training: true) }
+        try phase("upload") { context = try load(batch, training: true) }
         context.iteration = iteration
         // The dense step: the same kernels every iteration, so a GPU replays it as a graph.
         let dense = { [self] in

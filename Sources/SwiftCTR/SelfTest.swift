@@ -220,6 +220,31 @@ public enum BackendSelfTest {
             b.aucAccumulate(predictions: tp, labels: tl, labelStride: 2, count: 2000, histogram: histogram)
             return [first, b.aucFromHistogram(histogram)]
         })
+        // Shapes of a layer with one output, which a GPU runs as bandwidth-bound kernels.
+        let tall = 70_001, narrow = 37
+        let xs = (0..<tall * narrow).map { Float(sin(Double($0) * 0.37)) }, w = Array(wide.prefix(narrow))
+        let dy = (0..<tall).map { Float(cos(Double($0) * 0.11)) }
+        for (beta, name) in [(Float(0), "="), (1, "+=")] {
+            list.append(Case(name: "gemm with one output: y \(name) X·w, dw \(name) Xᵀ·dy, dX = dy·wᵀ", tolerance: 1e-4) { b in
+                let tx = b.tensor(xs, [tall * narrow])
+                let y = b.tensor(Array(xs.prefix(tall)), [tall]), dw = b.tensor(w, [narrow]), dx = b.makeTensor([tall * narrow], .float32)
+                b.gemm(transA: false, transB: false, m: tall, n: 1, k: narrow, alpha: 1, a: tx, b: b.tensor(w, [narrow]),
+                       beta: beta, c: y)
+                b.gemm(transA: true, transB: false, m: narrow, n: 1, k: tall, alpha: 1, a: tx, b: b.tensor(dy, [tall]),
+                       beta: beta, c: dw)
+                b.gemm(transA: false, transB: true, m: tall, n: narrow, k: 1, alpha: 1, a: b.tensor(dy, [tall]),
+                       b: b.tensor(w, [narrow]), beta: 0, c: dx)
+                return doubles(b, y) + doubles(b, dw) + doubles(b, dx)
+            })
+        }
+        list.append(Case(name: "MultiCross input gradient", tolerance: 1e-4) { b in
+            let layers = 3, g = b.tensor(wide, [rows * width]), dx = b.makeTensor([rows * width], .float32)
+            b.crossInputGradient(g: g, h: b.tensor(Array(x.prefix(rows * (layers + 1))), [rows * (layers + 1)]),
+                                 e: b.tensor(Array(y.prefix(rows * layers)), [rows * layers]),
+                                 weights: b.tensor(Array(z.prefix(layers * width)), [layers * width]), rows: rows,
+                                 layers: layers, width: width, into: dx)
+            return doubles(b, dx)
+        })
         list.append(graphReplayCase(seed: seed))
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
@@ -313,6 +338,21 @@ public enum BackendSelfTest {
                     return result(bk, out, half) + result(bk, dx, half)
                 })
             }
+            list.append(Case(name: "gemm with one output, \(tag) X: y = X·w, dw = Xᵀ·dy, dX = dy·wᵀ", tolerance: 1e-3) { bk in
+                let tall = 70_001, narrow = 24
+                let xs = (0..<tall * narrow).map { Float(sin(Double($0) * 0.37)) }, w = Array(wide.prefix(narrow))
+                let dy = (0..<tall).map { Float(cos(Double($0) * 0.11)) }
+                let tx = tensor(bk, bk is CPUBackend ? round(xs) : xs, stored(bk, half))
+                let y = bk.makeTensor([tall], .float32), dw = bk.makeTensor([narrow], .float32)
+                let dx = bk.makeTensor([tall * narrow], stored(bk, half))
+                bk.gemm(transA: false, transB: false, m: tall, n: 1, k: narrow, alpha: 1, a: tx, b: bk.tensor(w, [narrow]),
+                        beta: 0, c: y)
+                bk.gemm(transA: true, transB: false, m: narrow, n: 1, k: tall, alpha: 1, a: tx, b: bk.tensor(dy, [tall]),
+                        beta: 0, c: dw)
+                bk.gemm(transA: false, transB: true, m: tall, n: narrow, k: 1, alpha: 1, a: bk.tensor(dy, [tall]),
+                        b: bk.tensor(w, [narrow]), beta: 0, c: dx)
+                return read(bk, y) + read(bk, dw) + result(bk, dx, half)
+            })
             list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
                 let dst = bk.makeTensor([rows * 432], stored(bk, half))
                 bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,
