@@ -416,8 +416,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * c.dtype.size, stream: stream) } }
             return
         }
-        if alpha == 1, beta == 0 || beta == 1, let done = narrowGEMM(transA: transA, transB: transB, m: m, n: n, k: k, a: a,
-                                                                   b: b, accumulate: beta == 1, c: c), done {
+        if alpha == 1, beta == 0 || beta == 1,
+           matrixVector(transA: transA, m: m, n: n, k: k, a: a, b: b, accumulate: beta == 1, c: c) {
             return
         }
         // 16-bit operands, or mixed precision on a GEMM big enough for tensor cores: 16-bit inputs
@@ -439,30 +439,16 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         }
     }
 
-    /// The GEMM shapes of a layer with one output (fp32 weights, any stored input type), as
-    /// bandwidth-bound kernels: `y = X·w` (n = 1), `dw = Xᵀ·dy` (n = 1, A transposed) and
-    /// `dX = dy·wᵀ` (k = 1). Returns false for every other shape.
-    private func narrowGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: Tensor, b: Tensor, accumulate: Bool,
-                            c: Tensor) -> Bool? {
-        guard b.dtype == .float32, n == 1 || k == 1, m * max(n, k) >= 1 << 16 else { return nil }
-        if n == 1, !transA, c.dtype == .float32 {
-            launch("matrix_vector", m * 32, [.pointer(address(a)), code(a.dtype), .pointer(address(b)), .int64(Int64(m)),
-                                             .int32(Int32(k)), .pointer(address(c)), .int32(accumulate ? 1 : 0)],
-                   grid: ((m * 32 + 255) / 256, 1))
-            return true
-        }
-        if n == 1, transA, c.dtype == .float32 {
-            if !accumulate { record { try device.memset(address(c), byte: 0, count: m * 4, stream: stream) } }
-            columnSums(a, scale: address(b), rows: k, cols: m, into: address(c))
-            return true
-        }
-        if k == 1, !accumulate {  // a vector is laid out the same transposed or not
-            launchRows("outer_product", rows: m, width: n, [.pointer(address(a)), code(a.dtype), .pointer(address(b)),
-                                                           .int64(Int64(m)), .int32(Int32(n)), .pointer(address(c)),
-                                                           code(c.dtype)])
-            return true
-        }
-        return nil
+    /// `y (+)= X·w`, the forward GEMM of a layer with one output (fp32 weights, any stored input
+    /// type), as a warp per row: cuBLAS runs this shape slower. (Its backward shapes, `Xᵀ·dy` and
+    /// `dy·wᵀ`, measured faster in cuBLAS than as plain kernels, so they stay there.)
+    private func matrixVector(transA: Bool, m: Int, n: Int, k: Int, a: Tensor, b: Tensor, accumulate: Bool,
+                              c: Tensor) -> Bool {
+        guard n == 1, !transA, b.dtype == .float32, c.dtype == .float32, m >= 1 << 12 else { return false }
+        launch("matrix_vector", m * 32, [.pointer(address(a)), code(a.dtype), .pointer(address(b)), .int64(Int64(m)),
+                                         .int32(Int32(k)), .pointer(address(c)), .int32(accumulate ? 1 : 0)],
+               grid: ((m * 32 + 255) / 256, 1))
+        return true
     }
 
     public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
@@ -508,6 +494,11 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     public func sum(_ inputs: [Tensor], into out: Tensor, count: Int) {
+        // Two inputs (an implicit Slice's backward): one pass instead of a copy and an axpy.
+        if inputs.count == 2, address(inputs[0]) != address(out), address(inputs[1]) != address(out) {
+            return launch("add2", count, [.pointer(address(inputs[0])), .pointer(address(inputs[1])), .pointer(address(out)),
+                                          .int64(Int64(count))])
+        }
         if address(inputs[0]) != address(out) {
             record { try device.copy(toDevice: address(out), fromDevice: address(inputs[0]), bytes: count * 4, stream: stream) }
         }

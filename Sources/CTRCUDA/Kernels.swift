@@ -117,6 +117,7 @@ extern "C" __global__ void auc_area(const double* h, int bins, double* out) {
     }
 }
 
+extern "C" __global__ void add2(const float* a, const float* b, float* out, i64 n) { GRID_STRIDE(i, n) out[i] = a[i] + b[i]; }
 extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }
 extern "C" __global__ void multiply(const float* a, const float* b, float* out, i64 n) { GRID_STRIDE(i, n) out[i] = a[i] * b[i]; }
 
@@ -283,8 +284,7 @@ extern "C" __global__ void cross_input_gradient(const float* g, const float* h, 
     }
 }
 
-// GEMMs with one output column or a depth of one (a layer with num_output 1), which cuBLAS runs
-// slowly: y (+)= X·w with a warp per row; dx = dy·wᵀ element-wise.
+// y (+)= X·w, a GEMM with one output column, with a warp per row.
 extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, i64 rows, int width, float* y,
                                          int accumulate) {
     i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
@@ -294,10 +294,6 @@ extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, 
     for (int k = lane; k < width; k += 32) dot += load_as(x, r * width + k, xt) * w[k];
     for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
     if (lane == 0) y[r] = accumulate ? y[r] + dot : dot;
-}
-
-extern "C" __global__ void outer_product(const void* a, int at, const float* w, i64 rows, int width, void* dx, int dxt) {
-    ROWS_COLS(r, c, rows, width) store_as(dx, r * width + c, dxt, load_as(a, r, at) * w[c]);
 }
 
 extern "C" __global__ void add_scaled_rows(const float* src, const float* scales, i64 rows, int width, float* dst) {

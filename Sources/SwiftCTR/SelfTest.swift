@@ -107,9 +107,10 @@ public enum BackendSelfTest {
             b.axpy(-1.5, tx, ty, count: 4099)
             let out = b.makeTensor([4099], .float32)
             b.sum([tx, ty, tz], into: out, count: 4099)
-            let product = b.makeTensor([4099], .float32)
+            let product = b.makeTensor([4099], .float32), pair = b.makeTensor([4099], .float32)
             b.multiply(out, tz, into: product, count: 4099)
-            return doubles(b, ty) + doubles(b, out) + doubles(b, product)
+            b.sum([tx, tz], into: pair, count: 4099)
+            return doubles(b, ty) + doubles(b, out) + doubles(b, product) + doubles(b, pair)
         })
         for accumulate in [false, true] {
             list.append(Case(name: "copyColumns\(accumulate ? " +=" : "")", tolerance: 1e-6) { b in
