@@ -129,5 +129,9 @@ struct FusionTests {
         let text = model.summary()
         #expect(text.split(separator: "\n").filter { $0.contains("ReLU+Dropout (fused)") }.count == 2)
         #expect(!text.contains("relu1 "))
+        // concat2 (deep and cross outputs) is read only by fc3, which reads its two parts instead.
+        let fc3 = text.split(separator: "\n").first { $0.hasPrefix("fc3 ") }.map(String.init) ?? ""
+        #expect(fc3.contains("dropout2, multicross1"), "fc3's row: \(fc3)")
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("concat2 ") })
     }
 }
