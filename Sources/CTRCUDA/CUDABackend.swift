@@ -560,7 +560,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                             stream rngStream: UInt64) {
         let wide = fourWide(count: count, width: width, bias: bias, x, y)
         launch(wide ? "relu_dropout4" : "relu_dropout", wide ? count / 4 : count, [
-            .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
+            .pointer(address(x)), code(x.dtype), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(y)),
             code(y.dtype), .int64(Int64(wide ? count / 4 : count)), .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)),
             .uint64(seed), perStep(seed), .uint64(rngStream),
         ])
@@ -570,7 +570,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
                                     rate: Float, seed: UInt64, stream rngStream: UInt64) {
         let wide = fourWide(count: count, width: width, bias: bias, x, dy, dx)
         launch(wide ? "relu_dropout4_backward" : "relu_dropout_backward", wide ? count / 4 : count, [
-            .pointer(address(x)), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
+            .pointer(address(x)), code(x.dtype), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
             code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(wide ? count / 4 : count)),
             .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), perStep(seed), .uint64(rngStream),
         ])

@@ -173,11 +173,11 @@ __device__ __forceinline__ float dropout_scale(i64 i, float keep, u64 threshold,
     return (bits & 0xFFFFull) < threshold ? 0.f : keep;
 }
 
-extern "C" __global__ void relu_dropout(const float* x, const float* bias, int width, void* y, int yt, i64 n, float keep,
+extern "C" __global__ void relu_dropout(const void* x, int xt, const float* bias, int width, void* y, int yt, i64 n, float keep,
                                         u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
     if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(i, n) {
-        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        float v = load_as(x, i, xt) + (bias ? bias[i % width] : 0.f);
         store_as(y, i, yt, fmaxf(v, 0.f) * dropout_scale(i, keep, threshold, seed, stream));
     }
 }
@@ -189,8 +189,9 @@ __device__ __forceinline__ float4 keep4(u64 g, float keep, u64 threshold, u64 se
     return make_float4((bits & 0xFFFFull) < threshold ? 0.f : keep, ((bits >> 16) & 0xFFFFull) < threshold ? 0.f : keep,
                        ((bits >> 32) & 0xFFFFull) < threshold ? 0.f : keep, (bits >> 48) < threshold ? 0.f : keep);
 }
-__device__ __forceinline__ float4 bias_plus4(const float4* x, const float* bias, int width, i64 g) {
-    float4 v = x[g];
+__device__ __forceinline__ float4 load4_as(const void* p, i64 g, int t);
+__device__ __forceinline__ float4 bias_plus4(const void* x, int xt, const float* bias, int width, i64 g) {
+    float4 v = load4_as(x, g, xt);
     if (bias) {
         float4 b = *(const float4*)(bias + (unsigned)((u64)g * 4) % (unsigned)width);  // n < 2^32
         v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
@@ -212,32 +213,32 @@ __device__ __forceinline__ void store4_as(void* p, i64 g, int t, float4 v) {
     ((uint2*)p)[g] = make_uint2(a | (b << 16), c | (d << 16));
 }
 
-extern "C" __global__ void relu_dropout4(const float4* x, const float* bias, int width, void* y, int yt, i64 groups,
+extern "C" __global__ void relu_dropout4(const void* x, int xt, const float* bias, int width, void* y, int yt, i64 groups,
                                          float keep, u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
     if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(g, groups) {
-        float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream);
+        float4 v = bias_plus4(x, xt, bias, width, g), m = keep4(g, keep, threshold, seed, stream);
         store4_as(y, g, yt, make_float4(fmaxf(v.x, 0.f) * m.x, fmaxf(v.y, 0.f) * m.y, fmaxf(v.z, 0.f) * m.z,
                                         fmaxf(v.w, 0.f) * m.w));
     }
 }
 
-extern "C" __global__ void relu_dropout4_backward(const float4* x, const float* bias, int width, const void* dy, int dyt,
+extern "C" __global__ void relu_dropout4_backward(const void* x, int xt, const float* bias, int width, const void* dy, int dyt,
                                                   void* dx, int dxt, i64 groups, float keep, u64 threshold, u64 seed, const u64* seedAt,
                                                   u64 stream) {
     if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(g, groups) {
-        float4 v = bias_plus4(x, bias, width, g), m = keep4(g, keep, threshold, seed, stream), d = load4_as(dy, g, dyt);
+        float4 v = bias_plus4(x, xt, bias, width, g), m = keep4(g, keep, threshold, seed, stream), d = load4_as(dy, g, dyt);
         store4_as(dx, g, dxt, make_float4(v.x > 0.f ? d.x * m.x : 0.f, v.y > 0.f ? d.y * m.y : 0.f,
                                           v.z > 0.f ? d.z * m.z : 0.f, v.w > 0.f ? d.w * m.w : 0.f));
     }
 }
 
-extern "C" __global__ void relu_dropout_backward(const float* x, const float* bias, int width, const void* dy, int dyt,
+extern "C" __global__ void relu_dropout_backward(const void* x, int xt, const float* bias, int width, const void* dy, int dyt,
                                                  void* dx, int dxt, i64 n, float keep, u64 threshold, u64 seed, const u64* seedAt, u64 stream) {
     if (seedAt) seed = *seedAt;  // a captured graph reads the step's seed here
     GRID_STRIDE(i, n) {
-        float v = x[i] + (bias ? bias[i % width] : 0.f);
+        float v = load_as(x, i, xt) + (bias ? bias[i % width] : 0.f);
         store_as(dx, i, dxt, v > 0.f ? load_as(dy, i, dyt) * dropout_scale(i, keep, threshold, seed, stream) : 0.f);
     }
 }

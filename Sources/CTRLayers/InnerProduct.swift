@@ -40,10 +40,11 @@ public final class InnerProduct: Layer {
     /// Inputs of equal leading shape, read as their concatenation along the last axis; `alignment`
     /// overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
     /// In mixed precision `halfType` is the 16-bit type of the padded copies and, when a fused
-    /// ReLU+Dropout writes it, `outputGradType` the type of the output's gradient.
+    /// ReLU+Dropout that adds the bias reads the output, `outputType` is the type of the output and
+    /// of its gradient (the bias pass works on fp32 outputs only).
     public init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer, biasInit: Initializer,
                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil,
-                halfType: DType? = nil, outputGradType: DType = .float32) {
+                halfType: DType? = nil, outputType: DType = .float32) {
         self.name = name
         self.backend = backend
         self.inputs = inputs
@@ -69,7 +70,7 @@ public final class InnerProduct: Layer {
         var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
         outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
-                            gradType: outputGradType)]
+                            valueType: outputType, gradType: outputType)]
         let weight = Variable(name: name + ".weight", value: weightStorage.view(from: 0, [inFeatures, count]),
                               grad: weightGradStorage.view(from: 0, [inFeatures, count]))
         let bias = Variable(name: name + ".bias", shape: [1, count], backend: backend)

@@ -14,16 +14,16 @@ public struct LayerFactory {
 
     /// An InnerProduct reading `inputs`, or with several of them their concatenation along the last
     /// axis (2D, equal rows): a Concat read only by this layer, folded into it. `halfType` and
-    /// `outputGradType` are for mixed precision (see `InnerProduct.init`).
+    /// `outputType` are for mixed precision (see `InnerProduct.init`).
     public func makeInnerProduct(_ config: DenseLayer, concatenating inputs: [Variable], halfType: DType? = nil,
-                                 outputGradType: DType = .float32) throws -> InnerProduct {
+                                 outputType: DType = .float32) throws -> InnerProduct {
         let check = Checker(config: config, inputs: inputs)
         if inputs.count == 1 { try check.rank(in: [2, 3]) }
         try check.topCount(1)
         try check.positive(config.numOutput, "num_output")
         return InnerProduct(name: config.name, inputs: inputs, outputs: config.numOutput, weightInit: config.weightInitType,
                             biasInit: config.biasInitType, initializer: initializer, backend: backend,
-                            halfType: halfType, outputGradType: outputGradType)
+                            halfType: halfType, outputType: outputType)
     }
 
     public func make(_ config: DenseLayer, inputs: [Variable]) throws -> any Layer {

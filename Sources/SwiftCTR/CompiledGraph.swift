@@ -84,11 +84,11 @@ final class CompiledGraph {
             var spec = spec
             if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
                 // In mixed precision an InnerProduct whose output only a fused ReLU+Dropout reads
-                // gets its output gradient in 16 bits from there.
+                // (which then adds the bias) writes that output in 16 bits and gets its gradient so.
                 let fusedNext = readers[spec.topNames[0]] == 1 && fusesWithDropout(i + 1) && specs[i + 1].bottomNames == spec.topNames
-                let gradType = half.flatMap { fusedNext ? $0 : nil } ?? .float32
+                let outputType = half.flatMap { fusedNext ? $0 : nil } ?? .float32
                 let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]
-                let layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: half, outputGradType: gradType)
+                let layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: half, outputType: outputType)
                 tensors[layer.outputs[0].name] = layer.outputs[0]
                 layers.append(layer)
                 continue

@@ -329,9 +329,11 @@ public enum BackendSelfTest {
                     return read(bk, c32) + result(bk, c16, half)
                 })
             }
-            for (count, w) in [(4099, 17), (4096, 16)] {
-                list.append(Case(name: "reluDropout + backward, \(tag) y, dy, dx, rows of \(w)", tolerance: 1e-2) { bk in
-                    let tx = bk.tensor(Array(x.prefix(count)), [count]), bias = bk.tensor(Array(y.prefix(w)), [w])
+            for (count, w, halfX) in [(4099, 17, false), (4096, 16, false), (4099, 17, true), (4096, 16, true)] {
+                let xName = halfX ? "\(tag) x, " : ""
+                list.append(Case(name: "reluDropout + backward, \(xName)\(tag) y, dy, dx, rows of \(w)", tolerance: 1e-2) { bk in
+                    let xs = Array(x.prefix(count)), bias = bk.tensor(Array(y.prefix(w)), [w])
+                    let tx = halfX ? tensor(bk, bk is CPUBackend ? round(xs) : xs, stored(bk, half)) : bk.tensor(xs, [count])
                     let out = bk.makeTensor([count], stored(bk, half)), dx = bk.makeTensor([count], stored(bk, half))
                     bk.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
                     let dys = Array(y.prefix(count)), dy = tensor(bk, bk is CPUBackend ? round(dys) : dys, stored(bk, half))
