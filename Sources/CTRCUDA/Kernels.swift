@@ -48,6 +48,14 @@ __device__ __forceinline__ void store_as(void* p, i64 i, int t, float v) {
     else ((unsigned short*)p)[i] = t == 1 ? f32_to_bf16(v) : f32_to_f16(v);
 }
 
+// q = i / d, *r = i % d: shifts for a power of two (vector sizes), 32-bit division below 2³².
+__device__ __forceinline__ i64 divmod(i64 i, int d, int* r) {
+    if ((d & (d - 1)) == 0) { *r = (int)(i & (d - 1)); return i >> (__ffs(d) - 1); }
+    if (i < 0xFFFFFFFFll) { unsigned q = (unsigned)i / (unsigned)d; *r = (int)((unsigned)i - q * (unsigned)d); return q; }
+    *r = (int)(i % d);
+    return i / d;
+}
+
 extern "C" __global__ void convert(const void* x, int xt, void* y, int yt, i64 n) {
     GRID_STRIDE(i, n) store_as(y, i, yt, load_as(x, i, xt));
 }
@@ -474,7 +482,7 @@ extern "C" __global__ void hash_lookup(i64* bucketKeys, i64* bucketRows, u64 mas
 extern "C" __global__ void embedding_pool(const float* values, const i64* rows, const i64* offsets, i64 segments, int vec,
                                           int mean, float* out) {
     GRID_STRIDE(i, segments * vec) {
-        i64 s = i / vec; int k = (int)(i % vec);
+        int k; i64 s = divmod(i, vec, &k);
         i64 start = offsets[s], end = offsets[s + 1];
         float acc = 0.f;
         for (i64 j = start; j < end; ++j) {
@@ -512,7 +520,7 @@ extern "C" __global__ void zero_unique(float* grads, const i64* uniqueCount, int
 extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, const i64* segmentOf, const i64* offsets,
                                          const i64* rowSlot, i64 count, int vec, int mean, float* grads) {
     GRID_STRIDE(i, count * vec) {
-        i64 j = i / vec; int k = (int)(i % vec);
+        int k; i64 j = divmod(i, vec, &k);
         i64 r = rows[j];
         if (r < 0) continue;
         i64 s = segmentOf[j];
@@ -531,7 +539,7 @@ extern "C" __global__ void sparse_sgd(float* w, const i64* uniqueRows, const flo
                                       int vec, float step) {
     i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
-        i64 j = i / vec; int k = (int)(i % vec);
+        int k; i64 j = divmod(i, vec, &k);
         w[uniqueRows[j] * vec + k] -= step * g[i];
     }
 }
@@ -541,7 +549,7 @@ extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const
                                              float beta2, float eps, float gradScale) {
     i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
-        i64 j = i / vec; int k = (int)(i % vec);
+        int k; i64 j = divmod(i, vec, &k);
         i64 e = uniqueRows[j] * vec + k;
         float gi = g[i] * gradScale;
         float mi = beta1 * m[e] + (1.f - beta1) * gi;
@@ -556,7 +564,7 @@ extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, cons
                                               float beta2, float eps, float gradScale) {
     i64 usedRows = min(*tableSize, capacity);
     GRID_STRIDE(e, usedRows * vec) {
-        i64 r = e / vec; int k = (int)(e % vec);
+        int k; i64 r = divmod(e, vec, &k);
         i64 s = rowSlot[r];
         float gi = s >= 0 ? g[s * vec + k] * gradScale : 0.f;
         float mi = beta1 * m[e] + (1.f - beta1) * gi;
@@ -571,7 +579,7 @@ extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* l
                                             float eps, float gradScale, i64 step) {
     i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(i, count * vec) {
-        i64 j = i / vec; int k = (int)(i % vec);
+        int k; i64 j = divmod(i, vec, &k);
         i64 row = uniqueRows[j];
         i64 previous = lastStep[row] == 0 ? 1 : lastStep[row];
         float skipped = (float)(step - previous);

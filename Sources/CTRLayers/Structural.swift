@@ -121,7 +121,11 @@ public final class Slice: Layer {
     public func backward(_ context: StepContext) {
         let n = inputs[0].count(context.batch)
         let full = ranges.count > 0 && ranges[0] == 0..<width
-        // The common auto-inserted case starts from a plain copy of the first gradient.
+        // An auto-inserted fan-out (every output the whole input): one element-wise sum.
+        if ranges.allSatisfy({ $0 == 0..<width }) {
+            return backend.sum(outputs.map { $0.grad.prefix([n]) }, into: inputs[0].grad, count: n)
+        }
+        // Otherwise start from a plain copy of the first gradient when it covers everything.
         if full {
             backend.copy(outputs[0].grad.prefix([n]), to: inputs[0].grad)
         } else {

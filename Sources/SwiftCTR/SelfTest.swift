@@ -209,7 +209,7 @@ public enum BackendSelfTest {
             b.sgd(weight: w, grad: g, count: 4099, lr: 0.1, gradScale: 2)
             return [w, mm, v].flatMap { doubles(b, $0) }
         })
-        list += embeddingCases(seed: seed)
+        list += embeddingCases(seed: seed, vec: 16) + embeddingCases(seed: seed, vec: 5)
         list.append(Case(name: "AUC histogram (two batches, then reset)", tolerance: 1e-9) { b in
             let histogram = b.makeTensor([AUCHistogram.count], .float64)
             let p = x.map { 1 / (1 + exp(-$0)) }, l = y.map { $0 > 0.3 ? Float(1) : 0 }
@@ -371,9 +371,11 @@ public enum BackendSelfTest {
     }
 
     /// A batch of keys with repeats, multi-hot segments and unseen keys in the eval lookup.
-    static func embeddingCases(seed: UInt64) -> [Case] {
+    /// Hash lookup, pooling, gradients and sparse updates with vectors of `vec` (a power of two
+    /// and not: the GPU kernels split indices differently).
+    static func embeddingCases(seed: UInt64, vec: Int) -> [Case] {
         var rng = CounterRNG(seed: seed, stream: 123)
-        let segments = 200, vec = 16, capacity = 1000
+        let segments = 200, capacity = 1000
         var offsets: [Int64] = [0], keys: [Int64] = []
         for _ in 0..<segments {
             let nnz = rng.nextInt(below: 4)
@@ -443,18 +445,18 @@ public enum BackendSelfTest {
         }
 
         return [
-            Case(name: "hash lookup + pool (sum)", tolerance: 1e-5) { try lookupAndPool($0, mean: false) },
-            Case(name: "hash lookup + pool (mean)", tolerance: 1e-5) { try lookupAndPool($0, mean: true) },
-            Case(name: "embedding grads + sparse SGD", tolerance: 1e-5) {
+            Case(name: "hash lookup + pool (sum), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: false) },
+            Case(name: "hash lookup + pool (mean), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: true) },
+            Case(name: "embedding grads + sparse SGD, vec \(vec)", tolerance: 1e-5) {
                 try gradientsAndUpdate($0, .sgd(lr: 0.1, gradScale: 1), states: 0)
             },
-            Case(name: "sparse Adam local", tolerance: 1e-4) {
+            Case(name: "sparse Adam local, vec \(vec)", tolerance: 1e-4) {
                 try gradientsAndUpdate($0, .adamLocal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 2)
             },
-            Case(name: "sparse Adam global", tolerance: 1e-4) {
+            Case(name: "sparse Adam global, vec \(vec)", tolerance: 1e-4) {
                 try gradientsAndUpdate($0, .adamGlobal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 2)
             },
-            Case(name: "sparse Adam lazy global", tolerance: 1e-4) {
+            Case(name: "sparse Adam lazy global, vec \(vec)", tolerance: 1e-4) {
                 try gradientsAndUpdate($0, .adamLazyGlobal(lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradScale: 1), states: 3)
             },
         ]
