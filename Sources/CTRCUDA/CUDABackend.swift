@@ -22,6 +22,8 @@ final class DevicePool: @unchecked Sendable {
     let device: CUDADevice
     private var free: [Int: [CUdeviceptr]] = [:]
     private(set) var reservedBytes = 0
+    /// `cuMemAlloc` calls so far (a warm training step makes none).
+    private(set) var driverAllocations = 0
 
     init(device: CUDADevice) { self.device = device }
 
@@ -33,12 +35,14 @@ final class DevicePool: @unchecked Sendable {
         do {
             let address = try device.allocate(bytes: size)
             reservedBytes += size
+            driverAllocations += 1
             return address
         } catch {
             // Give cached blocks back to the driver once, then retry.
             releaseCached()
             let address = try device.allocate(bytes: size)
             reservedBytes += size
+            driverAllocations += 1
             return address
         }
     }
@@ -131,6 +135,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     /// Device memory the pool holds (in use or cached).
     public var reservedBytes: Int { pool.reservedBytes }
+    /// Device allocations (`cuMemAlloc`) made so far; the pool serves a warm step without any.
+    public var driverAllocations: Int { pool.driverAllocations }
 
     public var gemmPrecision = GEMMPrecision.fp32 {
         didSet { record { try blas.setMathMode(gemmPrecision == .tf32 ? .tf32TensorOp : .default) } }

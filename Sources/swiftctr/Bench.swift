@@ -128,6 +128,7 @@ struct Bench: ParsableCommand {
             i += 1
         }
         var rates: [Double] = []
+        let allocationsBefore = (backend as? CUDABackend)?.driverAllocations ?? 0
         for _ in 0..<windows {
             backend.synchronize()
             let start = ContinuousClock.now
@@ -140,7 +141,9 @@ struct Bench: ParsableCommand {
             rates.append(Double(steps * batch) / (ContinuousClock.now - start).inSeconds)
         }
         let median = rates.sorted()[rates.count / 2]
-        if let gpu = backend as? CUDABackend { print("  CUDA graphs: \(gpu.graphStatus)") }
+        if let gpu = backend as? CUDABackend {
+            print("  CUDA graphs: \(gpu.graphStatus); device allocations during the timed steps: \(gpu.driverAllocations - allocationsBefore)")
+        }
         if profile {
             model.profiling = true
             let staged = (backend as? CUDABackend)?.stagingSeconds ?? 0
