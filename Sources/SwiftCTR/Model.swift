@@ -51,7 +51,7 @@ public final class Model {
             throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm (convert with `swiftctr generate` or HugeCTR's tools).")
         }
         try optimizer.validateForDense()
-        let backend = backend ?? CPUBackend()
+        let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: solver.vvgpu[0][0]) : CPUBackend())
         if solver.useMixedPrecision && backend is CPUBackend {
             throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; the CPU backend computes in fp32. Set useMixedPrecision: false.")
         }

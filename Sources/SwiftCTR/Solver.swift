@@ -32,8 +32,12 @@ public struct Solver: Sendable, Codable, Equatable {
     public var maxEvalBatches: Int
     public var batchsizeEval: Int
     public var batchsize: Int
-    /// Devices per node. On the CPU backend it only has to name one device.
+    /// Devices per node: with `devices: .cuda`, the GPU ordinals (one GPU in this version). On the
+    /// CPU backend it only has to name one device.
     public var vvgpu: [[Int]]
+    /// Where `Model` trains when it is given no backend: `.cpu` (the default) or `.cuda` on the
+    /// GPU that `vvgpu` names.
+    public var devices: Devices
     public var repeatDataset: Bool
     public var useMixedPrecision: Bool
     /// The 16-bit type of mixed precision: `.bfloat16` (SwiftCTR's default, needs no loss scaling)
@@ -52,8 +56,8 @@ public struct Solver: Sendable, Codable, Equatable {
     public init(modelName: String = "", seed: UInt64 = 0, lrPolicy: LrPolicy = .fixed, lr: Float = 0.001,
                 warmupSteps: Int = 1, decayStart: Int = 0, decaySteps: Int = 1, decayPower: Float = 2.0,
                 endLR: Float = 0.0, maxEvalBatches: Int = 100, batchsizeEval: Int = 2048, batchsize: Int = 2048,
-                vvgpu: [[Int]] = [[0]], repeatDataset: Bool = true, useMixedPrecision: Bool = false,
-                mixedPrecisionType: DType = .bfloat16,
+                vvgpu: [[Int]] = [[0]], devices: Devices = .cpu, repeatDataset: Bool = true,
+                useMixedPrecision: Bool = false, mixedPrecisionType: DType = .bfloat16,
                 enableTF32Compute: Bool = false, scaler: Float = 1.0, metricsSpec: [MetricsType: Float] = [.auc: 1.0],
                 i64InputKey: Bool = false, useAlgorithmSearch: Bool = true, useCudaGraph: Bool = true,
                 genLossSummary: Bool = true, dropIncompleteBatch: Bool = true) {
@@ -70,6 +74,7 @@ public struct Solver: Sendable, Codable, Equatable {
         self.batchsizeEval = batchsizeEval
         self.batchsize = batchsize
         self.vvgpu = vvgpu
+        self.devices = devices
         self.repeatDataset = repeatDataset
         self.useMixedPrecision = useMixedPrecision
         self.mixedPrecisionType = mixedPrecisionType
@@ -101,12 +106,20 @@ public struct Solver: Sendable, Codable, Equatable {
         guard mixedPrecisionType == .bfloat16 || mixedPrecisionType == .float16 else {
             throw fail("mixedPrecisionType must be .bfloat16 or .float16, found .\(mixedPrecisionType).")
         }
+        if self.devices == .cuda, vvgpu.count != 1 || vvgpu[0].count != 1 || vvgpu[0][0] < 0 {
+            throw fail("devices: .cuda trains on one GPU in this version, but vvgpu names \(vvgpu). Use e.g. vvgpu: [[0]].")
+        }
         if useMixedPrecision && enableTF32Compute {
             throw fail("use_mixed_precision and enable_tf32_compute cannot both be on; pick one.")
         }
         _ = try LearningRateScheduler(baseLR: lr, warmupSteps: warmupSteps, decayStart: decayStart,
                                       decaySteps: decaySteps, decayPower: decayPower, endLR: endLR)
     }
+}
+
+/// Which kind of device a `Model` built without an explicit backend trains on.
+public enum Devices: String, Sendable, Codable {
+    case cpu, cuda
 }
 
 /// Spelling of HugeCTR's `hugectr.CreateSolver(...)`.

@@ -1,4 +1,5 @@
 import CTRCUDA
+import SwiftCTR
 import Foundation
 import Testing
 
@@ -498,6 +499,19 @@ private func cudaError<T>(_ body: () throws -> T, sourceLocation: SourceLocation
         let error = try #require(cudaError { try CUDADevice() })
         #expect(error.kind.isLibraryMissing(.driver))
         #expect(error.description.contains("libcuda.so.1"))
+    }
+
+    /// HugeCTR's way to pick the GPU: `Solver(devices: .cuda, vvgpu: [[N]])`. Without a driver the
+    /// model cannot be built and says what is missing; more than one GPU is refused up front.
+    @Test(.enabled(if: !CUDADriver.isAvailable(), "this machine has a libcuda"))
+    func solverOnCUDAWithoutADriverThrows() throws {
+        let reader = DataReaderParams(dataReaderType: .norm, source: ["train.txt"], evalSource: "eval.txt", checkType: .none)
+        let error = try #require(cudaError { try Model(Solver(devices: .cuda), reader, CreateOptimizer()) })
+        #expect(error.kind.isLibraryMissing(.driver))
+        let twoGPUs = #expect(throws: SwiftCTRError.self) {
+            try Model(Solver(batchsize: 2048, vvgpu: [[0, 1]], devices: .cuda), reader, CreateOptimizer())
+        }
+        #expect(twoGPUs?.message.contains("one GPU") == true, "\(String(describing: twoGPUs))")
     }
 }
 
