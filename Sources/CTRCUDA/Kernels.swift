@@ -494,6 +494,28 @@ extern "C" __global__ void embedding_pool(const float* values, const i64* rows, 
     }
 }
 
+// The same with a thread per (segment, four elements); `quads` = vec / 4.
+extern "C" __global__ void embedding_pool4(const float4* values, const i64* rows, const i64* offsets, i64 segments,
+                                           int quads, int mean, float4* out) {
+    GRID_STRIDE(i, segments * quads) {
+        int k; i64 s = divmod(i, quads, &k);
+        i64 start = offsets[s], end = offsets[s + 1];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (i64 j = start; j < end; ++j) {
+            i64 r = rows[j];
+            if (r >= 0) {
+                float4 v = values[r * quads + k];
+                acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
+            }
+        }
+        if (mean && end - start > 1) {
+            float n = (float)(end - start);
+            acc.x /= n; acc.y /= n; acc.z /= n; acc.w /= n;
+        }
+        out[i] = acc;
+    }
+}
+
 extern "C" __global__ void segment_ids(const i64* offsets, i64 segments, i64* segmentOf) {
     GRID_STRIDE(s, segments) for (i64 j = offsets[s]; j < offsets[s + 1]; ++j) segmentOf[j] = s;
 }
