@@ -193,6 +193,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     /// captured kernel reads its scalar from the matching slot of `stepScalarSlots`.
     private var stepScalars: [UInt64] = []
     private lazy var stepScalarSlots = makeTensor([Self.maxStepScalars], .int64)
+    private var stepScalarsOverflowed = false
     static let maxStepScalars = 1024
 
     /// What graph capture did per key, e.g. for `swiftctr bench`: "replaying" or why it fell back.
@@ -210,7 +211,11 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     /// The kernel argument for a per-step scalar: outside graphs a null pointer (the kernel uses
     /// the value argument), inside the address of its slot.
     private func perStep(_ bits: UInt64) -> KernelArgument {
-        guard graphMode != .off, stepScalars.count < Self.maxStepScalars else { return .pointer(0) }
+        guard graphMode != .off else { return .pointer(0) }
+        guard stepScalars.count < Self.maxStepScalars else {
+            stepScalarsOverflowed = true  // the capture is abandoned: a replay would reuse this value
+            return .pointer(0)
+        }
         stepScalars.append(bits)
         return .pointer(address(stepScalarSlots) + CUdeviceptr(8 * (stepScalars.count - 1)))
     }
@@ -232,11 +237,15 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             try body()
         case .warm:
             graphMode = .capturing
+            stepScalarsOverflowed = false
             var captured: CUDAGraphExec?
             do {
                 captured = try device.capture(on: stream, mode: .threadLocal) {
                     try body()
                     if let error = firstError { throw error }
+                    if stepScalarsOverflowed {
+                        throw SwiftCTRError(.device, "the step has more than \(Self.maxStepScalars) per-step scalars")
+                    }
                 }
             } catch {
                 graphMode = .off

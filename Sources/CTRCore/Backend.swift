@@ -34,7 +34,8 @@ public protocol Backend: AnyObject, Sendable {
     /// Runs `body`, work that queues the same operations on the same tensors every time `owner`
     /// runs it with the same `key` (scalars such as seeds and learning rates aside). A GPU backend
     /// runs the first call normally, captures the second as a graph and replays it from then on,
-    /// so the host only collects the new scalars. Other backends just run `body`.
+    /// so the host only collects the new scalars. `body` must therefore only queue work: it may not
+    /// read device memory back or branch on it. Other backends just run `body`.
     func repeated(owner: AnyObject, key: Int, _ body: () throws -> Void) rethrows
     /// Drops what `repeated` kept for `owner` (call before its tensors are freed).
     func discardRepeated(owner: AnyObject)
