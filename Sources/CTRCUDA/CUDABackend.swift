@@ -175,8 +175,6 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     // MARK: graphs
 
-    /// Whether `repeated` captures graphs (Solver's `use_cuda_graph`).
-    public var graphsEnabled = true
     private enum GraphMode { case off, capturing, replaying }
     private var graphMode = GraphMode.off
     private enum StepGraph {
@@ -225,7 +223,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     public func repeated(owner: AnyObject, key step: Int, _ body: () throws -> Void) rethrows {
-        guard graphsEnabled, graphMode == .off, firstError == nil, let stream else { return try body() }
+        guard graphMode == .off, firstError == nil, let stream else { return try body() }
         let key = GraphKey(owner: ObjectIdentifier(owner), key: step)
         _ = stepScalarSlots
         stepScalars.removeAll(keepingCapacity: true)
@@ -327,7 +325,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     /// Host time spent copying uploads into pinned memory, for profiles.
-    public var stagingSeconds = 0.0
+    public private(set) var stagingSeconds = 0.0
 
     /// Returns as soon as `bytes` sit in pinned memory; the copy itself overlaps earlier kernels.
     public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {

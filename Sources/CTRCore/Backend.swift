@@ -245,31 +245,3 @@ extension Duration {
     /// The duration in seconds, as a Double.
     public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
-
-/// The AUC histogram both backends share: a prediction p ∈ [0, 1] goes to bin `bits(p) >> 10`,
-/// which keeps 13 mantissa bits (relative resolution 1.2·10⁻⁴ at every scale), so only pairs closer
-/// than that count as ties. Layout: positive weights, negative weights, then one NaN counter.
-public enum AUCHistogram {
-    public static let shift: UInt32 = 10
-    public static let bins = Int(Float(1).bitPattern >> shift) + 1
-    public static let count = 2 * bins + 1
-
-    /// The bin of `p`, clamped into [0, 1]; nil for NaN.
-    @inline(__always)
-    public static func bin(_ p: Float) -> Int? {
-        p.isNaN ? nil : Int(min(max(p, 0), 1).bitPattern >> shift)
-    }
-
-    /// The area from ascending per-bin weights: Σ_b pos[b]·(neg below b + neg[b]/2) / (P·N).
-    public static func area(_ h: UnsafeMutablePointer<Double>) -> Double {
-        guard h[2 * bins] == 0 else { return .nan }
-        var below = 0.0, area = 0.0, positives = 0.0
-        for b in 0..<bins {
-            let p = h[b], n = h[bins + b]
-            area += p * (below + 0.5 * n)
-            below += n
-            positives += p
-        }
-        return positives > 0 && below > 0 ? area / (positives * below) : .nan
-    }
-}

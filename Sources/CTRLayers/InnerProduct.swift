@@ -85,7 +85,7 @@ public final class InnerProduct: Layer {
 
     /// The GEMM operand of input `i` (its padded copy when it has one) and its rows of `W`
     /// (padding rows multiply zero columns, so they may belong to the next input).
-    private func operands(_ i: Int, rows m: Int) -> (x: Tensor, k: Int, w: Tensor, dw: Tensor) {
+    private func operands(_ i: Int) -> (x: Tensor, k: Int, w: Tensor, dw: Tensor) {
         let part = parts[i], k = part.paddedWidth, offset = part.row * outFeatures
         return (part.padded ?? inputs[i].value, k, weightStorage.view(from: offset, [k, outFeatures]),
                 weightGradStorage.view(from: offset, [k, outFeatures]))
@@ -98,7 +98,7 @@ public final class InnerProduct: Layer {
                 backend.copyColumns(inputs[i].value, srcWidth: part.width, srcStart: 0, into: padded,
                                     dstWidth: part.paddedWidth, dstStart: 0, rows: m, width: part.width, accumulate: false)
             }
-            let op = operands(i, rows: m)
+            let op = operands(i)
             backend.gemm(transA: false, transB: false, m: m, n: outFeatures, k: op.k, alpha: 1, a: op.x, b: op.w,
                          beta: i == 0 ? 0 : 1, c: outputs[0].value)
         }
@@ -111,7 +111,7 @@ public final class InnerProduct: Layer {
         let m = rows(context), dy = outputs[0].grad
         backend.sumRows(dy, rows: m, cols: outFeatures, into: parameters[1].grad, accumulate: true)
         for (i, part) in parts.enumerated() {
-            let op = operands(i, rows: m)
+            let op = operands(i)
             backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
                          c: op.dw)
             let dx = part.padded == nil ? inputs[i].grad : paddedGrad!

@@ -56,13 +56,15 @@ final class CompiledGraph {
                 && next.topNames.count == 1 && next.dropoutRate >= 0 && next.dropoutRate < 1
         }
         /// Whether only InnerProducts read `name` (directly or through a Concat folded into one).
+        /// Whether `concat` is read by one InnerProduct only, which can then read its parts (the
+        /// parts' shapes are checked when it is folded; an unfolded Concat copies any element type).
+        func feedsOneInnerProduct(_ concat: DenseLayer) -> Bool {
+            concat.layerType == .concat && concat.topNames.count == 1 && readers[concat.topNames[0]] == 1
+                && specs.contains { $0.layerType == .innerProduct && $0.bottomNames == concat.topNames }
+        }
         func onlyGEMMsRead(_ name: String) -> Bool {
             let users = specs.filter { $0.bottomNames.contains(name) }
-            return !users.isEmpty && users.allSatisfy { user in
-                user.layerType == .innerProduct || (user.layerType == .concat && user.topNames.count == 1
-                    && readers[user.topNames[0]] == 1
-                    && specs.contains { $0.layerType == .innerProduct && $0.bottomNames == user.topNames })
-            }
+            return !users.isEmpty && users.allSatisfy { $0.layerType == .innerProduct || feedsOneInnerProduct($0) }
         }
         for (i, spec) in specs.enumerated() where !skip.contains(i) {
             // A ReLU read only by the Dropout right after it runs fused with it…
@@ -95,8 +97,7 @@ final class CompiledGraph {
             }
             let inputs = spec.bottomNames.map { tensors[$0]! }
             // A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads its parts.
-            if spec.layerType == .concat, spec.topNames.count == 1, readers[spec.topNames[0]] == 1, inputs.count >= 2,
-               specs.contains(where: { $0.layerType == .innerProduct && $0.bottomNames == spec.topNames }),
+            if feedsOneInnerProduct(spec), inputs.count >= 2,
                inputs.allSatisfy({ $0.shape.rank == 2 && $0.shape[0] == inputs[0].shape[0]
                                    && $0.rowsPerSample == inputs[0].rowsPerSample }) {
                 folded[spec.topNames[0]] = inputs

@@ -44,6 +44,12 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        guard ["on", "off"].contains(cudaGraph) else {
+            throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let backend = try deviceOptions.backend()

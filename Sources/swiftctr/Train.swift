@@ -48,6 +48,9 @@ struct Train: ParsableCommand {
         guard ["fp32", "tf32", "bf16", "fp16"].contains(precision) else {
             throw ValidationError("--precision must be fp32, tf32, bf16 or fp16, found \(precision).")
         }
+        guard ["on", "off"].contains(cudaGraph) else {
+            throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
+        }
         guard ["dcn", "dense-only"].contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
