@@ -91,6 +91,7 @@ public final class Dropout: Layer {
 public final class ReLUDropout: Layer {
     public let name: String
     public let type = LayerType.dropout
+    public let typeName = "ReLU+Dropout"
     public let inputs: [Variable]
     public let outputs: [Variable]
     public let rate: Float

@@ -250,16 +250,15 @@ public final class Interaction: Layer {
 /// `BinaryCrossEntropyLoss` with the sigmoid fused: inputs `[logits (B, 1), label (B, 1)]`.
 /// Training writes `dL/dlogit = (σ(x) − y)·scaler/B` into the logits' gradient; evaluation writes
 /// the probabilities σ(x) into `predictions`.
-public final class BinaryCrossEntropyLoss: Layer {
+public final class BinaryCrossEntropyLoss: Loss {
     public let name: String
     public let type = LayerType.binaryCrossEntropyLoss
     public let inputs: [Variable]
     public let outputs: [Variable]
     public let predictions: Tensor
-    /// Loss scaler (solver `scaler`); optimizers divide it back out.
     public var scaler: Float = 1
-    /// float [1]: the mean loss of the last forward, in backend memory.
     public let lossValue: Tensor
+    public var label: Variable { inputs[1] }
     let backend: any Backend
 
     /// The mean loss of the last forward (waits for the device).

@@ -63,7 +63,12 @@ public struct StepContext: Sendable {
 /// and assigns input gradients, accumulating into its weights' gradients.
 public protocol Layer: AnyObject {
     var name: String { get }
+    /// The layer book's type this layer computes; a fused layer gives the type of the last book
+    /// layer it stands in for (its output tensor is that layer's top).
     var type: LayerType { get }
+    /// The type as summaries and profiles print it: a fused layer names what it fuses
+    /// ("ReLU+Dropout"); book layers print HugeCTR's name.
+    var typeName: String { get }
     var inputs: [Variable] { get }
     var outputs: [Variable] { get }
     /// Trainable weights, each with its gradient.
@@ -74,4 +79,24 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameters: [Variable] { [] }
+    public var typeName: String { type.rawValue }
+}
+
+/// A loss layer: the last layer of a task. Its forward writes the gradient of the scaled mean loss
+/// into its logits' gradient (training) or the task's probabilities into `predictions`
+/// (evaluation), and the mean loss into `lossValue`; its backward does nothing.
+public protocol Loss: Layer {
+    /// Per-sample probabilities of the last evaluation forward, `(batch, labels of the task)`.
+    var predictions: Tensor { get }
+    /// The label tensor this loss reads.
+    var label: Variable { get }
+    /// Loss scaler (solver `scaler`); optimizers divide it back out.
+    var scaler: Float { get set }
+    /// float [1]: the mean loss of the last forward, in backend memory.
+    var lossValue: Tensor { get }
+}
+
+extension Loss {
+    /// The mean loss of the last forward (waits for the device).
+    public func loss(on backend: any Backend) -> Float { backend.floats(lossValue)[0] }
 }

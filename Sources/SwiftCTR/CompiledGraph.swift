@@ -10,11 +10,11 @@ final class CompiledGraph {
     let label: Variable, dense: Variable
     let embeddings: [(table: HashEmbedding, sparseIndex: Int, output: Variable)]
     let layers: [any Layer]
-    let losses: [BinaryCrossEntropyLoss]
+    let losses: [any Loss]
     let parameters: [Variable]
     let optimizer: DenseOptimizer
     /// The summed loss of the last training iteration (waits for the device).
-    var lastLoss: Float { solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss } : 0 }
+    var lastLoss: Float { solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss(on: backend) } : 0 }
     let inputSpec: Input
 
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
@@ -111,7 +111,7 @@ final class CompiledGraph {
             layers.append(layer)
         }
         self.layers = layers
-        losses = layers.compactMap { $0 as? BinaryCrossEntropyLoss }
+        losses = layers.compactMap { $0 as? any Loss }
         for loss in losses { loss.scaler = solver.scaler }
         parameters = layers.flatMap(\.parameters)
         self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
@@ -218,7 +218,7 @@ final class CompiledGraph {
         }
     }
 
-    static func kind(_ layer: any Layer) -> String { layer is ReLUDropout ? "ReLU+Dropout" : layer.type.rawValue }
+    static func kind(_ layer: any Layer) -> String { layer.typeName }
 
     /// AUC histogram of the evaluation in progress, on the backend.
     private lazy var aucHistogram = backend.makeTensor([AUCHistogram.count], .float64)
@@ -231,7 +231,7 @@ final class CompiledGraph {
         let loss = losses[0]
         backend.aucAccumulate(predictions: loss.predictions, labels: label.value, labelStride: inputSpec.labelDim,
                               count: batch.count, histogram: aucHistogram)
-        return loss.loss
+        return loss.loss(on: backend)
     }
 
     /// The AUC of the batches evaluated since the last call.
@@ -246,7 +246,7 @@ final class CompiledGraph {
                          output.name, "\(output.perSampleShape)", "\(table.capacity * table.vecSize)"])
         }
         for layer in layers {
-            rows.append([layer.name, layer is ReLUDropout ? "ReLU+Dropout (fused)" : layer.type.rawValue,
+            rows.append([layer.name, layer.typeName,
                          layer.inputs.map(\.name).joined(separator: ", "),
                          layer.outputs.map(\.name).joined(separator: ", "),
                          layer.outputs.map { "\($0.perSampleShape)" }.joined(separator: " "),
