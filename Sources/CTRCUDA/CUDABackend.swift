@@ -130,6 +130,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString), \(gemmPrecision.rawValue) GEMM)"
     }
 
+    public var supportsMixedPrecision: Bool { true }
+
     /// Tensor-core GEMMs need 16-byte aligned rows: 8 elements of bf16, 4 of fp32.
     public var gemmAlignment: Int { 8 }
 

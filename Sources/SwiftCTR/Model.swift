@@ -52,8 +52,8 @@ public final class Model {
         }
         try optimizer.validateForDense()
         let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: solver.vvgpu[0][0]) : CPUBackend())
-        if solver.useMixedPrecision && backend is CPUBackend {
-            throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; the CPU backend computes in fp32. Set useMixedPrecision: false.")
+        if solver.useMixedPrecision && !backend.supportsMixedPrecision {
+            throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; \(backend.name) computes in fp32. Set useMixedPrecision: false.")
         }
         if let gpu = backend as? CUDABackend {
             gpu.gemmPrecision = solver.useMixedPrecision ? (solver.mixedPrecisionType == .float16 ? .fp16 : .bf16)

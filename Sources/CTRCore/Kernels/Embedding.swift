@@ -1,0 +1,42 @@
+/// Sparse embeddings: hash tables from keys to rows, pooling, per-row gradients and sparse
+/// optimizer updates.
+public protocol EmbeddingKernels: AnyObject, Sendable {
+    /// Looks up (and in training inserts) `count` keys, writing each key's row (or -1 when absent
+    /// and `insert` is false). Returns false when the backend already knows that inserting exceeded
+    /// `table.capacity` (the CPU backend knows at once; a GPU backend reports it through
+    /// `hashTableState`, and its lookup then gives -1 for keys that did not fit).
+    func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool
+    /// Keys in use and whether an insertion overflowed; also refreshes `table.size`. Waits for the
+    /// device.
+    func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool)
+    /// Pools rows into `out[r, :]` for `segments` (sample, slot) segments given by CSR `offsets`:
+    /// sum, or mean when `mean` and a segment has more than one key. Rows of -1 add nothing.
+    func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
+                       mean: Bool, into out: Tensor)
+    /// Sums the per-occurrence gradients of each distinct row of the `keyCount` keys: fills
+    /// `uniqueRows[0..<u]`, `uniqueGrads[0..<u, :]`, `uniqueCount[0] = u` (int64), and sets
+    /// `rowSlot[row] = j` for the row's index j in that list. `rowSlot` must be all -1 on entry;
+    /// `clearRowSlots` restores it.
+    func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount: Int, vec: Int,
+                            mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor, rowSlot: Tensor)
+    /// `rowSlot[uniqueRows[j]] = -1` for j < `uniqueCount[0]` (at most `maxCount`).
+    func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int)
+    /// Sparse update of the `uniqueCount[0]` (≤ `maxCount`) rows in `uniqueRows` (Local), or of
+    /// every row in use in `table` with untouched rows seeing a zero gradient (Global, through
+    /// `rowSlot`), or the catch-up LazyGlobal form using the per-row `lastStep`. See `SparseUpdate`.
+    func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
+                      uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: HashTable,
+                      vec: Int)
+}
+
+/// What a sparse optimizer step does, with its hyper-parameters already resolved for this step.
+public enum SparseUpdate: Sendable {
+    /// `w −= lr·g`.
+    case sgd(lr: Float, gradScale: Float)
+    /// Adam on touched rows only. states = [m, v].
+    case adamLocal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// Adam on every used row; untouched rows take a zero gradient. states = [m, v].
+    case adamGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// Adam with the skipped zero-gradient steps applied at the next touch. states = [m, v, lastStep].
+    case adamLazyGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+}

@@ -1,0 +1,10 @@
+/// Evaluation metrics accumulated on the backend.
+public protocol MetricKernels: AnyObject, Sendable {
+    /// Adds `count` predictions in [0, 1] to an AUC histogram (`AUCHistogram.count` float64
+    /// values, zero to start): each prediction lands in the bin of its top float bits with weight
+    /// `label` on the positive side and `1 − label` on the negative side (labels `labelStride` apart).
+    func aucAccumulate(predictions: Tensor, labels: Tensor, labelStride: Int, count: Int, histogram: Tensor)
+    /// The AUC of everything accumulated (NaN without positives or negatives, or after a NaN
+    /// prediction); zeroes the histogram.
+    func aucFromHistogram(_ histogram: Tensor) -> Double
+}
