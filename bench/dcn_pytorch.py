@@ -27,7 +27,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ALL_VARIANTS = ["fp32", "bf16", "compile", "bf16+compile"]  # "tf32" is accepted too (opt-in)
+# "compile" compiles everything after the lookup; "step" compiles the whole training step: the lookup,
+# the loss, its backward (AOTAutograd) and the Adam update (a compiled foreach Adam).
+ALL_VARIANTS = ["fp32", "bf16", "compile", "bf16+compile", "compile-step", "bf16+compile-step"]  # and "tf32" (opt-in)
 
 
 # ---------------------------------------------------------------- data (HugeCTR Norm, spec §3.3)
@@ -127,29 +129,42 @@ def make_optimizers(model, sparse, fused):
 # ---------------------------------------------------------------- benchmark
 def run_variant(variant, args, cfg, batches, device):
     torch.manual_seed(0)
-    bf16, compiled = "bf16" in variant, "compile" in variant
+    bf16, compiled, whole = "bf16" in variant, "compile" in variant, variant.endswith("step")
     if device.type == "cuda":  # legacy TF32 API on purpose: mixing it with the new one breaks inductor
         torch.set_float32_matmul_precision("high" if variant == "tf32" else "highest")
         gc.collect()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     model = DCN(sum(cfg["slotSizes"]), len(cfg["slotSizes"]), cfg["denseDim"], args.vec, args.sparse).to(device).train()
-    opts = make_optimizers(model, args.sparse, fused=device.type == "cuda")
+    if whole and args.sparse:
+        raise ValueError("compile-step needs dense embedding gradients (inductor has no sparse gradients); drop --sparse")
+    # A compiled optimizer step is a foreach Adam that inductor fuses; the eager variants use the fused kernel.
+    opts = make_optimizers(model, args.sparse, fused=device.type == "cuda" and not whole)
 
     def loss_fn(emb, dense, label):  # the compiled part: the lookup stays eager (no sparse grads in inductor)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model.top(emb, dense)
         return F.binary_cross_entropy_with_logits(logits.float(), label)
 
-    forward = torch.compile(loss_fn, dynamic=False) if compiled else loss_fn
+    def whole_loss(keys, dense, label):  # lookup included: dense embedding gradients compile
+        return loss_fn(model.embedding(keys), dense, label)
+
+    def update():
+        for o in opts:
+            o.step()
+
+    if whole:
+        forward, update_fn = torch.compile(whole_loss, dynamic=False), torch.compile(update)
+    else:
+        compiled_top = torch.compile(loss_fn, dynamic=False) if compiled else loss_fn
+        forward, update_fn = (lambda k, d, l: compiled_top(model.embedding(k), d, l)), update
 
     def step(keys, dense, label):
         for o in opts:
             o.zero_grad(set_to_none=True)
-        loss = forward(model.embedding(keys), dense, label)
+        loss = forward(keys, dense, label)
         loss.backward()
-        for o in opts:
-            o.step()
+        update_fn()
         return loss
 
     cuda, feed = device.type == "cuda", itertools.cycle(batches)
