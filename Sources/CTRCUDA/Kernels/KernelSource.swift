@@ -12,5 +12,6 @@ enum KernelSource {
     ]
 
     /// The one source NVRTC compiles.
-    static let assembled = ([prelude] + families.map { "// \($0.name): Kernels/\($0.name).swift\n\n" + $0.source }).joined(separator: "\n")
+    static let assembled = ([prelude] + families.map { "// \($0.name): Kernels/\($0.name).swift\n\n" + $0.source })
+        .joined(separator: "\n")
 }
