@@ -297,13 +297,17 @@ public final class CUDADevice: @unchecked Sendable {
         let count = arguments.count
         // cuLaunchKernel reads kernelParams[i] as a pointer to argument i and copies the values
         // before it returns, so slots that live for this call are enough. Each argument gets its
-        // own 8-byte slot; a 4-byte value sits at the slot's start (x86-64 and ARM64 are little-endian).
-        let result = withUnsafeTemporaryAllocation(byteCount: max(count, 1) * 8, alignment: 8) { slots in
+        // own 8-aligned slot of `slotSize` bytes; a 4-byte value sits at the slot's start (x86-64
+        // and ARM64 are little-endian).
+        let bytes = arguments.reduce(0) { $0 + $1.slotSize }
+        let result = withUnsafeTemporaryAllocation(byteCount: max(bytes, 8), alignment: 8) { slots in
             withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: max(count, 1)) { parameters in
+                var offset = 0
                 for (i, argument) in arguments.enumerated() {
-                    let slot = slots.baseAddress! + i * 8
+                    let slot = slots.baseAddress! + offset
                     argument.store(to: slot)
                     parameters[i] = slot
+                    offset += argument.slotSize
                 }
                 return driver.cuLaunchKernel(function.handle, grid.0, grid.1, grid.2, block.0, block.1, block.2,
                                              sharedBytes, stream?.handle,
@@ -360,8 +364,18 @@ public enum KernelArgument: Sendable {
     case int64(Int64)
     case uint64(UInt64)
     case float(Float)
+    /// A scalar that changes from step to step (a seed, a learning rate as float bits), passed as
+    /// the kernel's `step_scalar { u64 value; const u64* slot; }`: the kernel reads `*slot` when
+    /// the slot is set, so a captured CUDA graph replays with each step's value.
+    /// `CUDABackend` fills in the slot while it captures or replays a graph.
+    case perStep(UInt64, slot: CUdeviceptr = 0)
 
-    /// Writes the value at the start of an 8-byte, 8-aligned slot.
+    /// The bytes of the argument's slot: 8, or 16 for `step_scalar` (two 8-byte fields).
+    var slotSize: Int {
+        if case .perStep = self { 16 } else { 8 }
+    }
+
+    /// Writes the value at the start of a `slotSize`-byte, 8-aligned slot.
     func store(to slot: UnsafeMutableRawPointer) {
         switch self {
         case .pointer(let value): slot.storeBytes(of: value, as: UInt64.self)
@@ -370,6 +384,9 @@ public enum KernelArgument: Sendable {
         case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
         case .uint64(let value): slot.storeBytes(of: value, as: UInt64.self)
         case .float(let value): slot.storeBytes(of: value, as: Float.self)
+        case .perStep(let value, let address):
+            slot.storeBytes(of: value, as: UInt64.self)
+            slot.storeBytes(of: address, toByteOffset: 8, as: UInt64.self)
         }
     }
 }

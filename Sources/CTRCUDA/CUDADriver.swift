@@ -242,8 +242,6 @@ public final class CUDADriver: @unchecked Sendable {
 public enum CUDADeviceAttribute: Int32, Sendable {
     /// `CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK`.
     case maxThreadsPerBlock = 1
-    /// `CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK` (without opting in, usually 48 KiB).
-    case maxSharedMemoryPerBlock = 8
     /// `CU_DEVICE_ATTRIBUTE_WARP_SIZE`.
     case warpSize = 10
     /// `CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT`.

@@ -419,6 +419,23 @@ private func cudaError<T>(_ body: () throws -> T, sourceLocation: SourceLocation
         #expect(launchedParameters[4] == bytes(UInt64(7)))
     }
 
+    @Test func perStepArgumentTakesSixteenBytesAndTheNextArgumentFollows() throws {
+        let device = try CUDADevice(loader: gpuMachine)
+        let compiler = try KernelCompiler(device: device, loader: gpuMachine, cache: .disabled)
+        let kernel = try compiler.module(source: "", name: "k.cu").function("k")
+        try device.launch(kernel, grid: (1, 1, 1), block: (32, 1, 1), stream: nil,
+                          arguments: [.perStep(7, slot: 0x99), .int32(-2), .perStep(8), .int64(-3), .uint64(9)])
+        func bytes<T>(_ value: T) -> [UInt8] {
+            withUnsafeBytes(of: value) { Array($0) }
+        }
+        try #require(launchedParameters.count == 5)
+        #expect(launchedParameters[0] == bytes(UInt64(7)))
+        #expect(Array(launchedParameters[1].prefix(4)) == bytes(Int32(-2)))
+        #expect(launchedParameters[2] == bytes(UInt64(8)))
+        #expect(launchedParameters[3] == bytes(Int64(-3)))
+        #expect(launchedParameters[4] == bytes(UInt64(9)))
+    }
+
     // MARK: NVRTC
 
     @Test func compileFailureCarriesTheLogAndKernelName() throws {

@@ -1,0 +1,215 @@
+import CTRCore
+
+/// MultiCross (DCN) and Interaction (DLRM) as whole-layer kernels.
+extension CUDABackend {
+    public func rowDot(_ a: Tensor, _ b: Tensor, rows: Int, width: Int, into out: Tensor) {
+        launch("row_dot", rows * 32, [.pointer(address(a)), .pointer(address(b)), .int64(Int64(rows)), .int32(Int32(width)),
+                                      .pointer(address(out))], grid: ((rows * 32 + 255) / 256, 1))
+    }
+
+    public func scaleRows(_ x: Tensor, scales: Tensor, stride: Int, offset: Int, bias: Tensor?, rows: Int, width: Int,
+                          into out: Tensor) {
+        launchRows("scale_rows", rows: rows, width: width, [
+            .pointer(address(x)), .pointer(address(scales)), .int32(Int32(stride)), .int32(Int32(offset)),
+            .pointer(bias.map(address) ?? 0), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
+        ])
+    }
+
+    public func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,
+                                   into dx: Tensor) {
+        launchRows("cross_input_gradient", rows: rows, width: width, [
+            .pointer(address(g)), .pointer(address(h)), .pointer(address(e)), .pointer(address(weights)),
+            .int64(Int64(rows)), .int32(Int32(layers)), .int32(Int32(width)), .pointer(address(dx)),
+        ])
+    }
+
+    public func addScaledRows(_ src: Tensor, scales: Tensor, rows: Int, width: Int, into dst: Tensor) {
+        launchRows("add_scaled_rows", rows: rows, width: width, [.pointer(address(src)), .pointer(address(scales)), .int64(Int64(rows)),
+                                                 .int32(Int32(width)), .pointer(address(dst))])
+    }
+
+    public func prefixSumRows(_ x: Tensor, rows: Int, width: Int, into out: Tensor) {
+        launch("prefix_sum_rows", width, [.pointer(address(x)), .int64(Int64(rows)), .int32(Int32(width)),
+                                          .pointer(address(out))])
+    }
+
+    public func crossScalars(d: Tensor, c: Tensor, rows: Int, layers: Int, into h: Tensor) {
+        launch("cross_scalars", rows, [.pointer(address(d)), .pointer(address(c)), .int64(Int64(rows)),
+                                       .int32(Int32(layers)), .pointer(address(h))])
+    }
+
+    public func crossScalarsBackward(d: Tensor, h: Tensor, s: Tensor, rows: Int, layers: Int, e: Tensor, upstream: Tensor) {
+        launch("cross_scalars_backward", rows, [.pointer(address(d)), .pointer(address(h)), .pointer(address(s)),
+                                                .int64(Int64(rows)), .int32(Int32(layers)), .pointer(address(e)),
+                                                .pointer(address(upstream))])
+    }
+
+    public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
+        launch("cross_bias_gradients", width, [.pointer(address(g)), .pointer(address(c)), .pointer(address(weights)),
+                                               .int32(Int32(layers)), .int32(Int32(width)), .pointer(address(db))])
+    }
+
+    /// Interaction keeps a sample's (F+1) vectors of `width` floats in shared memory: opts the two
+    /// kernels in to that much, or throws when the device has less.
+    public func validateInteraction(features: Int, width: Int) throws {
+        let bytes = Self.interactionSharedBytes(features: features, width: width)
+        guard bytes <= sharedMemoryLimit else {
+            throw SwiftCTRError(.device, "Interaction over \(features) embedding features of vector size \(width) needs "
+                + "(F+1)·w·4 = \(bytes) bytes of shared memory per thread block; \(device.name) allows at most "
+                + "\(sharedMemoryLimit). Use fewer embedding features or a smaller embedding vector size.")
+        }
+        for kernel in ["interaction", "interaction_backward"] { try allowSharedMemory(bytes, for: kernel) }
+    }
+
+    /// The dynamic shared memory of one Interaction block: the sample's x0 and F embedding vectors.
+    static func interactionSharedBytes(features: Int, width: Int) -> Int { (features + 1) * width * 4 }
+
+    public func interaction(x0: Tensor, emb: Tensor, into y: Tensor, batch: Int, features: Int, width: Int) {
+        launch("interaction", batch, [.pointer(address(x0)), .pointer(address(emb)), .pointer(address(y)),
+                                      .int32(Int32(features)), .int32(Int32(width))],
+               block: 128, shared: Self.interactionSharedBytes(features: features, width: width), grid: (batch, 1))
+    }
+
+    public func interactionBackward(x0: Tensor, emb: Tensor, dy: Tensor, dx0: Tensor, demb: Tensor, batch: Int,
+                                    features: Int, width: Int) {
+        launch("interaction_backward", batch, [.pointer(address(x0)), .pointer(address(emb)), .pointer(address(dy)),
+                                               .pointer(address(dx0)), .pointer(address(demb)),
+                                               .int32(Int32(features)), .int32(Int32(width))],
+               block: 128, shared: Self.interactionSharedBytes(features: features, width: width), grid: (batch, 1))
+    }
+}
+
+extension KernelSource {
+    /// MultiCross: `row_dot` 2·rows·width FLOPs (a warp per row), `scale_rows`/`add_scaled_rows`
+    /// 1–2 FLOPs per element, `cross_input_gradient` 2·(layers+1) FLOPs per element, the scalar
+    /// recursions O(rows·layers). Interaction: one block per sample staging (F+1)·w floats in
+    /// shared memory, then n(n−1)/2 dot products of w (n = F+1); the backward n²·w FLOPs per sample.
+    static let crossInteraction = #"""
+// One warp per row: out[r] = <a[r], b[r]>.
+extern "C" __global__ void row_dot(const float* a, const float* b, i64 rows, int width, float* out) {
+    i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    const float* ra = a + r * width;
+    const float* rb = b + r * width;
+    float dot = 0.f;
+    for (int k = lane; k < width; k += 32) dot += ra[k] * rb[k];
+    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    if (lane == 0) out[r] = dot;
+}
+
+extern "C" __global__ void scale_rows(const float* x, const float* scales, int stride, int offset, const float* bias,
+                                      i64 rows, int width, float* out) {
+    ROWS_COLS(r, k, rows, width) {
+        i64 i = r * width + k;
+        float v = x[i] * scales[r * stride + offset];
+        out[i] = bias ? v + bias[k] : v;
+    }
+}
+
+extern "C" __global__ void cross_input_gradient(const float* g, const float* h, const float* e, const float* w, i64 rows,
+                                                int layers, int width, float* dx) {
+    ROWS_COLS(r, c, rows, width) {
+        float v = g[r * width + c] * h[r * (layers + 1) + layers];
+        for (int l = 0; l < layers; ++l) v += e[r * layers + l] * w[l * width + c];
+        dx[r * width + c] = v;
+    }
+}
+
+extern "C" __global__ void add_scaled_rows(const float* src, const float* scales, i64 rows, int width, float* dst) {
+    ROWS_COLS(r, k, rows, width) dst[r * width + k] += scales[r] * src[r * width + k];
+}
+
+extern "C" __global__ void prefix_sum_rows(const float* x, i64 rows, int width, float* out) {
+    GRID_STRIDE(k, (i64)width) {
+        float acc = 0.f;
+        out[k] = 0.f;
+        for (i64 r = 0; r < rows; ++r) { acc += x[r * width + k]; out[(r + 1) * width + k] = acc; }
+    }
+}
+
+extern "C" __global__ void cross_scalars(const float* d, const float* c, i64 rows, int layers, float* h) {
+    GRID_STRIDE(r, rows) {
+        float hl = 1.f;
+        h[r * (layers + 1)] = hl;
+        for (int l = 0; l < layers; ++l) {
+            hl = hl * (1.f + d[r * layers + l]) + c[l];
+            h[r * (layers + 1) + l + 1] = hl;
+        }
+    }
+}
+
+extern "C" __global__ void cross_scalars_backward(const float* d, const float* h, const float* s, i64 rows, int layers,
+                                                  float* e, float* upstream) {
+    GRID_STRIDE(r, rows) {
+        float a = s[r];
+        for (int l = layers - 1; l >= 0; --l) {
+            e[r * layers + l] = a * h[r * (layers + 1) + l];
+            upstream[r * layers + l] = a;
+            a *= 1.f + d[r * layers + l];
+        }
+    }
+}
+
+extern "C" __global__ void cross_bias_gradients(const float* g, const float* c, const float* w, int layers, int width, float* db) {
+    GRID_STRIDE(k, (i64)width) {
+        float running = 0.f;
+        for (int j = layers - 1; j >= 0; --j) {
+            db[j * width + k] = g[k] + running;
+            running += c[j] * w[j * width + k];
+        }
+    }
+}
+
+// Stages sample b's Z = [x0; emb] (n x w) in shared memory; returns the output row width.
+__device__ __forceinline__ int stage_interaction(float* z, const float* x0, const float* emb, i64 b, int features, int width) {
+    int n = features + 1;
+    for (int i = threadIdx.x; i < n * width; i += blockDim.x)
+        z[i] = i < width ? x0[b * width + i] : emb[b * features * width + (i - width)];
+    __syncthreads();
+    return width + n * (n - 1) / 2 + 1;
+}
+
+// DLRM dot interaction, one block per sample.
+extern "C" __global__ void interaction(const float* x0, const float* emb, float* y, int features, int width) {
+    extern __shared__ float z[];
+    i64 b = blockIdx.x;
+    int n = features + 1;
+    int outW = stage_interaction(z, x0, emb, b, features, width);
+    float* row = y + b * outW;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) row[i] = z[i];
+    int pairs = n * (n - 1) / 2;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+        int j = (int)((1.f + sqrtf(1.f + 8.f * p)) / 2.f);
+        while (j * (j - 1) / 2 > p) --j;
+        while ((j + 1) * j / 2 <= p) ++j;
+        int i = p - j * (j - 1) / 2;
+        float dot = 0.f;
+        for (int k = 0; k < width; ++k) dot += z[i * width + k] * z[j * width + k];
+        row[width + p] = dot;
+    }
+    if (threadIdx.x == 0) row[outW - 1] = 0.f;
+}
+
+extern "C" __global__ void interaction_backward(const float* x0, const float* emb, const float* dy, float* dx0, float* demb,
+                                                int features, int width) {
+    extern __shared__ float z[];
+    i64 b = blockIdx.x;
+    int n = features + 1;
+    int outW = stage_interaction(z, x0, emb, b, features, width);
+    const float* g = dy + b * outW;
+    // dZ_i[k] = sum_j G_ij Z_j[k], G symmetric with zero diagonal.
+    for (int e = threadIdx.x; e < n * width; e += blockDim.x) {
+        int i = e / width, k = e % width;
+        float s = 0.f;
+        for (int j = 0; j < n; ++j) {
+            if (j == i) continue;
+            int lo = min(i, j), hi = max(i, j);
+            s += g[width + hi * (hi - 1) / 2 + lo] * z[j * width + k];
+        }
+        if (i == 0) dx0[b * width + k] = g[k] + s;
+        else demb[b * features * width + (i - 1) * width + k] = s;
+    }
+}
+"""#
+}

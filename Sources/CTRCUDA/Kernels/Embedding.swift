@@ -1,0 +1,280 @@
+import CTRCore
+
+/// Embeddings: the GPU hash table, pooling of looked-up rows, gradients reduced per unique row,
+/// and the sparse optimizer updates.
+extension CUDABackend {
+    /// Inserts without waiting: the key count and the overflow flag stay in `table.state` until
+    /// `hashTableState` reads them.
+    public func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool {
+        let state = address(table.state)
+        launch("hash_lookup", count, [
+            .pointer(address(table.keys)), .pointer(address(table.rows)), .uint64(UInt64(table.bucketCount - 1)),
+            .pointer(address(keys)), .pointer(address(rows)), .int64(Int64(count)), .pointer(state),
+            .int64(Int64(table.capacity)), .int32(insert ? 1 : 0), .pointer(state + 8),
+        ])
+        return true
+    }
+
+    public func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool) {
+        let state = int64s(table.state, count: 2)
+        table.size = min(Int(state[0]), table.capacity)
+        return (table.size, state[1] & 0xFFFF_FFFF != 0)
+    }
+
+    public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool, into out: Tensor) {
+        // Vectors of a multiple of 4 floats move as float4, a quarter of the threads.
+        let wide = vec % 4 == 0 && [values, out].allSatisfy { address($0) % 16 == 0 }
+        launch(wide ? "embedding_pool4" : "embedding_pool", segments * (wide ? vec / 4 : vec), [
+            .pointer(address(values)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
+            .int32(Int32(wide ? vec / 4 : vec)), .int32(mean ? 1 : 0), .pointer(address(out)),
+        ])
+    }
+
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount count: Int, vec: Int,
+                                   mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
+                                   rowSlot: Tensor) {
+        if segmentOf.1 < count {
+            pool.release(segmentOf.0, bytes: segmentOf.1 * 8)
+            record { segmentOf = (try pool.acquire(count * 8), count) }
+        }
+        let unique = address(uniqueCount)
+        record { try device.memset(unique, byte: 0, count: 8, stream: stream) }
+        launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
+        launch("claim_rows", count, [.pointer(address(rows)), .int64(Int64(count)), .pointer(address(rowSlot)),
+                                     .pointer(address(uniqueRows)), .pointer(unique)])
+        launch("zero_unique", count * vec, [.pointer(address(uniqueGrads)), .pointer(unique), .int32(Int32(vec)),
+                                            .int64(Int64(uniqueRows.count))])
+        launch("scatter_grads", count * vec, [
+            .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf.0), .pointer(address(offsets)),
+            .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
+            .pointer(address(uniqueGrads)),
+        ])
+    }
+
+    public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int) {
+        launch("clear_row_slots", maxCount, [.pointer(address(rowSlot)), .pointer(address(uniqueRows)),
+                                             .pointer(address(uniqueCount)), .int64(Int64(maxCount))])
+    }
+
+    public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor, uniqueGrads: Tensor,
+                             uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: HashTable, vec: Int) {
+        let w = address(values), u = address(uniqueRows), g = address(uniqueGrads), n = address(uniqueCount)
+        let most = Int64(maxCount)
+        switch update {
+        case let .sgd(lr, gradScale):
+            launch("sparse_sgd", maxCount * vec, [.pointer(w), .pointer(u), .pointer(g), .pointer(n), .int64(most),
+                                                  .int32(Int32(vec)), .float(lr * gradScale)])
+        case let .adamLocal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_local", maxCount * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(u), .pointer(g),
+                .pointer(n), .int64(most), .int32(Int32(vec)),
+                .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+                .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
+            ])
+        case let .adamGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_global", table.capacity * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(rowSlot)),
+                .pointer(g), .pointer(address(table.state)), .int64(Int64(table.capacity)), .int32(Int32(vec)),
+                .float(adamAlpha(lr: lr, beta1: beta1, beta2: beta2, step: step)),
+                .float(beta1), .float(beta2), .float(epsilon), .float(gradScale),
+            ])
+        case let .adamLazyGlobal(lr, beta1, beta2, epsilon, step, gradScale):
+            launch("sparse_adam_lazy", maxCount * vec, [
+                .pointer(w), .pointer(address(states[0])), .pointer(address(states[1])), .pointer(address(states[2])),
+                .pointer(u), .pointer(g), .pointer(n), .int64(most), .int32(Int32(vec)), .float(lr), .float(beta1),
+                .float(beta2), .float(epsilon), .float(gradScale), .int64(Int64(step)),
+            ])
+            launch("set_last_step", maxCount, [.pointer(address(states[2])), .pointer(u), .pointer(n), .int64(most),
+                                               .int64(Int64(step))])
+        }
+    }
+}
+
+extension KernelSource {
+    /// `hash_lookup`: a few probes per key (8-byte loads, one CAS per insert); `embedding_pool`:
+    /// a thread per output element (per four for `4`), reading every key's row once;
+    /// gradients: one atomic add per key element, then sparse updates over the unique rows only
+    /// (all used rows for the global Adam), 10 FLOPs and 28 bytes per element.
+    static let embedding = #"""
+__device__ __forceinline__ u64 mix_key(i64 key) {
+    u64 z = (u64)key * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 32)) * 0xD6E8FEB86659FD93ull;
+    return z ^ (z >> 32);
+}
+
+// Open addressing with linear probing. A bucket is claimed by CAS of its row from -1 to -2, then
+// gets its key and finally its row (a new one from `size`). Readers wait while a row is -2.
+// `status[0]` is set when the table is full.
+extern "C" __global__ void hash_lookup(i64* bucketKeys, i64* bucketRows, u64 mask, const i64* keys, i64* rows, i64 count,
+                                       i64* size, i64 capacity, int insert, int* status) {
+    GRID_STRIDE(i, count) {
+        i64 key = keys[i];
+        u64 b = mix_key(key) & mask;
+        while (true) {
+            volatile i64* slot = bucketRows + b;
+            i64 row = *slot;
+            if (row == -1) {
+                if (!insert) { rows[i] = -1; break; }
+                i64 old = (i64)atomicCAS((u64*)(bucketRows + b), (u64)-1ll, (u64)-2ll);
+                if (old == -1) {
+                    i64 r = (i64)atomicAdd((u64*)size, 1ull);
+                    if (r >= capacity) { status[0] = 1; r = -1; }
+                    ((volatile i64*)bucketKeys)[b] = key;
+                    __threadfence();
+                    *slot = r < 0 ? -3 : r;
+                    rows[i] = r;
+                    break;
+                }
+                continue;
+            }
+            while (row == -2) row = *slot;
+            if (((volatile i64*)bucketKeys)[b] == key) { rows[i] = row >= 0 ? row : -1; break; }
+            b = (b + 1) & mask;
+        }
+    }
+}
+
+// One thread per (segment, element): out[s, k] = pooled rows of segment s.
+extern "C" __global__ void embedding_pool(const float* values, const i64* rows, const i64* offsets, i64 segments, int vec,
+                                          int mean, float* out) {
+    GRID_STRIDE(i, segments * vec) {
+        int k; i64 s = divmod(i, vec, &k);
+        i64 start = offsets[s], end = offsets[s + 1];
+        float acc = 0.f;
+        for (i64 j = start; j < end; ++j) {
+            i64 r = rows[j];
+            if (r >= 0) acc += values[r * vec + k];
+        }
+        if (mean && end - start > 1) acc /= (float)(end - start);
+        out[i] = acc;
+    }
+}
+
+// The same with a thread per (segment, four elements); `quads` = vec / 4.
+extern "C" __global__ void embedding_pool4(const float4* values, const i64* rows, const i64* offsets, i64 segments,
+                                           int quads, int mean, float4* out) {
+    GRID_STRIDE(i, segments * quads) {
+        int k; i64 s = divmod(i, quads, &k);
+        i64 start = offsets[s], end = offsets[s + 1];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (i64 j = start; j < end; ++j) {
+            i64 r = rows[j];
+            if (r >= 0) {
+                float4 v = values[r * quads + k];
+                acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
+            }
+        }
+        if (mean && end - start > 1) {
+            float n = (float)(end - start);
+            acc.x /= n; acc.y /= n; acc.z /= n; acc.w /= n;
+        }
+        out[i] = acc;
+    }
+}
+
+extern "C" __global__ void segment_ids(const i64* offsets, i64 segments, i64* segmentOf) {
+    GRID_STRIDE(s, segments) for (i64 j = offsets[s]; j < offsets[s + 1]; ++j) segmentOf[j] = s;
+}
+
+// Gives each distinct row a slot in the unique list (first come, first served).
+extern "C" __global__ void claim_rows(const i64* rows, i64 count, i64* rowSlot, i64* uniqueRows, i64* uniqueCount) {
+    GRID_STRIDE(j, count) {
+        i64 r = rows[j];
+        if (r < 0) continue;
+        if (atomicCAS((u64*)(rowSlot + r), (u64)-1ll, (u64)-2ll) == (u64)-1ll) {
+            i64 s = (i64)atomicAdd((u64*)uniqueCount, 1ull);
+            uniqueRows[s] = r;
+            __threadfence();
+            ((volatile i64*)rowSlot)[r] = s;
+        }
+    }
+}
+
+extern "C" __global__ void zero_unique(float* grads, const i64* uniqueCount, int vec, i64 capacity) {
+    i64 n = min(*uniqueCount, capacity) * vec;
+    GRID_STRIDE(i, n) grads[i] = 0.f;
+}
+
+extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, const i64* segmentOf, const i64* offsets,
+                                         const i64* rowSlot, i64 count, int vec, int mean, float* grads) {
+    GRID_STRIDE(i, count * vec) {
+        int k; i64 j = divmod(i, vec, &k);
+        i64 r = rows[j];
+        if (r < 0) continue;
+        i64 s = segmentOf[j];
+        i64 n = offsets[s + 1] - offsets[s];
+        float scale = (mean && n > 1) ? 1.f / (float)n : 1.f;
+        atomicAdd(grads + rowSlot[r] * vec + k, scale * dout[s * vec + k]);
+    }
+}
+
+extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(j, count) rowSlot[uniqueRows[j]] = -1;
+}
+
+extern "C" __global__ void sparse_sgd(float* w, const i64* uniqueRows, const float* g, const i64* uniqueCount, i64 maxCount,
+                                      int vec, float step) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(i, count * vec) {
+        int k; i64 j = divmod(i, vec, &k);
+        w[uniqueRows[j] * vec + k] -= step * g[i];
+    }
+}
+
+extern "C" __global__ void sparse_adam_local(float* w, float* m, float* v, const i64* uniqueRows, const float* g,
+                                             const i64* uniqueCount, i64 maxCount, int vec, float alpha, float beta1,
+                                             float beta2, float eps, float gradScale) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(i, count * vec) {
+        int k; i64 j = divmod(i, vec, &k);
+        i64 e = uniqueRows[j] * vec + k;
+        float gi = g[i] * gradScale;
+        float mi = beta1 * m[e] + (1.f - beta1) * gi;
+        float vi = beta2 * v[e] + (1.f - beta2) * gi * gi;
+        m[e] = mi; v[e] = vi;
+        w[e] -= alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+extern "C" __global__ void sparse_adam_global(float* w, float* m, float* v, const i64* rowSlot, const float* g,
+                                              const i64* tableSize, i64 capacity, int vec, float alpha, float beta1,
+                                              float beta2, float eps, float gradScale) {
+    i64 usedRows = min(*tableSize, capacity);
+    GRID_STRIDE(e, usedRows * vec) {
+        int k; i64 r = divmod(e, vec, &k);
+        i64 s = rowSlot[r];
+        float gi = s >= 0 ? g[s * vec + k] * gradScale : 0.f;
+        float mi = beta1 * m[e] + (1.f - beta1) * gi;
+        float vi = beta2 * v[e] + (1.f - beta2) * gi * gi;
+        m[e] = mi; v[e] = vi;
+        w[e] -= alpha * mi / (sqrtf(vi) + eps);
+    }
+}
+
+extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* lastStep, const i64* uniqueRows, const float* g,
+                                            const i64* uniqueCount, i64 maxCount, int vec, float lr, float beta1, float beta2,
+                                            float eps, float gradScale, i64 step) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(i, count * vec) {
+        int k; i64 j = divmod(i, vec, &k);
+        i64 row = uniqueRows[j];
+        i64 previous = lastStep[row] == 0 ? 1 : lastStep[row];
+        float skipped = (float)(step - previous);
+        float t = (float)step;
+        float alpha = lr / (1.f - beta1) * sqrtf(1.f - powf(beta2, t)) / (1.f - powf(beta1, t)) * (1.f - powf(beta1, skipped));
+        i64 e = row * vec + k;
+        float gi = g[i] * gradScale;
+        w[e] -= alpha * m[e] / (sqrtf(v[e]) + eps);
+        m[e] = powf(beta1, skipped) * m[e] + (1.f - beta1) * gi;
+        v[e] = powf(beta2, skipped) * v[e] + (1.f - beta2) * gi * gi;
+    }
+}
+
+// Runs after sparse_adam_lazy, so that no element of a row reads an already advanced step.
+extern "C" __global__ void set_last_step(i64* lastStep, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount, i64 step) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(j, count) lastStep[uniqueRows[j]] = step;
+}
+"""#
+}

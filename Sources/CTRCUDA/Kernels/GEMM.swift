@@ -1,0 +1,82 @@
+import CTRCore
+
+/// GEMM: matrix products through cuBLAS (fp32, TF32, or bf16/fp16 operands with fp32
+/// accumulation), a warp-per-row matrix-vector kernel, bias rows and axpy.
+extension CUDABackend {
+    /// Tensor-core GEMMs need 16-byte aligned rows: 8 elements of bf16, 4 of fp32.
+    public var gemmAlignment: Int { 8 }
+
+    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
+        if k == 0 {
+            if beta == 0 { record { try device.memset(address(c), byte: 0, count: m * n * c.dtype.size, stream: stream) } }
+            return
+        }
+        if alpha == 1, beta == 0 || beta == 1,
+           matrixVector(transA: transA, m: m, n: n, k: k, a: a, b: b, accumulate: beta == 1, c: c) {
+            return
+        }
+        // 16-bit operands, or mixed precision on a GEMM big enough for tensor cores: 16-bit inputs
+        // (fp32 ones converted), fp32 accumulation, C as stored.
+        let stored = [a.dtype, b.dtype, c.dtype].first { $0 != .float32 }
+        if let half = stored ?? (min(m, n, k) >= 16 ? gemmPrecision.halfType : nil) {
+            let a16 = operand(a, as: half, count: m * k, slot: 0), b16 = operand(b, as: half, count: k * n, slot: 1)
+            let type: (DType) -> CUDADataType = { $0 == .bfloat16 ? .bfloat16 : $0 == .float16 ? .float16 : .float32 }
+            record {
+                try blas.gemmExRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16,
+                                        aType: type(half), b: b16, bType: type(half), beta: beta, c: address(c),
+                                        cType: type(c.dtype), stream: stream)
+            }
+            return
+        }
+        record {
+            try blas.sgemmRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                   a: address(a), b: address(b), beta: beta, c: address(c), stream: stream)
+        }
+    }
+
+    /// `y (+)= X·w`, the forward GEMM of a layer with one output (fp32 weights, any stored input
+    /// type), as a warp per row: cuBLAS runs this shape slower. (Its backward shapes, `Xᵀ·dy` and
+    /// `dy·wᵀ`, measured faster in cuBLAS than as plain kernels, so they stay there.)
+    private func matrixVector(transA: Bool, m: Int, n: Int, k: Int, a: Tensor, b: Tensor, accumulate: Bool,
+                              c: Tensor) -> Bool {
+        guard n == 1, !transA, b.dtype == .float32, c.dtype == .float32, m >= 1 << 12 else { return false }
+        launch("matrix_vector", m * 32, [.pointer(address(a)), code(a.dtype), .pointer(address(b)), .int64(Int64(m)),
+                                         .int32(Int32(k)), .pointer(address(c)), .int32(accumulate ? 1 : 0)],
+               grid: ((m * 32 + 255) / 256, 1))
+        return true
+    }
+
+    public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
+        launchRows("add_bias", rows: rows, width: cols, [.pointer(address(y)), .pointer(address(bias)), .int64(Int64(rows)),
+                                                         .int32(Int32(cols))])
+    }
+
+    public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {
+        launch("axpy", count, [.float(alpha), .pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
+    }
+}
+
+extension KernelSource {
+    /// `add_bias`: rows × cols adds (12 bytes moved each); `matrix_vector`: 2·rows·width FLOPs,
+    /// a warp per row reading the row once; `axpy`: 2 FLOPs and 12 bytes per element.
+    static let gemm = #"""
+extern "C" __global__ void add_bias(float* y, const float* b, i64 rows, int cols) {
+    ROWS_COLS(r, c, rows, cols) y[r * cols + c] += b[c];
+}
+
+// y (+)= X·w, a GEMM with one output column, with a warp per row.
+extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, i64 rows, int width, float* y,
+                                         int accumulate) {
+    i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    float dot = 0.f;
+    for (int k = lane; k < width; k += 32) dot += load_as(x, r * width + k, xt) * w[k];
+    for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+    if (lane == 0) y[r] = accumulate ? y[r] + dot : dot;
+}
+
+extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }
+"""#
+}

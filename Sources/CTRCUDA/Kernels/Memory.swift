@@ -1,0 +1,137 @@
+import CTRCore
+import Dispatch
+
+/// Memory: tensors from the pool, staged uploads, downloads, fills, copies, type conversion and
+/// column copies (Concat, Slice), and profiling marks.
+extension CUDABackend {
+    public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {
+        let bytes = shape.count * dtype.size
+        var address: CUdeviceptr = 0
+        record {
+            address = try pool.acquire(bytes)
+            try device.memset(address, byte: 0, count: DevicePool.rounded(bytes), stream: stream)
+        }
+        return Tensor(shape: shape, dtype: dtype, storage: DeviceBuffer(address: address, byteCount: bytes, pool: pool))
+    }
+
+    /// Returns as soon as `bytes` sit in pinned memory; the copy itself overlaps earlier kernels.
+    public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let index = nextSlot
+        nextSlot = (nextSlot + 1) % staging.count
+        record {
+            var slot = staging[index]
+            if slot.inUse { try slot.consumed.synchronize() }
+            if slot.capacity < bytes.count {
+                if let host = slot.host { try device.freeHost(host) }
+                pool.release(slot.device, bytes: slot.capacity)
+                let capacity = max(bytes.count, 1 << 20)
+                slot.host = try device.allocateHost(bytes: capacity)
+                slot.device = try pool.acquire(capacity)
+                slot.capacity = capacity
+            }
+            let start = ContinuousClock.now
+            Self.parallelCopy(to: slot.host!, from: base, bytes: bytes.count)
+            stagingSeconds += (ContinuousClock.now - start).inSeconds
+            try device.copy(toDevice: slot.device, from: slot.host!, bytes: bytes.count, stream: copyStream)
+            try slot.copied.record(on: copyStream)
+            try stream!.wait(for: slot.copied)
+            try device.copy(toDevice: address(tensor), fromDevice: slot.device, bytes: bytes.count, stream: stream)
+            try slot.consumed.record(on: stream)
+            slot.inUse = true
+            staging[index] = slot
+        }
+    }
+
+    /// Copies host memory with several threads: one thread moves a few GB/s, and a 64k-sample
+    /// DCN batch (17 MB) copied by one thread took longer than the GPU's step.
+    static func parallelCopy(to dst: UnsafeMutableRawPointer, from src: UnsafeRawPointer, bytes: Int) {
+        let chunk = 1 << 21
+        let pieces = min((bytes + chunk - 1) / chunk, 8)
+        guard pieces > 1 else { return dst.copyMemory(from: src, byteCount: bytes) }
+        let step = (bytes / pieces + 63) & ~63
+        let to = Int(bitPattern: dst), from = Int(bitPattern: src)  // addresses cross threads as integers
+        DispatchQueue.concurrentPerform(iterations: pieces) { i in
+            let start = i * step, count = min(step, bytes - start)
+            guard count > 0 else { return }
+            UnsafeMutableRawPointer(bitPattern: to + start)!.copyMemory(from: UnsafeRawPointer(bitPattern: from + start)!,
+                                                                          byteCount: count)
+        }
+    }
+
+    public func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        record {
+            try device.copy(toHost: base, from: address(tensor), bytes: bytes.count, stream: stream)
+            try stream!.synchronize()
+        }
+    }
+
+    public func fill(_ tensor: Tensor, _ value: Float) {
+        record { try device.memset(address(tensor), word: value.bitPattern, count: tensor.count, stream: stream) }
+    }
+
+    public func fill(_ tensor: Tensor, int64 value: Int64) {
+        launch("fill_i64", tensor.count, [.pointer(address(tensor)), .int64(value), .int64(Int64(tensor.count))])
+    }
+
+    public func copy(_ src: Tensor, to dst: Tensor) {
+        record { try device.copy(toDevice: address(dst), fromDevice: address(src), bytes: src.byteCount, stream: stream) }
+    }
+
+    public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int, into dst: Tensor, dstWidth: Int, dstStart: Int,
+                            rows: Int, width: Int, accumulate: Bool) {
+        launchRows("copy_columns", rows: rows, width: width, [
+            .pointer(address(src)), code(src.dtype), .int32(Int32(srcWidth)), .int32(Int32(srcStart)),
+            .pointer(address(dst)), code(dst.dtype), .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
+            .int32(accumulate ? 1 : 0),
+        ])
+    }
+
+    public func synchronize() {
+        record { try stream!.synchronize() }
+    }
+
+    public func mark(_ label: String) {
+        record {
+            if markEvents.count == markLabels.count { markEvents.append(try device.makeEvent(timing: true)) }
+            try markEvents[markLabels.count].record(on: stream)
+            markLabels.append(label)
+        }
+    }
+
+    public func markedSpans() -> [(label: String, seconds: Double)] {
+        defer { markLabels.removeAll(keepingCapacity: true) }
+        var spans: [(label: String, seconds: Double)] = []
+        record {
+            guard let last = markEvents.prefix(markLabels.count).last else { return }
+            try last.synchronize()
+            for i in 0..<markLabels.count - 1 {
+                spans.append((markLabels[i], Double(try markEvents[i + 1].milliseconds(since: markEvents[i])) / 1000))
+            }
+        }
+        return spans
+    }
+}
+
+extension KernelSource {
+    /// `convert`: n elements between fp32/bf16/fp16 (reads and writes 2–8 bytes each);
+    /// `fill_i64`: 8 bytes written per element; `copy_columns`: a rows × width block of one
+    /// matrix into (or added onto) columns of another, 2–4 bytes moved per element each way.
+    static let memory = #"""
+extern "C" __global__ void convert(const void* x, int xt, void* y, int yt, i64 n) {
+    GRID_STRIDE(i, n) store_as(y, i, yt, load_as(x, i, xt));
+}
+
+extern "C" __global__ void fill_i64(i64* x, i64 v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }
+
+extern "C" __global__ void copy_columns(const void* src, int st, int srcW, int srcStart, void* dst, int dt, int dstW,
+                                        int dstStart, i64 rows, int width, int accumulate) {
+    ROWS_COLS(r, c, rows, width) {
+        float v = load_as(src, r * srcW + srcStart + c, st);
+        i64 d = r * dstW + dstStart + c;
+        store_as(dst, d, dt, accumulate ? v + load_as(dst, d, dt) : v);
+    }
+}
+"""#
+}
