@@ -101,9 +101,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         device = try CUDADevice(ordinal: ordinal, loader: loader)
         blas = try CUBLAS(device: device, loader: loader)
         let compiler = try KernelCompiler(device: device, loader: loader, cache: cache)
-        let module = try compiler.module(source: Kernels.source, name: "swiftctr_kernels.cu", options: ["-use_fast_math"])
+        let source = Kernels.source + Self.elementwiseSource
+        let module = try compiler.module(source: source, name: "swiftctr_kernels.cu", options: ["-use_fast_math"])
         var table: [String: CUDAFunction] = [:]
-        for name in Kernels.names { table[name] = try module.function(name) }
+        for name in Kernels.names + Self.elementwiseKernelNames { table[name] = try module.function(name) }
         functions = table
         stream = try device.makeStream()
         copyStream = try device.makeStream()
@@ -280,7 +281,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     @inline(__always)
-    private func address(_ t: Tensor) -> CUdeviceptr {
+    func address(_ t: Tensor) -> CUdeviceptr {
         guard let buffer = t.storage as? DeviceBuffer else {
             preconditionFailure("a tensor of another backend was passed to the CUDA backend")
         }
@@ -288,8 +289,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     /// Launches `kernel` with a grid-stride grid sized for `count` threads.
-    private func launch(_ kernel: String, _ count: Int, _ arguments: [KernelArgument], block: Int = 256, shared: Int = 0,
-                        grid explicitGrid: (Int, Int)? = nil) {
+    func launch(_ kernel: String, _ count: Int, _ arguments: [KernelArgument], block: Int = 256, shared: Int = 0,
+                grid explicitGrid: (Int, Int)? = nil) {
         guard count > 0 || explicitGrid != nil, let function = functions[kernel] else { return }
         let blocks = explicitGrid?.0 ?? min((count + block - 1) / block, device.multiprocessorCount * 32)
         record {
@@ -529,33 +530,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         ])
     }
 
-    public func reduceSum(_ x: Tensor, outer: Int, axis: Int, inner: Int, into y: Tensor) {
-        launch("reduce_sum", outer * inner, [.pointer(address(x)), .int64(Int64(outer)), .int32(Int32(axis)),
-                                             .int32(Int32(inner)), .pointer(address(y))])
-    }
-
-    public func reduceSumBackward(_ dy: Tensor, outer: Int, axis: Int, inner: Int, into dx: Tensor) {
-        launch("reduce_sum_backward", outer * axis * inner, [.pointer(address(dy)), .int64(Int64(outer)),
-                                                             .int32(Int32(axis)), .int32(Int32(inner)), .pointer(address(dx))])
-    }
-
     // MARK: activations
-
-    public func relu(_ x: Tensor, into y: Tensor, count: Int) {
-        launch("relu", count, [.pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
-    }
-
-    public func reluBackward(_ x: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
-        launch("relu_backward", count, [.pointer(address(x)), .pointer(address(dy)), .pointer(address(dx)), .int64(Int64(count))])
-    }
-
-    public func sigmoid(_ x: Tensor, into y: Tensor, count: Int) {
-        launch("sigmoid", count, [.pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
-    }
-
-    public func sigmoidBackward(_ y: Tensor, _ dy: Tensor, into dx: Tensor, count: Int) {
-        launch("sigmoid_backward", count, [.pointer(address(y)), .pointer(address(dy)), .pointer(address(dx)), .int64(Int64(count))])
-    }
 
     public func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream rngStream: UInt64) {
         launch("dropout", count, [
@@ -589,10 +564,6 @@ public final class CUDABackend: Backend, @unchecked Sendable {
             code(dy.dtype), .pointer(address(dx)), code(dx.dtype), .int64(Int64(wide ? count / 4 : count)),
             .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .uint64(seed), perStep(seed), .uint64(rngStream),
         ])
-    }
-
-    public func multiply(_ a: Tensor, _ b: Tensor, into out: Tensor, count: Int) {
-        launch("multiply", count, [.pointer(address(a)), .pointer(address(b)), .pointer(address(out)), .int64(Int64(count))])
     }
 
     // MARK: fused layers
