@@ -1,0 +1,40 @@
+import CTRCore
+
+/// GEMM through BLAS (or the built-in fallback) and the row/column updates around it.
+extension CPUBackend {
+    public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                     alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
+        precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "gemm operands too small")
+        let pa = UnsafePointer(a.hostPointer(as: Float.self))
+        let pb = UnsafePointer(b.hostPointer(as: Float.self))
+        let pc = c.hostPointer(as: Float.self)
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<(m * n) { pc[i] = beta == 0 ? 0 : beta * pc[i] }
+            return
+        }
+        if let blas {
+            blas.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa, b: pb, beta: beta, c: pc)
+        } else {
+            naiveGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                      a: pa, b: pb, beta: beta, c: pc, threads: threads)
+        }
+    }
+
+    public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
+        let py = y.hostPointer(as: Float.self), pb = bias.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 32_768 / max(cols, 1))) { range in
+            for r in range {
+                let row = py + r * cols
+                for c in 0..<cols { row[c] += pb[c] }
+            }
+        }
+    }
+
+    public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {
+        let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
+        parallelFor(count, threads: threads) { range in
+            for i in range { py[i] += alpha * px[i] }
+        }
+    }
+}
