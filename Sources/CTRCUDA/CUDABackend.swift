@@ -101,9 +101,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         device = try CUDADevice(ordinal: ordinal, loader: loader)
         blas = try CUBLAS(device: device, loader: loader)
         let compiler = try KernelCompiler(device: device, loader: loader, cache: cache)
-        let module = try compiler.module(source: Kernels.source, name: "swiftctr_kernels.cu", options: ["-use_fast_math"])
+        let module = try compiler.module(source: Kernels.source + Self.normalizationSource, name: "swiftctr_kernels.cu",
+                                         options: ["-use_fast_math"])
         var table: [String: CUDAFunction] = [:]
-        for name in Kernels.names { table[name] = try module.function(name) }
+        for name in Kernels.names + Self.normalizationKernelNames { table[name] = try module.function(name) }
         functions = table
         stream = try device.makeStream()
         copyStream = try device.makeStream()
@@ -170,7 +171,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     /// Runs one driver call, keeping its error for `check()`; while a graph replays, the host only
     /// collects per-step scalars and queues nothing.
-    private func record(_ body: () throws -> Void) {
+    func record(_ body: () throws -> Void) {
         guard graphMode != .replaying else { return }
         do { try body() } catch { if firstError == nil { firstError = error } }
     }
@@ -280,7 +281,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     @inline(__always)
-    private func address(_ t: Tensor) -> CUdeviceptr {
+    func address(_ t: Tensor) -> CUdeviceptr {
         guard let buffer = t.storage as? DeviceBuffer else {
             preconditionFailure("a tensor of another backend was passed to the CUDA backend")
         }
@@ -288,7 +289,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     /// Launches `kernel` with a grid-stride grid sized for `count` threads.
-    private func launch(_ kernel: String, _ count: Int, _ arguments: [KernelArgument], block: Int = 256, shared: Int = 0,
+    func launch(_ kernel: String, _ count: Int, _ arguments: [KernelArgument], block: Int = 256, shared: Int = 0,
                         grid explicitGrid: (Int, Int)? = nil) {
         guard count > 0 || explicitGrid != nil, let function = functions[kernel] else { return }
         let blocks = explicitGrid?.0 ?? min((count + block - 1) / block, device.multiprocessorCount * 32)

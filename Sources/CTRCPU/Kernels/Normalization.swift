@@ -10,9 +10,9 @@ import Darwin
 /// accuracy; each row is one task of the parallel-for.
 extension CPUBackend {
     public func softmaxRows(_ x: Tensor, rows: Int, width: Int, into y: Tensor) {
-        checkRows(rows, width, x, y)
+        checkNormalizationOperands(rows, width, x, y)
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
-        parallelFor(rows, threads: threads, grain: rowGrain(width)) { range in
+        parallelFor(rows, threads: threads, grain: normalizationGrain(width)) { range in
             for r in range {
                 let xr = px + r * width, yr = py + r * width
                 var top = -Float.infinity
@@ -30,10 +30,10 @@ extension CPUBackend {
     }
 
     public func softmaxRowsBackward(y: Tensor, dy: Tensor, rows: Int, width: Int, into dx: Tensor) {
-        checkRows(rows, width, y, dy, dx)
+        checkNormalizationOperands(rows, width, y, dy, dx)
         let py = y.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self)
         let pdx = dx.hostPointer(as: Float.self)
-        parallelFor(rows, threads: threads, grain: rowGrain(width)) { range in
+        parallelFor(rows, threads: threads, grain: normalizationGrain(width)) { range in
             for r in range {
                 let yr = py + r * width, dyr = pdy + r * width, dxr = pdx + r * width
                 var dot = 0.0
@@ -46,12 +46,12 @@ extension CPUBackend {
 
     public func normalizeRows(_ x: Tensor, rows: Int, width: Int, epsilon: Float, into y: Tensor, mean: Tensor,
                               inverseStd: Tensor) {
-        checkRows(rows, width, x, y)
+        checkNormalizationOperands(rows, width, x, y)
         precondition(mean.count >= rows && inverseStd.count >= rows, "normalizeRows: statistics need \(rows) rows")
         let px = x.hostPointer(as: Float.self), py = y.hostPointer(as: Float.self)
         let pm = mean.hostPointer(as: Float.self), ps = inverseStd.hostPointer(as: Float.self)
         let n = Double(width), eps = Double(epsilon)
-        parallelFor(rows, threads: threads, grain: rowGrain(width)) { range in
+        parallelFor(rows, threads: threads, grain: normalizationGrain(width)) { range in
             for r in range {
                 let xr = px + r * width, yr = py + r * width
                 var sum = 0.0
@@ -73,13 +73,14 @@ extension CPUBackend {
 
     public func normalizeRowsBackward(x: Tensor, dy: Tensor, mean: Tensor, inverseStd: Tensor, rows: Int, width: Int,
                                       into dx: Tensor) {
-        checkRows(rows, width, x, dy, dx)
-        precondition(mean.count >= rows && inverseStd.count >= rows, "normalizeRowsBackward: statistics need \(rows) rows")
+        checkNormalizationOperands(rows, width, x, dy, dx)
+        precondition(mean.count >= rows && inverseStd.count >= rows,
+                     "normalizeRowsBackward: statistics need \(rows) rows")
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self)
         let pdx = dx.hostPointer(as: Float.self)
         let pm = mean.hostPointer(as: Float.self), ps = inverseStd.hostPointer(as: Float.self)
         let n = Double(width)
-        parallelFor(rows, threads: threads, grain: rowGrain(width)) { range in
+        parallelFor(rows, threads: threads, grain: normalizationGrain(width)) { range in
             for r in range {
                 let xr = px + r * width, dyr = pdy + r * width, dxr = pdx + r * width
                 let m = pm[r], s = ps[r]
@@ -96,12 +97,14 @@ extension CPUBackend {
     }
 
     /// About 16 K elements per parallel chunk.
-    private func rowGrain(_ width: Int) -> Int { max(1, 16_384 / max(width, 1)) }
+    private func normalizationGrain(_ width: Int) -> Int { max(1, 16_384 / max(width, 1)) }
 
-    private func checkRows(_ rows: Int, _ width: Int, _ tensors: Tensor..., function: StaticString = #function) {
+    private func checkNormalizationOperands(_ rows: Int, _ width: Int, _ tensors: Tensor...,
+                                            function: StaticString = #function) {
         precondition(rows >= 0 && width >= 0, "\(function): negative size rows=\(rows) width=\(width)")
         for t in tensors {
-            precondition(t.dtype == .float32 && t.count >= rows * width, "\(function): \(t) is not \(rows)×\(width) fp32")
+            precondition(t.dtype == .float32 && t.count >= rows * width,
+                         "\(function): \(t) is not \(rows)×\(width) fp32")
         }
     }
 }
