@@ -82,7 +82,8 @@ struct NormalizationTests {
                                sourceLocation: SourceLocation = #_sourceLocation) {
         let scale = max(1, analytic.map { abs(Double($0)) }.max() ?? 0)
         let bad = numeric.filter { abs(Double(analytic[$0.index]) - $0.value) > 1e-4 * scale + 1e-3 * abs($0.value) }
-        #expect(bad.isEmpty, "\(what): finite differences disagree at \(bad.prefix(4).map { "[\($0.index)] \(analytic[$0.index]) vs \($0.value)" })",
+        let failures = bad.count, first = bad.prefix(4).map { "[\($0.index)] \(analytic[$0.index]) vs \($0.value)" }
+        #expect(failures == 0, "\(what): finite differences disagree at \(first.joined(separator: ", "))",
                 sourceLocation: sourceLocation)
     }
 
