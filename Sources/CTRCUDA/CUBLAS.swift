@@ -197,13 +197,16 @@ public final class CUBLAS: @unchecked Sendable {
             throw CUDAError(.symbolMissing(library: .cublas, path: functions.library.file ?? functions.library.path,
                                            symbol: "cublasSgemmStridedBatched"))
         }
+        precondition(m >= 0 && n >= 0 && k >= 0 && count >= 0,
+                     "sgemmStridedBatchedRowMajor: negative size m=\(m) n=\(n) k=\(k) count=\(count)")
         if m == 0 || n == 0 || count == 0 { return }
         try bind(stream)
         var alpha = alpha
         var beta = beta
+        // cuBLAS rejects a leading dimension below 1, which k = 0 (C = beta·C) would give.
         let status = batched(
             handle, operation(transB), operation(transA), Int32(n), Int32(m), Int32(k),
-            &alpha, b, Int32(transB ? k : n), Int64(strideB), a, Int32(transA ? m : k), Int64(strideA),
+            &alpha, b, Int32(max(1, transB ? k : n)), Int64(strideB), a, Int32(max(1, transA ? m : k)), Int64(strideA),
             &beta, c, Int32(n), Int64(strideC), Int32(count))
         try functions.check(status, "cublasSgemmStridedBatched")
     }

@@ -3,8 +3,8 @@
 /// in a file of the family's name (`CTRCPU/Kernels/Elementwise.swift`,
 /// `CTRCUDA/Kernels/Elementwise.swift`). Tensors are row-major; counts are element counts. A
 /// method may be as coarse as a whole layer step, so that a GPU backend can fuse.
-public protocol Backend: MemoryKernels, GEMMKernels, ElementwiseKernels, ReductionKernels, CrossInteractionKernels,
-    LossKernels, OptimizerKernels, EmbeddingKernels, MetricKernels {}
+public protocol Backend: MemoryKernels, GEMMKernels, ElementwiseKernels, ReductionKernels, NormalizationKernels,
+    CrossInteractionKernels, LossKernels, OptimizerKernels, EmbeddingKernels, MetricKernels {}
 
 extension Backend {
     public func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,

@@ -55,6 +55,27 @@ extension CUDABackend {
     public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor, count: Int) {
         launch("axpy", count, [.float(alpha), .pointer(address(x)), .pointer(address(y)), .int64(Int64(count))])
     }
+
+    /// `cublasSgemmStridedBatched` (see `CUBLAS.sgemmStridedBatchedRowMajor`), in fp32 or, when
+    /// `gemmPrecision` is `.tf32`, on TF32 tensor cores; the bf16/fp16 precisions keep it fp32.
+    public func batchedGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: Tensor, strideA: Int, b: Tensor, strideB: Int, beta: Float, c: Tensor, strideC: Int,
+                            batchCount: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0 && batchCount >= 0, "batchedGEMM: negative size")
+        precondition(strideA >= 0 && strideB >= 0 && (batchCount <= 1 || strideC >= m * n),
+                     "batchedGEMM: negative stride, or C's matrices overlap")
+        precondition(a.dtype == .float32 && b.dtype == .float32 && c.dtype == .float32, "batchedGEMM is fp32 only")
+        guard m > 0, n > 0, batchCount > 0 else { return }
+        let last = batchCount - 1
+        precondition(a.count >= last * strideA + m * k && b.count >= last * strideB + k * n
+                     && c.count >= last * strideC + m * n, "batchedGEMM: operands too small")
+        record {
+            try blas.sgemmStridedBatchedRowMajor(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: address(a), strideA: strideA,
+                b: address(b), strideB: strideB, beta: beta, c: address(c), strideC: strideC, count: batchCount,
+                stream: stream)
+        }
+    }
 }
 
 extension KernelSource {

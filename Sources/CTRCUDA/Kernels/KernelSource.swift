@@ -7,6 +7,7 @@ enum KernelSource {
     /// Every op family's kernels, in the order they are compiled.
     static let families: [(name: String, source: String)] = [
         ("Memory", memory), ("GEMM", gemm), ("Elementwise", elementwise), ("Reduction", reduction),
+        ("Normalization", normalization),
         ("CrossInteraction", crossInteraction), ("Loss", loss), ("Optimizer", optimizer), ("Embedding", embedding),
         ("Metrics", metrics),
     ]

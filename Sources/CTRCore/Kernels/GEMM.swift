@@ -6,6 +6,16 @@ public protocol GEMMKernels: AnyObject, Sendable {
     /// Cost: 2·m·n·k FLOPs.
     func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
               alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor)
+    /// `batchCount` independent GEMMs `C_i = alpha·op(A_i)·op(B_i) + beta·C_i` (the shapes of
+    /// `gemm`), matrix i of X starting at element `i·strideX`. A stride of 0 broadcasts one A or B
+    /// to every product; C's matrices must not overlap. fp32 operands only (a mixed-precision
+    /// backend still computes these in fp32, or TF32 where `gemm` does). MatrixMultiply on 3D/4D
+    /// inputs, and attention's `Q·Kᵀ` and `P·V` per (sample, head) once the heads are split, are
+    /// one call each.
+    /// Cost: 2·m·n·k·batchCount FLOPs.
+    func batchedGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     a: Tensor, strideA: Int, b: Tensor, strideB: Int, beta: Float, c: Tensor, strideC: Int,
+                     batchCount: Int)
     /// `y[r, c] += bias[c]` over a rows×cols matrix.
     func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int)
     /// `y += alpha·x` over `count` elements.
