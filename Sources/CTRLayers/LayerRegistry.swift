@@ -3,7 +3,7 @@
 /// conformance tests and `swiftctr selftest` all follow this list.
 ///
 /// ```swift
-/// let types = LayerRegistry.types.map(\.layerType)  // [.innerProduct, .relu, …]
+/// let types = LayerRegistry.types.map { $0.layerType }  // [.innerProduct, .relu, …]
 /// ```
 public enum LayerRegistry {
     public static let types: [any RegisteredLayer.Type] = [
