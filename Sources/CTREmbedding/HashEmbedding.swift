@@ -32,10 +32,10 @@ public enum SparseOptimizer: Sendable, Equatable {
 /// of the rows a batch touched (or of all rows for Global).
 ///
 /// ```swift
-/// let emb = try HashEmbedding(name: "sparse_embedding1", vecSize: 16, slots: 26, combiner: .sum,
-///                             capacity: 100_000, maxBatch: 4096, maxKeysPerSample: 26,
-///                             optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-7, global: true, lazy: false),
-///                             initialValues: .uniform(0.05), seed: 1, backend: cpu)
+/// let emb = HashEmbedding(name: "sparse_embedding1", vecSize: 16, slots: 26, combiner: .sum,
+///                         capacity: 100_000, maxBatch: 4096, maxKeysPerSample: 26,
+///                         optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-7, global: true, lazy: false),
+///                         initialValues: .uniform(0.05), seed: 1, backend: cpu)
 /// try emb.forward(keys: batch.keys, offsets: batch.rowOffsets, batch: 4096, training: true)
 /// ```
 public final class HashEmbedding {

@@ -43,18 +43,3 @@ public enum LayerType: String, CaseIterable, Sendable, Codable {
         self == .binaryCrossEntropyLoss || self == .crossEntropyLoss || self == .multiCrossEntropyLoss
     }
 }
-
-/// `Initializer_t`: how a weight tensor starts. `.default` is the layer's own choice.
-public enum Initializer: String, Sendable, Codable {
-    case `default` = "Default"
-    case uniform = "Uniform"
-    case xavierNorm = "XavierNorm"
-    case xavierUniform = "XavierUniform"
-    case zero = "Zero"
-}
-
-/// `Regularizer_t`.
-public enum Regularizer: String, Sendable, Codable {
-    case l1 = "L1"
-    case l2 = "L2"
-}

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Runs every `Backend` kernel on a device backend and on the CPU backend with the same random
-/// inputs and compares the results: `swiftctr selftest --device cuda`.
+/// Runs every `Backend` kernel, and every registered layer's conformance cases, on a device
+/// backend and on the CPU backend with the same random inputs and compares the results:
+/// `swiftctr selftest --device cuda`. A layer added to `LayerRegistry` is checked with no code here.
 public enum BackendSelfTest {
     public struct Result: Sendable {
         public var name: String
@@ -71,7 +72,7 @@ public enum BackendSelfTest {
         let a = normals(m * k), bm = normals(k * n), c0 = normals(m * n)
         let x = normals(4099), y = normals(4099), z = normals(4099)
         let rows = 301, width = 429
-        let wide = normals(rows * width), vector = normals(width), vector2 = normals(width)
+        let wide = normals(rows * width), vector = normals(width)
         let labels = (0..<rows).map { _ in Float(rng.nextUniform() < 0.3 ? 1 : 0) }
 
         var list: [Case] = []
@@ -246,15 +247,36 @@ public enum BackendSelfTest {
                                  layers: layers, width: width, into: dx)
             return doubles(b, dx)
         })
-        list.append(graphReplayCase(seed: seed))
+        list += layerCases()
+        list += OptimizerType.allCases.filter { (try? CreateOptimizer(optimizerType: $0).validateForDense()) != nil }
+            .map { graphReplayCase(seed: seed, optimizer: $0) }
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
     }
 
-    /// A small DCN trained for six steps with its dense step queued eagerly and replayed as a
-    /// graph (`use_cuda_graph`): the per-step losses must agree. Graph-less backends run both the same way.
-    static func graphReplayCase(seed: UInt64) -> Case {
-        Case(name: "training step replayed as a graph = queued eagerly", tolerance: 1e-4) { b in
+    /// Every registered layer's conformance cases, built through the registry on each backend with
+    /// the same weights (the counter RNG), inputs and upstream gradient: the outputs, then (training
+    /// cases) the gradients of the differentiable inputs and of every weight.
+    static func layerCases() -> [Case] {
+        LayerRegistry.types.flatMap { $0.conformanceCases }.map { c in
+            Case(name: "layer \(c.name)", tolerance: 1e-4) { b in
+                let run = try ConformanceRun(c, backend: b)
+                var values = run.forward().joined().map(Double.init)
+                guard c.training else { return values }
+                let grads = run.backward(run.upstream())
+                for (input, grad) in zip(c.inputs, grads.inputs) where input.differentiable {
+                    values += grad.map(Double.init)
+                }
+                return values + grads.parameters.joined().map(Double.init)
+            }
+        }
+    }
+
+    /// A small DCN trained for six steps with `optimizer`, its dense step queued eagerly and
+    /// replayed as a graph (`use_cuda_graph`): the per-step losses must agree. Graph-less backends
+    /// run both the same way.
+    static func graphReplayCase(seed: UInt64, optimizer: OptimizerType) -> Case {
+        Case(name: "training step replayed as a graph = queued eagerly, \(optimizer.rawValue)", tolerance: 1e-4) { b in
             let batchSize = 256, slots = 4
             var rng = CounterRNG(seed: seed, stream: 77)
             let batches = (0..<6).map { _ in
@@ -267,7 +289,7 @@ public enum BackendSelfTest {
                 let solver = Solver(seed: seed, batchsizeEval: batchSize, batchsize: batchSize, useCudaGraph: graph)
                 let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory",
                                               checkType: .none)
-                let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: b)
+                let model = try Model(solver, reader, CreateOptimizer(optimizerType: optimizer), backend: b)
                 let sparse = DataReaderSparseParam("data1", 1, true, slots)
                 model.add(Input(labelDim: 1, labelName: "label", denseDim: 3, denseName: "dense",
                                 dataReaderSparseParamArray: [sparse]))
@@ -312,19 +334,22 @@ public enum BackendSelfTest {
                 }
                 return HalfFloats.floats(bits, t.dtype).map(Double.init)
             }
-            /// The device stores `type`; the CPU computes in fp32 and rounds what the device would store.
-            func stored(_ bk: any Backend, _ type: DType) -> DType { bk is CPUBackend ? .float32 : type }
+            /// A backend with 16-bit storage stores `type`; one without computes in fp32 and rounds what
+            /// the other would store.
+            func stored(_ bk: any Backend, _ type: DType) -> DType { bk.supportsMixedPrecision ? type : .float32 }
+            /// Inputs as a backend without 16-bit storage sees them: rounded to 16 bits, held in fp32.
+            func emulated(_ bk: any Backend, _ values: [Float]) -> [Float] { bk.supportsMixedPrecision ? values : round(values) }
             func result(_ bk: any Backend, _ t: Tensor, _ type: DType) -> [Double] {
-                bk is CPUBackend && type != .float32 ? round(bk.floats(t)).map(Double.init) : read(bk, t)
+                !bk.supportsMixedPrecision && type != .float32 ? round(bk.floats(t)).map(Double.init) : read(bk, t)
             }
             for (ta, tb) in [(false, false), (true, false), (false, true)] {
                 list.append(Case(name: "gemm \(ta ? "T" : "N")\(tb ? "T" : "N"), \(tag) A, fp32 and \(tag) C",
                                  tolerance: 1e-2) { bk in
-                    let ra = tensor(bk, bk is CPUBackend ? round(a) : a, stored(bk, half))
-                    let rb = bk.tensor(bk is CPUBackend ? round(bm) : bm, [k * n])
+                    let ra = tensor(bk, emulated(bk, a), stored(bk, half))
+                    let rb = bk.tensor(emulated(bk, bm), [k * n])
                     let c32 = bk.tensor(c0, [m * n])
                     bk.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: ra, b: rb, beta: 0.3, c: c32)
-                    let c16 = tensor(bk, bk is CPUBackend ? round(c0) : c0, stored(bk, half))
+                    let c16 = tensor(bk, emulated(bk, c0), stored(bk, half))
                     bk.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: ra, b: rb, beta: 0.3, c: c16)
                     return read(bk, c32) + result(bk, c16, half)
                 })
@@ -333,10 +358,10 @@ public enum BackendSelfTest {
                 let xName = halfX ? "\(tag) x, " : ""
                 list.append(Case(name: "reluDropout + backward, \(xName)\(tag) y, dy, dx, rows of \(w)", tolerance: 1e-2) { bk in
                     let xs = Array(x.prefix(count)), bias = bk.tensor(Array(y.prefix(w)), [w])
-                    let tx = halfX ? tensor(bk, bk is CPUBackend ? round(xs) : xs, stored(bk, half)) : bk.tensor(xs, [count])
+                    let tx = halfX ? tensor(bk, emulated(bk, xs), stored(bk, half)) : bk.tensor(xs, [count])
                     let out = bk.makeTensor([count], stored(bk, half)), dx = bk.makeTensor([count], stored(bk, half))
                     bk.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
-                    let dys = Array(y.prefix(count)), dy = tensor(bk, bk is CPUBackend ? round(dys) : dys, stored(bk, half))
+                    let dys = Array(y.prefix(count)), dy = tensor(bk, emulated(bk, dys), stored(bk, half))
                     bk.reluDropoutBackward(tx, bias: bias, width: w, dy, into: dx, count: count, rate: 0.4, seed: 3, stream: 8)
                     return result(bk, out, half) + result(bk, dx, half)
                 })
@@ -345,16 +370,16 @@ public enum BackendSelfTest {
                 let tall = 70_001, narrow = 24
                 let xs = (0..<tall * narrow).map { Float(sin(Double($0) * 0.37)) }, w = Array(wide.prefix(narrow))
                 let dy = (0..<tall).map { Float(cos(Double($0) * 0.11)) }
-                let tx = tensor(bk, bk is CPUBackend ? round(xs) : xs, stored(bk, half))
+                let tx = tensor(bk, emulated(bk, xs), stored(bk, half))
                 let y = bk.makeTensor([tall], .float32), dw = bk.makeTensor([narrow], .float32)
                 let dx = bk.makeTensor([tall * narrow], stored(bk, half))
                 bk.gemm(transA: false, transB: false, m: tall, n: 1, k: narrow, alpha: 1, a: tx, b: bk.tensor(w, [narrow]),
                         beta: 0, c: y)
                 // cuBLAS runs these two with every operand in 16 bits.
-                let dy16 = bk.tensor(bk is CPUBackend ? round(dy) : dy, [tall])
+                let dy16 = bk.tensor(emulated(bk, dy), [tall])
                 bk.gemm(transA: true, transB: false, m: narrow, n: 1, k: tall, alpha: 1, a: tx, b: dy16, beta: 0, c: dw)
                 bk.gemm(transA: false, transB: true, m: tall, n: narrow, k: 1, alpha: 1, a: dy16,
-                        b: bk.tensor(bk is CPUBackend ? round(w) : w, [narrow]), beta: 0, c: dx)
+                        b: bk.tensor(emulated(bk, w), [narrow]), beta: 0, c: dx)
                 return read(bk, y) + read(bk, dw) + result(bk, dx, half)
             })
             list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
@@ -362,7 +387,7 @@ public enum BackendSelfTest {
                 bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,
                                dstStart: 0, rows: rows, width: width, accumulate: false)
                 let sums = bk.makeTensor([width], .float32)
-                bk.sumRows(tensor(bk, bk is CPUBackend ? round(wide) : wide, stored(bk, half)), rows: rows, cols: width,
+                bk.sumRows(tensor(bk, emulated(bk, wide), stored(bk, half)), rows: rows, cols: width,
                            into: sums, accumulate: false)
                 return result(bk, dst, half) + read(bk, sums)
             })

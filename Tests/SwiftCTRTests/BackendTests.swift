@@ -52,6 +52,12 @@ struct SelfTestTests {
         #expect(results.count >= 20)
         for result in results { #expect(result.passed, "\(result.name): \(result.detail)") }
         #expect(BackendSelfTest.report(results, device: "cpu").contains("\(results.count) passed, 0 failed"))
+        // Every registered layer's conformance cases, and graph replay for each dense optimizer.
+        let layerCases = LayerRegistry.types.reduce(0) { $0 + $1.conformanceCases.count }
+        #expect(results.filter { $0.name.hasPrefix("layer ") }.count == layerCases)
+        for optimizer in ["Adam", "SGD"] {
+            #expect(results.contains { $0.name.hasPrefix("training step replayed") && $0.name.hasSuffix(optimizer) })
+        }
     }
 
     @Test func comparisonCatchesAWrongValue() {
@@ -127,7 +133,7 @@ struct FusionTests {
         layers.forEach(model.add)
         try model.compile()
         let text = model.summary()
-        #expect(text.split(separator: "\n").filter { $0.contains("ReLU+Dropout (fused)") }.count == 2)
+        #expect(text.split(separator: "\n").filter { $0.contains(" ReLU+Dropout ") }.count == 2)
         #expect(!text.contains("relu1 "))
         // concat2 (deep and cross outputs) is read only by fc3, which reads its two parts instead.
         let fc3 = text.split(separator: "\n").first { $0.hasPrefix("fc3 ") }.map(String.init) ?? ""

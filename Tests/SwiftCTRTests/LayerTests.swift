@@ -4,9 +4,9 @@ import CTRCPU
 import Foundation
 import Testing
 
-// Each dense layer against a naive fp64 loop written here from the layer-math spec (§6, §8.1):
-// forward, backward (input gradients assigned, weight gradients accumulated), a central-difference
-// check of L = Σ r·y, partial batches, initializers (§1) and the factory's shape rules.
+// What the registry's conformance cases (ConformanceTests) do not cover: gradient accumulation,
+// partial batches, folded and padded InnerProducts, views, dropout statistics, loss details,
+// initializers (§1) and the builders' shape-rule messages.
 
 // MARK: - fp64 references
 
@@ -27,124 +27,12 @@ private func innerProductRef(x: [Float], w: [Float], b: [Float], rows: Int, inF:
     return y
 }
 
-/// DCN-v1 forward: returns every x_l (x_0 … x_L) and h_l.
-private func crossForwardRef(x0: [Float], weights: [[Float]], biases: [[Float]], batch: Int, width: Int)
-    -> (xs: [[Double]], hs: [[Double]])
-{
-    var xs = [d(x0)], hs: [[Double]] = []
-    for l in weights.indices {
-        let xl = xs[l]
-        var h = [Double](repeating: 0, count: batch), next = [Double](repeating: 0, count: batch * width)
-        for b in 0..<batch {
-            for k in 0..<width { h[b] += xl[b * width + k] * Double(weights[l][k]) }
-            for k in 0..<width {
-                next[b * width + k] = Double(x0[b * width + k]) * h[b] + xl[b * width + k] + Double(biases[l][k])
-            }
-        }
-        hs.append(h)
-        xs.append(next)
-    }
-    return (xs, hs)
-}
-
-/// DCN-v1 backward as written in §6.4: returns dX, dw_l, db_l.
-private func crossBackwardRef(x0: [Float], weights: [[Float]], xs: [[Double]], hs: [[Double]], dy: [Float],
-                              batch: Int, width: Int) -> (dx: [Double], dw: [[Double]], db: [[Double]]) {
-    var g = d(dy)
-    var direct = [Double](repeating: 0, count: batch * width)
-    var dw = [[Double]](repeating: [], count: weights.count), db = dw
-    for l in stride(from: weights.count - 1, through: 0, by: -1) {
-        var t = [Double](repeating: 0, count: batch)
-        for b in 0..<batch { for k in 0..<width { t[b] += g[b * width + k] * Double(x0[b * width + k]) } }
-        dw[l] = [Double](repeating: 0, count: width)
-        db[l] = [Double](repeating: 0, count: width)
-        var previous = g
-        for b in 0..<batch {
-            for k in 0..<width {
-                dw[l][k] += t[b] * xs[l][b * width + k]
-                db[l][k] += g[b * width + k]
-                direct[b * width + k] += g[b * width + k] * hs[l][b]
-                previous[b * width + k] = g[b * width + k] + t[b] * Double(weights[l][k])
-            }
-        }
-        g = previous
-    }
-    return (zip(direct, g).map { $0 + $1 }, dw, db)
-}
-
-/// DLRM dot interaction: `Z_0 = x0[b]`, `Z_k = E[b, k−1]`; output x0, then `⟨Z_i, Z_j⟩` for i < j in
-/// (0,1),(0,2),(1,2),(0,3),… order, then one zero.
-private func interactionRef(x0: [Float], emb: [Float], batch: Int, features: Int, width: Int) -> [Double] {
-    let n = features + 1, outWidth = width + n * (n - 1) / 2 + 1
-    var y = [Double](repeating: 0, count: batch * outWidth)
-    for b in 0..<batch {
-        func z(_ i: Int, _ k: Int) -> Double {
-            i == 0 ? Double(x0[b * width + k]) : Double(emb[(b * features + i - 1) * width + k])
-        }
-        for k in 0..<width { y[b * outWidth + k] = z(0, k) }
-        for j in 1..<n {
-            for i in 0..<j {
-                var dot = 0.0
-                for k in 0..<width { dot += z(i, k) * z(j, k) }
-                y[b * outWidth + width + j * (j - 1) / 2 + i] = dot
-            }
-        }
-    }
-    return y
-}
-
-/// Interaction backward (§6.18): symmetric G from the pair gradients, dZ = G·Z, dx0 += dY[0:w].
-private func interactionBackwardRef(x0: [Float], emb: [Float], dy: [Float], batch: Int, features: Int, width: Int)
-    -> (dx0: [Double], demb: [Double])
-{
-    let n = features + 1, outWidth = width + n * (n - 1) / 2 + 1
-    var dx0 = [Double](repeating: 0, count: batch * width)
-    var demb = [Double](repeating: 0, count: batch * features * width)
-    for b in 0..<batch {
-        func z(_ i: Int, _ k: Int) -> Double {
-            i == 0 ? Double(x0[b * width + k]) : Double(emb[(b * features + i - 1) * width + k])
-        }
-        var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-        for j in 1..<n {
-            for i in 0..<j {
-                let v = Double(dy[b * outWidth + width + j * (j - 1) / 2 + i])
-                g[i][j] = v
-                g[j][i] = v
-            }
-        }
-        for i in 0..<n {
-            for k in 0..<width {
-                var s = 0.0
-                for j in 0..<n { s += g[i][j] * z(j, k) }
-                if i == 0 {
-                    dx0[b * width + k] = Double(dy[b * outWidth + k]) + s
-                } else {
-                    demb[(b * features + i - 1) * width + k] = s
-                }
-            }
-        }
-    }
-    return (dx0, demb)
-}
-
 /// Numerically stable BCE of one logit (§8.1).
 private func bceRef(_ x: Double, _ y: Double) -> Double {
     x >= 0 ? x * (1 - y) + log1p(exp(-x)) : -x * y + log1p(exp(x))
 }
 
 // MARK: - Argument types
-
-struct ConcatCase: Sendable, CustomTestStringConvertible {
-    let shapes: [[Int]]
-    let axis: Int
-    var testDescription: String { "\(shapes) axis \(axis)" }
-}
-
-struct SliceCase: Sendable, CustomTestStringConvertible {
-    let shape: [Int]
-    let ranges: [[Int]]
-    var testDescription: String { "\(shape) \(ranges)" }
-}
 
 struct ReshapeCase: Sendable, CustomTestStringConvertible {
     let input: [Int]
@@ -223,53 +111,18 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         #expect(TS.floats(folded.weightStorage).suffix(3 * outputs).allSatisfy { $0 == 0 })
     }
 
-    @Test(arguments: [
-        ([1, 1], 1), ([1, 6], 3), ([4, 5], 7), ([3, 17], 9), ([2, 3, 5], 4), ([1, 4, 3], 2), ([5, 2, 33], 1),
-    ] as [([Int], Int)])
-    func innerProduct(dims: [Int], outputs: Int) throws {
-        let shape = Shape(dims), inF = dims.last!, rows = shape.count / inF, batch = dims[0]
-        let (x, xs) = TS.randomVariable("x", shape, seed: 11)
-        let layer = try TS.make(DenseLayer(.innerProduct, bottomNames: ["x"], topNames: ["fc"], numOutput: outputs), [x])
-        #expect(layer.parameters.count == 2)
-        #expect(layer.parameters[0].shape == [inF, outputs])
-        #expect(layer.parameters[1].shape == [1, outputs])
-        #expect(layer.outputs[0].shape == Shape(Array(dims.dropLast()) + [outputs]))
-        let w = TS.floats(layer.parameters[0].value), b = TS.floats(layer.parameters[1].value)
-        let ctx = StepContext(batch: batch, training: true)
-
+    /// Backward assigns dX but accumulates dW and db (the conformance cases check the values).
+    @Test func innerProductAccumulatesWeightGradients() throws {
+        let (x, _) = TS.randomVariable("x", [4, 5], seed: 11)
+        let layer = try TS.make(DenseLayer(.innerProduct, bottomNames: ["x"], topNames: ["fc"], numOutput: 3), [x])
+        let ctx = StepContext(batch: 4, training: true)
         layer.forward(ctx)
-        TS.expectClose(TS.floats(layer.outputs[0].value), innerProductRef(x: xs, w: w, b: b, rows: rows, inF: inF, outF: outputs),
-                       "InnerProduct forward")
-
-        let dy = TS.normals(rows * outputs, seed: 12)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        var dx = [Double](repeating: 0, count: rows * inF), dw = [Double](repeating: 0, count: inF * outputs)
-        var db = [Double](repeating: 0, count: outputs)
-        for r in 0..<rows {
-            for o in 0..<outputs {
-                let g = Double(dy[r * outputs + o])
-                db[o] += g
-                for i in 0..<inF {
-                    dx[r * inF + i] += g * Double(w[i * outputs + o])
-                    dw[i * outputs + o] += Double(xs[r * inF + i]) * g
-                }
-            }
-        }
-        let analyticDX = TS.floats(x.grad), analyticDW = TS.floats(layer.parameters[0].grad)
-        let analyticDB = TS.floats(layer.parameters[1].grad)
-        TS.expectClose(analyticDX, dx, "InnerProduct dX")
-        TS.expectClose(analyticDW, dw, "InnerProduct dW")
-        TS.expectClose(analyticDB, db, "InnerProduct db")
-
-        // A second backward accumulates into dW and db but assigns dX.
+        TS.backward(layer, ctx, outputGrads: [TS.normals(12, seed: 12)])
+        let dx = TS.floats(x.grad), dw = TS.floats(layer.parameters[0].grad), db = TS.floats(layer.parameters[1].grad)
         layer.backward(ctx)
-        TS.expectClose(TS.floats(x.grad), dx, "InnerProduct dX after a second backward (assigned)")
-        TS.expectClose(TS.floats(layer.parameters[0].grad), dw.map { 2 * $0 }, "InnerProduct dW accumulates")
-        TS.expectClose(TS.floats(layer.parameters[1].grad), db.map { 2 * $0 }, "InnerProduct db accumulates")
-
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: analyticDX, "InnerProduct dX")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: layer.parameters[0].value, analytic: analyticDW, "InnerProduct dW")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: layer.parameters[1].value, analytic: analyticDB, "InnerProduct db")
+        #expect(TS.floats(x.grad) == dx, "dX is assigned")
+        TS.expectClose(TS.floats(layer.parameters[0].grad), dw.map { 2 * Double($0) }, "dW accumulates")
+        TS.expectClose(TS.floats(layer.parameters[1].grad), db.map { 2 * Double($0) }, "db accumulates")
     }
 
     @Test func innerProductPartialBatchLeavesLaterRowsUntouched() throws {
@@ -381,22 +234,6 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
 
     // MARK: ReLU and Sigmoid
 
-    @Test(arguments: [[1, 1], [3, 7], [2, 3, 5], [1, 129]])
-    func relu(dims: [Int]) throws {
-        let shape = Shape(dims)
-        let xs = TS.awayFromZero(shape.count, seed: 31)
-        let x = TS.variable("x", shape, xs)
-        let layer = try TS.make(DenseLayer(.relu, bottomNames: ["x"], topNames: ["r"]), [x])
-        let ctx = StepContext(batch: dims[0], training: true)
-        layer.forward(ctx)
-        TS.expectClose(TS.floats(layer.outputs[0].value), xs.map { $0 > 0 ? Double($0) : 0 }, rtol: 0, atol: 0, "ReLU forward")
-        let dy = TS.normals(shape.count, seed: 32)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        let dx = TS.floats(x.grad)
-        TS.expectClose(dx, zip(xs, dy).map { $0 > 0 ? Double($1) : 0 }, rtol: 0, atol: 0, "ReLU dX")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: dx, "ReLU dX")
-    }
-
     @Test func reluAtZeroPassesNoGradient() throws {
         let x = TS.variable("x", [1, 3], [0, -0.0, 1])
         let layer = try TS.make(DenseLayer(.relu, bottomNames: ["x"], topNames: ["r"]), [x])
@@ -407,24 +244,15 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         #expect(TS.floats(x.grad) == [0, 0, 7], "dx = x > 0 ? dy : 0 (strict)")
     }
 
-    @Test(arguments: [[1, 1], [3, 7], [2, 3, 5], [1, 129]])
-    func sigmoid(dims: [Int]) throws {
-        let shape = Shape(dims)
-        var xs = TS.normals(shape.count, seed: 41, std: 2)
-        if xs.count >= 4 { xs[0] = 40; xs[1] = -40; xs[2] = 95; xs[3] = -95 }
-        let x = TS.variable("x", shape, xs)
+    /// Large |x| saturates without overflow: σ stays finite in [0, 1].
+    @Test func sigmoidSaturates() throws {
+        let xs: [Float] = [40, -40, 95, -95, 0.5, -0.5]
+        let x = TS.variable("x", [1, 6], xs)
         let layer = try TS.make(DenseLayer(.sigmoid, bottomNames: ["x"], topNames: ["s"]), [x])
-        let ctx = StepContext(batch: dims[0], training: true)
-        layer.forward(ctx)
+        layer.forward(StepContext(batch: 1, training: true))
         let y = TS.floats(layer.outputs[0].value)
         #expect(y.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "σ must stay finite in [0, 1]")
         TS.expectClose(y, xs.map { sigmoidRef(Double($0)) }, rtol: 1e-5, atol: 1e-7, "Sigmoid forward")
-        let dy = TS.normals(shape.count, seed: 42)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        let dx = TS.floats(x.grad)
-        TS.expectClose(dx, zip(xs, dy).map { let s = sigmoidRef(Double($0)); return Double($1) * s * (1 - s) },
-                       rtol: 1e-4, atol: 1e-7, "Sigmoid dX")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: dx, "Sigmoid dX")
     }
 
     // MARK: Dropout (§6.14)
@@ -499,76 +327,6 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         #expect(TS.floats(x.grad) == dy, "rate 0: dx = dy")
     }
 
-    @Test(arguments: [Float(0.3), 0.7])
-    func dropoutFiniteDifferences(rate: Float) throws {
-        let (x, _) = TS.randomVariable("x", [4, 9], seed: 56)
-        let layer = try dropoutLayer(x, rate: rate)
-        let ctx = StepContext(batch: 4, training: true, iteration: 2, seed: 8)
-        layer.forward(ctx)
-        let dy = TS.normals(36, seed: 57)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: TS.floats(x.grad), "Dropout dX")
-    }
-
-    // MARK: Concat (§6.10)
-
-    @Test(arguments: [
-        ConcatCase(shapes: [[3, 2], [3, 1], [3, 5]], axis: 1),
-        ConcatCase(shapes: [[1, 4], [1, 3]], axis: 1),
-        ConcatCase(shapes: [[2, 3], [2, 1]], axis: 2),  // 2D ignores the axis
-        ConcatCase(shapes: [[2, 2, 4], [2, 3, 4]], axis: 1),
-        ConcatCase(shapes: [[1, 1, 3], [1, 2, 3], [1, 1, 3]], axis: 1),
-        ConcatCase(shapes: [[3, 3, 2], [3, 3, 5], [3, 3, 1]], axis: 2),
-        ConcatCase(shapes: [[1, 2, 1], [1, 2, 1]], axis: 2),
-    ])
-    func concat(_ c: ConcatCase) throws {
-        let batch = c.shapes[0][0]
-        var inputs: [Variable] = [], values: [[Float]] = []
-        for (k, dims) in c.shapes.enumerated() {
-            let (v, xs) = TS.randomVariable("x\(k)", Shape(dims), seed: 60 + UInt64(k))
-            inputs.append(v)
-            values.append(xs)
-        }
-        let layer = try TS.make(DenseLayer(.concat, bottomNames: inputs.map(\.name), topNames: ["cat"], axis: c.axis), inputs)
-        let rank = c.shapes[0].count
-        var outDims = c.shapes[0]
-        // Maps (input k, flat index in k) to the flat output index.
-        var place: (Int, Int) -> Int
-        if rank == 2 {
-            let widths = c.shapes.map { $0[1] }, total = widths.reduce(0, +)
-            outDims[1] = total
-            place = { k, i in (i / widths[k]) * total + widths[..<k].reduce(0, +) + i % widths[k] }
-        } else if c.axis == 1 {
-            let v = c.shapes[0][2], slots = c.shapes.map { $0[1] }, total = slots.reduce(0, +)
-            outDims[1] = total
-            place = { k, i in
-                let b = i / (slots[k] * v), s = (i / v) % slots[k], e = i % v
-                return (b * total + slots[..<k].reduce(0, +) + s) * v + e
-            }
-        } else {
-            let slots = c.shapes[0][1], widths = c.shapes.map { $0[2] }, total = widths.reduce(0, +)
-            outDims[2] = total
-            place = { k, i in
-                let b = i / (slots * widths[k]), s = (i / widths[k]) % slots, e = i % widths[k]
-                return (b * slots + s) * total + widths[..<k].reduce(0, +) + e
-            }
-        }
-        #expect(layer.outputs[0].shape == Shape(outDims))
-        var expected = [Double](repeating: .nan, count: Shape(outDims).count)
-        for k in values.indices { for i in values[k].indices { expected[place(k, i)] = Double(values[k][i]) } }
-        let ctx = StepContext(batch: batch, training: true)
-        layer.forward(ctx)
-        TS.expectClose(TS.floats(layer.outputs[0].value), expected, rtol: 0, atol: 0, "Concat forward")
-
-        let dy = TS.normals(expected.count, seed: 69)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        for k in inputs.indices {
-            let dx = TS.floats(inputs[k].grad)
-            TS.expectClose(dx, values[k].indices.map { Double(dy[place(k, $0)]) }, rtol: 0, atol: 0, "Concat dX\(k)")
-            TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: inputs[k].value, analytic: dx, "Concat dX\(k)")
-        }
-    }
-
     // MARK: Reshape (§6.11)
 
     @Test(arguments: [
@@ -601,160 +359,24 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         cpu.upload(dy, to: out.grad)
         layer.backward(ctx)
         #expect(TS.floats(x.grad) == dy, "backward: dX is dY in flat order")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: dy, "Reshape dX")
-    }
-
-    // MARK: Slice (§6.13)
-
-    @Test(arguments: [
-        SliceCase(shape: [3, 10], ranges: [[0, 4], [2, 7], [7, 10]]),
-        SliceCase(shape: [2, 10], ranges: [[0, 10], [0, 10], [0, 10]]),
-        SliceCase(shape: [2, 10], ranges: [[0, 10], [4, 10]]),
-        SliceCase(shape: [2, 7], ranges: [[0, 3], [0, 5], [5, 7]]),
-        SliceCase(shape: [2, 2, 6], ranges: [[1, 4], [3, 6]]),
-        SliceCase(shape: [1, 5], ranges: [[0, 5]]),
-        SliceCase(shape: [1, 5], ranges: [[2, 3]]),
-    ])
-    func slice(_ c: SliceCase) throws {
-        let (x, xs) = TS.randomVariable("x", Shape(c.shape), seed: 81)
-        let tops = c.ranges.indices.map { "s\($0)" }
-        let layer = try TS.make(DenseLayer(.slice, bottomNames: ["x"], topNames: tops, ranges: c.ranges), [x])
-        #expect(layer.outputs.map(\.name) == tops)
-        let width = c.shape.last!, rows = xs.count / width
-        let ctx = StepContext(batch: c.shape[0], training: true)
-        layer.forward(ctx)
-        var grads: [[Float]] = []
-        var dx = [Double](repeating: 0, count: xs.count)
-        for (k, range) in c.ranges.enumerated() {
-            let w = range[1] - range[0]
-            #expect(layer.outputs[k].shape == Shape(Array(c.shape.dropLast()) + [w]))
-            var expected: [Double] = []
-            for r in 0..<rows { for j in range[0]..<range[1] { expected.append(Double(xs[r * width + j])) } }
-            TS.expectClose(TS.floats(layer.outputs[k].value), expected, rtol: 0, atol: 0, "Slice output \(k)")
-            let g = TS.normals(rows * w, seed: 82 + UInt64(k))
-            grads.append(g)
-            for r in 0..<rows { for j in 0..<w { dx[r * width + range[0] + j] += Double(g[r * w + j]) } }
-        }
-        TS.backward(layer, ctx, outputGrads: grads)
-        let analytic = TS.floats(x.grad)
-        TS.expectClose(analytic, dx, rtol: 1e-6, atol: 1e-6, "Slice dX (overlaps sum, uncovered columns 0)")
-        TS.finiteDifferenceCheck(layer, ctx, r: grads, target: x.value, analytic: analytic, "Slice dX")
-    }
-
-    // MARK: Add (§6.19)
-
-    @Test(arguments: [[4, 4], [1, 1], [2, 3, 5]])
-    func addThreeInputs(dims: [Int]) throws {
-        let shape = Shape(dims)
-        let parts = (0..<3).map { TS.randomVariable("x\($0)", shape, seed: 90 + UInt64($0)) }
-        let inputs = parts.map(\.0)
-        let layer = try TS.make(DenseLayer(.add, bottomNames: ["x0", "x1", "x2"], topNames: ["sum"]), inputs)
-        let ctx = StepContext(batch: dims[0], training: true)
-        layer.forward(ctx)
-        TS.expectClose(TS.floats(layer.outputs[0].value),
-                       (0..<shape.count).map { i in parts.reduce(0.0) { $0 + Double($1.1[i]) } },
-                       rtol: 1e-6, atol: 1e-6, "Add forward")
-        let dy = TS.normals(shape.count, seed: 95)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        for (k, input) in inputs.enumerated() {
-            let dx = TS.floats(input.grad)
-            #expect(dx == dy, "Add dX\(k) = dY")
-            TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: input.value, analytic: dx, "Add dX\(k)")
-        }
-    }
-
-    // MARK: ReduceSum (§6.20)
-
-    @Test(arguments: [([2, 3, 4], 1), ([2, 3, 4], 2), ([1, 5, 1], 1), ([3, 1, 6], 2), ([4, 5], 1), ([1, 1, 1], 2)]
-          as [([Int], Int)])
-    func reduceSum(dims: [Int], axis: Int) throws {
-        let (x, xs) = TS.randomVariable("x", Shape(dims), seed: 101)
-        let layer = try TS.make(DenseLayer(.reduceSum, bottomNames: ["x"], topNames: ["rs"], axis: axis), [x])
-        var outDims = dims
-        outDims[axis] = 1
-        #expect(layer.outputs[0].shape == Shape(outDims))
-        let outer = dims[..<axis].reduce(1, *), length = dims[axis], inner = dims[(axis + 1)...].reduce(1, *)
-        var y = [Double](repeating: 0, count: outer * inner)
-        for o in 0..<outer { for a in 0..<length { for i in 0..<inner { y[o * inner + i] += Double(xs[(o * length + a) * inner + i]) } } }
-        let ctx = StepContext(batch: dims[0], training: true)
-        layer.forward(ctx)
-        TS.expectClose(TS.floats(layer.outputs[0].value), y, rtol: 1e-5, atol: 1e-6, "ReduceSum forward")
-        let dy = TS.normals(y.count, seed: 102)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        let dx = TS.floats(x.grad)
-        var expected = [Double](repeating: 0, count: xs.count)
-        for o in 0..<outer { for a in 0..<length { for i in 0..<inner { expected[(o * length + a) * inner + i] = Double(dy[o * inner + i]) } } }
-        TS.expectClose(dx, expected, rtol: 0, atol: 0, "ReduceSum dX (broadcast)")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: dx, "ReduceSum dX")
     }
 
     // MARK: MultiCross v1 (§6.4)
 
-    @Test(arguments: [1, 3], [[1, 1], [4, 5], [3, 16], [1, 7]])
-    func multiCross(layers: Int, size: [Int]) throws {
-        let batch = size[0], width = size[1]
-        let xs = TS.normals(batch * width, seed: 111, std: 0.5)
-        let x = TS.variable("x", [batch, width], xs)
-        let layer = try TS.make(DenseLayer(.multiCross, bottomNames: ["x"], topNames: ["cross"], numLayers: layers), [x])
-        #expect(layer.parameters.count == 2 * layers)
-        // Non-zero biases so that their path is exercised too.
-        for l in 0..<layers { TS.set(layer.parameters[2 * l + 1].value, TS.normals(width, seed: 112 + UInt64(l), std: 0.3)) }
-        let ws = (0..<layers).map { TS.floats(layer.parameters[2 * $0].value) }
-        let bs = (0..<layers).map { TS.floats(layer.parameters[2 * $0 + 1].value) }
-        let ctx = StepContext(batch: batch, training: true)
+    /// §9.1: backward accumulates dw, assigns db and dX (the conformance cases check the values).
+    @Test func multiCrossAccumulatesWeightGradientsOnly() throws {
+        let (x, _) = TS.randomVariable("x", [4, 5], seed: 111)
+        let layer = try TS.make(DenseLayer(.multiCross, bottomNames: ["x"], topNames: ["cross"], numLayers: 2), [x])
+        let ctx = StepContext(batch: 4, training: true)
         layer.forward(ctx)
-        let (xsRef, hs) = crossForwardRef(x0: xs, weights: ws, biases: bs, batch: batch, width: width)
-        TS.expectClose(TS.floats(layer.outputs[0].value), xsRef[layers], "MultiCross forward")
-
-        let dy = TS.normals(batch * width, seed: 119)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        let ref = crossBackwardRef(x0: xs, weights: ws, xs: xsRef, hs: hs, dy: dy, batch: batch, width: width)
-        let dx = TS.floats(x.grad)
-        TS.expectClose(dx, ref.dx, "MultiCross dX")
-        for l in 0..<layers {
-            TS.expectClose(TS.floats(layer.parameters[2 * l].grad), ref.dw[l], "MultiCross dw\(l)")
-            TS.expectClose(TS.floats(layer.parameters[2 * l + 1].grad), ref.db[l], "MultiCross db\(l)")
-        }
-        let analytic = layer.parameters.map { TS.floats($0.grad) }
-
-        // §9.1: dw accumulates, db is assigned.
+        TS.backward(layer, ctx, outputGrads: [TS.normals(20, seed: 119)])
+        let dx = TS.floats(x.grad), grads = layer.parameters.map { TS.floats($0.grad) }
         layer.backward(ctx)
-        for l in 0..<layers {
-            TS.expectClose(TS.floats(layer.parameters[2 * l].grad), ref.dw[l].map { 2 * $0 }, "MultiCross dw\(l) accumulates")
-            TS.expectClose(TS.floats(layer.parameters[2 * l + 1].grad), ref.db[l], "MultiCross db\(l) is assigned")
+        #expect(TS.floats(x.grad) == dx, "dX is assigned")
+        for l in 0..<2 {
+            TS.expectClose(TS.floats(layer.parameters[2 * l].grad), grads[2 * l].map { 2 * Double($0) }, "dw\(l) accumulates")
+            #expect(TS.floats(layer.parameters[2 * l + 1].grad) == grads[2 * l + 1], "db\(l) is assigned")
         }
-        TS.expectClose(TS.floats(x.grad), ref.dx, "MultiCross dX is assigned")
-
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: x.value, analytic: dx, "MultiCross dX")
-        for (p, a) in zip(layer.parameters, analytic) {
-            TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: p.value, analytic: a, "MultiCross d\(p.name)")
-        }
-    }
-
-    // MARK: Interaction (§6.18)
-
-    @Test(arguments: [(1, 1, 1), (2, 3, 4), (3, 5, 7), (1, 8, 2)] as [(Int, Int, Int)])
-    func interaction(batch: Int, features: Int, width: Int) throws {
-        let (dense, xs) = TS.randomVariable("dense", [batch, width], seed: 121)
-        let (emb, es) = TS.randomVariable("emb", [batch, features, width], seed: 122)
-        let layer = try TS.make(DenseLayer(.interaction, bottomNames: ["dense", "emb"], topNames: ["inter"]), [dense, emb])
-        let n = features + 1, outWidth = width + n * (n - 1) / 2 + 1
-        #expect(layer.outputs[0].shape == [batch, outWidth])
-        cpu.fill(layer.outputs[0].value, 777)
-        let ctx = StepContext(batch: batch, training: true)
-        layer.forward(ctx)
-        let y = TS.floats(layer.outputs[0].value)
-        TS.expectClose(y, interactionRef(x0: xs, emb: es, batch: batch, features: features, width: width), "Interaction forward")
-        for b in 0..<batch { #expect(y[b * outWidth + outWidth - 1] == 0, "padding element is 0") }
-
-        let dy = TS.normals(batch * outWidth, seed: 123)
-        TS.backward(layer, ctx, outputGrads: [dy])
-        let ref = interactionBackwardRef(x0: xs, emb: es, dy: dy, batch: batch, features: features, width: width)
-        let dDense = TS.floats(dense.grad), dEmb = TS.floats(emb.grad)
-        TS.expectClose(dDense, ref.dx0, "Interaction d(dense)")
-        TS.expectClose(dEmb, ref.demb, "Interaction d(embeddings)")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: dense.value, analytic: dDense, "Interaction d(dense)")
-        TS.finiteDifferenceCheck(layer, ctx, r: [dy], target: emb.value, analytic: dEmb, "Interaction d(embeddings)")
     }
 
     // MARK: BinaryCrossEntropyLoss (§8.1)
@@ -794,28 +416,6 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         layer.forward(StepContext(batch: batch, training: false))
         TS.expectClose(TS.floats(bce.predictions), xs.map { sigmoidRef(Double($0)) }, rtol: 1e-5, atol: 1e-7, "BCE predictions")
         #expect(abs(Double(bce.loss) - expectedLoss) <= 1e-5 * max(1, expectedLoss), "evaluation loss")
-
-        // Central differences of the loss itself.
-        let h: Float = 1e-2
-        var failures: [String] = []
-        for i in TS.sampleIndices(batch) {
-            let original = xs[i]
-            TS.setElement(logits.value, i, original + h)
-            layer.forward(ctx)
-            let plus = Double(bce.loss)
-            TS.setElement(logits.value, i, original - h)
-            layer.forward(ctx)
-            let minus = Double(bce.loss)
-            TS.setElement(logits.value, i, original)
-            let step = Double(original + h) - Double(original - h)
-            let numeric = (plus - minus) / step
-            // The loss is a Float: allow a few of its ulps of noise in the difference.
-            let noise = 4 * Double(Float(max(abs(plus), abs(minus))).ulp) / step
-            if abs(numeric - Double(grad[i])) > 2e-2 * abs(numeric) + 1e-4 / Double(batch) + noise {
-                failures.append("[\(i)] \(grad[i]) vs \(numeric)")
-            }
-        }
-        #expect(failures.isEmpty, "BCE finite differences: \(failures.prefix(4))")
     }
 
     @Test func binaryCrossEntropyPartialBatchDividesByCurrentBatch() throws {
@@ -931,7 +531,7 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
         }
     }
 
-    // MARK: Shape rules (LayerFactory)
+    // MARK: Shape rules (the registered builders)
 
     @Test(arguments: [
         ShapeErrorCase(name: "InnerProduct on 4D", inputs: [[2, 3, 4]],
@@ -939,7 +539,7 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
                        mentions: ["4D"]),
         ShapeErrorCase(name: "InnerProduct num_output 0", inputs: [[3]],
                        config: DenseLayer(.innerProduct, bottomNames: ["x0"], topNames: ["fc_bad"], numOutput: 0),
-                       mentions: ["num_output", "0"]),
+                       mentions: ["num_output must be ≥ 1, found 0"]),
         ShapeErrorCase(name: "BCE with (B, 2) logits", inputs: [[2], [2]],
                        config: DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["x0", "x1"], topNames: ["loss_bad"]),
                        mentions: ["(2)"]),
@@ -951,7 +551,7 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
                        mentions: ["(2, 4)"]),
         ShapeErrorCase(name: "Concat 3D axis 0", inputs: [[2, 3], [2, 3]],
                        config: DenseLayer(.concat, bottomNames: ["x0", "x1"], topNames: ["cat_bad"], axis: 0),
-                       mentions: ["axis", "0"]),
+                       mentions: ["3D Concat takes axis 1 or 2, found 0"]),
         ShapeErrorCase(name: "Slice beyond the width", inputs: [[10]],
                        config: DenseLayer(.slice, bottomNames: ["x0"], topNames: ["slice_bad", "s2"], ranges: [[0, 4], [8, 12]]),
                        mentions: ["[8, 12]", "10"]),
@@ -966,16 +566,16 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
                        mentions: ["[3, 3]"]),
         ShapeErrorCase(name: "Reshape leading_dim not dividing", inputs: [[12]],
                        config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], leadingDim: 7),
-                       mentions: ["7", "12"]),
+                       mentions: ["leading_dim = 7 must divide the 12 elements"]),
         ShapeErrorCase(name: "Reshape shape without -1", inputs: [[12]],
                        config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], shape: [3, 4]),
                        mentions: ["[3, 4]"]),
         ShapeErrorCase(name: "Interaction with mismatched widths", inputs: [[4], [3, 5]],
                        config: DenseLayer(.interaction, bottomNames: ["x0", "x1"], topNames: ["inter_bad"]),
-                       mentions: ["4", "5"]),
+                       mentions: ["(4) must equal the embedding vector size", "(5)"]),
         ShapeErrorCase(name: "MultiCross num_layers 0", inputs: [[5]],
                        config: DenseLayer(.multiCross, bottomNames: ["x0"], topNames: ["cross_bad"], numLayers: 0),
-                       mentions: ["num_layers", "0"]),
+                       mentions: ["num_layers must be ≥ 1, found 0"]),
         ShapeErrorCase(name: "MultiCross on 3D", inputs: [[2, 5]],
                        config: DenseLayer(.multiCross, bottomNames: ["x0"], topNames: ["cross_bad"], numLayers: 1),
                        mentions: ["3D"]),
@@ -984,10 +584,10 @@ struct ShapeErrorCase: Sendable, CustomTestStringConvertible {
                        mentions: ["(4)", "(5)"]),
         ShapeErrorCase(name: "Dropout rate 1.0", inputs: [[4]],
                        config: DenseLayer(.dropout, bottomNames: ["x0"], topNames: ["drop_bad"], dropoutRate: 1.0),
-                       mentions: ["1.0"]),
+                       mentions: ["dropout_rate must be in [0, 1), found 1.0"]),
         ShapeErrorCase(name: "ReduceSum axis 3 of a 3D input", inputs: [[2, 3]],
                        config: DenseLayer(.reduceSum, bottomNames: ["x0"], topNames: ["rs_bad"], axis: 3),
-                       mentions: ["3"]),
+                       mentions: ["axis must be a per-sample axis in 1..<3", "found 3"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         let inputs = c.inputs.enumerated().map { k, perSample in

@@ -1,0 +1,31 @@
+/// One input tensor of a `ConformanceCase`: its shape without the leading (batch) dimension, how
+/// many leading rows one sample fills (a Reshape with `leading_dim` gives several), which values
+/// it holds, and whether its gradient is checked.
+public struct ConformanceInput: Sendable {
+    /// How the input is filled (from the case's seed).
+    public enum Values: Sendable {
+        /// N(0, 1).
+        case normal
+        /// N(0, 1) moved 0.1 away from zero, so that no element sits near a kink (ReLU at 0).
+        case awayFromZero
+        /// U(0, 1), e.g. (soft) labels.
+        case probabilities
+    }
+
+    /// The variable's shape is `[samples · rowsPerSample] + shape`.
+    public var shape: [Int]
+    public var rowsPerSample: Int
+    public var values: Values
+    /// Whether the layer computes this input's gradient (a loss's label has none).
+    public var differentiable: Bool
+
+    public init(_ shape: [Int], rowsPerSample: Int = 1, values: Values = .normal, differentiable: Bool = true) {
+        self.shape = shape
+        self.rowsPerSample = rowsPerSample
+        self.values = values
+        self.differentiable = differentiable
+    }
+
+    /// Elements of one sample.
+    public var sampleCount: Int { rowsPerSample * shape.reduce(1, *) }
+}

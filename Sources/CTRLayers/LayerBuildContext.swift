@@ -1,0 +1,17 @@
+import CTRCore
+
+/// What a layer's builder needs besides its description and inputs: the backend the layer runs
+/// on and the initializer its weights draw from (the counter RNG, identical on every backend).
+public struct LayerBuildContext: Sendable {
+    public let backend: any Backend
+    public let initializer: WeightInitializer
+    /// Overrides the backend's `gemmAlignment` for InnerProduct's padded copies (conformance cases
+    /// use it to run the padded path on a CPU too).
+    public var gemmAlignment: Int?
+
+    public init(backend: any Backend, initializer: WeightInitializer, gemmAlignment: Int? = nil) {
+        self.backend = backend
+        self.initializer = initializer
+        self.gemmAlignment = gemmAlignment
+    }
+}

@@ -1,0 +1,112 @@
+import CTRCore
+
+/// `Concat`: joins inputs along their last dimension (2D, or 3D with axis 2) or along the slot
+/// dimension (3D, axis 1). Backward slices the gradient back. Cost: one copy of the output each way.
+///
+/// ```swift
+/// model.add(DenseLayer(.concat, bottomNames: ["reshape1", "dense"], topNames: ["concat1"]))
+/// ```
+///
+/// HugeCTR: `Concat`. A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads
+/// its parts (see `InnerProduct`).
+public final class Concat: RegisteredLayer {
+    public let name: String
+    public let inputs: [Variable]
+    public let outputs: [Variable]
+    /// Each input viewed as rows×width blocks of one output row.
+    let widths: [Int], rowsPerSample: Int
+    let backend: any Backend
+
+    package init(name: String, inputs: [Variable], axis: Int, backend: any Backend) {
+        self.name = name
+        self.inputs = inputs
+        self.backend = backend
+        let first = inputs[0].shape
+        var outDims = first.dims
+        if first.rank == 3 && axis == 2 {
+            widths = inputs.map { $0.shape[2] }
+            rowsPerSample = first[1]
+            outDims[2] = widths.reduce(0, +)
+        } else if first.rank == 3 {
+            widths = inputs.map { $0.shape[1] * $0.shape[2] }
+            rowsPerSample = 1
+            outDims[1] = inputs.map { $0.shape[1] }.reduce(0, +)
+        } else {
+            widths = inputs.map { $0.shape.last }
+            rowsPerSample = 1
+            outDims[outDims.count - 1] = widths.reduce(0, +)
+        }
+        outputs = [Variable(name: name, shape: Shape(outDims), backend: backend, rowsPerSample: inputs[0].rowsPerSample)]
+    }
+
+    private func each(_ context: StepContext, _ body: (Variable, Int, Int, Int) -> Void) {
+        let total = widths.reduce(0, +)
+        var start = 0
+        for (input, width) in zip(inputs, widths) {
+            body(input, width, start, total)
+            start += width
+        }
+    }
+
+    public func forward(_ context: StepContext) {
+        let rows = context.batch * rowsPerSample * inputs[0].rowsPerSample
+        each(context) { input, width, start, total in
+            backend.copyColumns(input.value, srcWidth: width, srcStart: 0, into: outputs[0].value,
+                                dstWidth: total, dstStart: start, rows: rows, width: width, accumulate: false)
+        }
+    }
+
+    public func backward(_ context: StepContext) {
+        let rows = context.batch * rowsPerSample * inputs[0].rowsPerSample
+        each(context) { input, width, start, total in
+            backend.copyColumns(outputs[0].grad, srcWidth: total, srcStart: start, into: input.grad,
+                                dstWidth: width, dstStart: 0, rows: rows, width: width, accumulate: false)
+        }
+    }
+
+    // MARK: registry
+
+    public static let layerType = LayerType.concat
+    public static let parameterNames = ["axis"]
+
+    public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
+        let check = Checker(config: config, inputs: inputs)
+        try check.topCount(1)
+        guard inputs.count >= 2 else { throw check.error("Concat needs at least 2 bottom tensors, found \(inputs.count).") }
+        let rank = inputs[0].shape.rank
+        guard rank == 2 || rank == 3, inputs.allSatisfy({ $0.shape.rank == rank }) else {
+            throw check.error("all bottoms must be 2D or all 3D, found \(check.describeInputs()). Reshape them to a common rank first.")
+        }
+        guard inputs.allSatisfy({ $0.shape[0] == inputs[0].shape[0] }) else {
+            throw check.error("all bottoms must have the same number of rows, found \(check.describeInputs()).")
+        }
+        if rank == 3 {
+            guard config.axis == 1 || config.axis == 2 else {
+                throw check.error("3D Concat takes axis 1 or 2, found \(config.axis).")
+            }
+            let keep = config.axis == 1 ? 2 : 1
+            guard inputs.allSatisfy({ $0.shape[keep] == inputs[0].shape[keep] }) else {
+                throw check.error("concatenating on axis \(config.axis) needs equal dimension \(keep), found \(check.describeInputs()).")
+            }
+        }
+        return Concat(name: config.name, inputs: inputs, axis: config.axis, backend: context.backend)
+    }
+
+    public static var conformanceCases: [ConformanceCase] {
+        /// Inputs of per-sample `shapes`, concatenated on `axis`: each sample (axis 1) or each
+        /// sample's slot row (3D, axis 2) joins its inputs' blocks in order.
+        func concat(_ shapes: [[Int]], axis: Int) -> ConformanceCase {
+            let perRow = shapes[0].count == 2 && axis == 2, rowsPerSample = perRow ? shapes[0][0] : 1
+            let widths = shapes.map { perRow ? $0[1] : $0.reduce(1, *) }
+            return ConformanceCase("Concat \(shapes) axis \(axis)",
+                                   DenseLayer(.concat, bottomNames: shapes.indices.map { "x\($0)" }, topNames: ["concat"], axis: axis),
+                                   inputs: shapes.map { ConformanceInput($0) }, batch: 3) { r in
+                let rows = r.batch * rowsPerSample
+                return [(0..<rows).flatMap { row in
+                    zip(r.inputs, widths).flatMap { x, w in x[row * w..<(row + 1) * w] }
+                }]
+            }
+        }
+        return [concat([[3], [1], [5]], axis: 1), concat([[2, 4], [3, 4]], axis: 1), concat([[3, 2], [3, 5], [3, 1]], axis: 2)]
+    }
+}
