@@ -89,7 +89,6 @@ extern "C" __global__ void nothing() { }
         let defined = text.split(separator: "__global__ void ").dropFirst().map { String($0.prefix { $0 != "(" }) }
         #expect(Set(defined).count == defined.count)
         #expect(Set(table.keys) == Set(defined))
-        #expect(table.count == 49)
         #expect(table["fill_f32"] == nil)
         // Every family contributes, and the per-step scalars are where graphs need them.
         for family in KernelSource.families { #expect(text.contains(family.source)) }
