@@ -30,6 +30,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Run bench/dcn_pytorch.py on the same data (needs python3 with torch): auto, yes or no.")
     var peer: String = "auto"
 
+    @Option(help: "Comma-separated PyTorch variants for bench/dcn_pytorch.py's --variants (default: the script's own list).")
+    var peerVariants: String?
+
     @Option(help: "Comma-separated precisions to measure on a GPU: fp32, tf32, bf16 and fp16 (mixed precision; fp16 with loss scaling by 1024).")
     var precisions: String = "fp32,tf32,bf16"
 
@@ -183,6 +186,7 @@ struct Bench: ParsableCommand {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, directory, "--vec", "\(vec)", "--batch", "\(batch)", "--json", out,
                                  "--device", deviceOptions.device == "cpu" ? "cpu" : "cuda"]
+                + (peerVariants.map { ["--variants", $0] } ?? [])
             do {
                 try process.run()
                 process.waitUntilExit()
