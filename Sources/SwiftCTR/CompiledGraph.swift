@@ -1,7 +1,8 @@
 import Foundation
 
-/// A compiled model on one backend: every tensor allocated for the largest batch, the layers in
-/// order, the embeddings and the optimizers. One `train` call is one iteration.
+/// A compiled model on one backend: every tensor allocated for the largest batch, the layers of
+/// the `GraphPasses` plan in order, the embeddings and the optimizers. One `train` call is one
+/// iteration.
 final class CompiledGraph {
     let backend: any Backend
     let solver: Solver
@@ -17,11 +18,14 @@ final class CompiledGraph {
     var lastLoss: Float { solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss(on: backend) } : 0 }
     let inputSpec: Input
 
+    /// Runs `GraphPasses` over the analysed layers, then allocates the tensors and builds the plan.
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
+        let input = analysis.input
+        let plan = try GraphPasses.plan(analysis.layers, labelName: input.labelName,
+                                        halfType: solver.useMixedPrecision ? solver.mixedPrecisionType : nil)
         self.backend = backend
         self.solver = solver
         self.seed = seed
-        let input = analysis.input
         inputSpec = input
         maxBatch = max(solver.batchsize, solver.batchsizeEval)
         label = Variable(name: input.labelName, shape: [maxBatch, input.labelDim], backend: backend)
@@ -38,83 +42,48 @@ final class CompiledGraph {
             embeddings.append((table, index, output))
         }
         self.embeddings = embeddings
-        let factory = LayerFactory(backend: backend, seed: seed)
-        var layers: [any Layer] = []
-        let specs = analysis.layers
-        var readers: [String: Int] = [:]
-        for spec in specs { for bottom in spec.bottomNames { readers[bottom, default: 0] += 1 } }
-        var skip = Set<Int>()
-        var folded: [String: [Variable]] = [:]
-        let half: DType? = solver.useMixedPrecision ? solver.mixedPrecisionType : nil
-        /// Whether the ReLU at `i` runs fused with the Dropout right after it (the ReLU's output is
-        /// read by that Dropout only).
-        func fusesWithDropout(_ i: Int) -> Bool {
-            guard i + 1 < specs.count else { return false }
-            let relu = specs[i], next = specs[i + 1]
-            return relu.layerType == .relu && relu.bottomNames.count == 1 && relu.topNames.count == 1
-                && readers[relu.topNames[0]] == 1 && next.layerType == .dropout && next.bottomNames == relu.topNames
-                && next.topNames.count == 1 && next.dropoutRate >= 0 && next.dropoutRate < 1
-        }
-        /// Whether only InnerProducts read `name` (directly or through a Concat folded into one).
-        /// Whether `concat` is read by one InnerProduct only, which can then read its parts (the
-        /// parts' shapes are checked when it is folded; an unfolded Concat copies any element type).
-        func feedsOneInnerProduct(_ concat: DenseLayer) -> Bool {
-            concat.layerType == .concat && concat.topNames.count == 1 && readers[concat.topNames[0]] == 1
-                && specs.contains { $0.layerType == .innerProduct && $0.bottomNames == concat.topNames }
-        }
-        func onlyGEMMsRead(_ name: String) -> Bool {
-            let users = specs.filter { $0.bottomNames.contains(name) }
-            return !users.isEmpty && users.allSatisfy { $0.layerType == .innerProduct || feedsOneInnerProduct($0) }
-        }
-        for (i, spec) in specs.enumerated() where !skip.contains(i) {
-            // A ReLU read only by the Dropout right after it runs fused with it…
-            if fusesWithDropout(i), let input = tensors[spec.bottomNames[0]] {
-                let next = specs[i + 1]
-                // …and adds the bias of an InnerProduct read only by that ReLU.
-                let producer = layers.last as? InnerProduct
-                let foldBias = producer.map { $0.outputs[0] === input && readers[input.name] == 1 } ?? false
-                if foldBias { producer?.biasAddedByConsumer = true }
-                let outputType = half.flatMap { onlyGEMMsRead(next.topNames[0]) ? $0 : nil } ?? .float32
-                let fused = ReLUDropout(name: next.name, input: input, rate: next.dropoutRate,
-                                        bias: foldBias ? producer?.parameters[1].value : nil, outputType: outputType,
-                                        backend: backend)
-                tensors[fused.outputs[0].name] = fused.outputs[0]
-                layers.append(fused)
-                skip.insert(i + 1)
-                continue
-            }
-            var spec = spec
-            if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
-                // In mixed precision an InnerProduct whose output only a fused ReLU+Dropout reads
-                // (which then adds the bias) writes that output in 16 bits and gets its gradient so.
-                let fusedNext = readers[spec.topNames[0]] == 1 && fusesWithDropout(i + 1) && specs[i + 1].bottomNames == spec.topNames
-                let outputType = half.flatMap { fusedNext ? $0 : nil } ?? .float32
-                let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]
-                let layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: half, outputType: outputType)
-                tensors[layer.outputs[0].name] = layer.outputs[0]
-                layers.append(layer)
-                continue
-            }
-            let inputs = spec.bottomNames.map { tensors[$0]! }
-            // A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads its parts.
-            if feedsOneInnerProduct(spec), inputs.count >= 2,
-               inputs.allSatisfy({ $0.shape.rank == 2 && $0.shape[0] == inputs[0].shape[0]
-                                   && $0.rowsPerSample == inputs[0].rowsPerSample }) {
-                folded[spec.topNames[0]] = inputs
-                continue
-            }
-            if analysis.implicitSlices.contains(spec.name) {
-                spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
-            }
-            let layer = try factory.make(spec, inputs: inputs)
-            for output in layer.outputs { tensors[output.name] = output }
-            layers.append(layer)
-        }
-        self.layers = layers
+        layers = try Self.build(plan, tensors: tensors, factory: LayerFactory(backend: backend, seed: seed))
         losses = layers.compactMap { $0 as? any Loss }
         for loss in losses { loss.scaler = solver.scaler }
         parameters = layers.flatMap(\.parameters)
         self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
+    }
+
+    /// The layers of `plan` in order, reading `tensors` (the input's and the embeddings') and the
+    /// outputs of the layers before.
+    private static func build(_ plan: [PlannedLayer], tensors: [String: Variable], factory: LayerFactory) throws -> [any Layer] {
+        var tensors = tensors, layers: [any Layer] = []
+        /// The parts of each folded Concat, by its top name.
+        var folded: [String: [Variable]] = [:]
+        for planned in plan {
+            var spec = planned.spec
+            let layer: any Layer
+            if let dropout = planned.fusedDropout {
+                // The producer is the last layer built unless a Concat between did not fold.
+                let producer = planned.addsProducerBias ? layers.last as? InnerProduct : nil
+                producer?.biasAddedByConsumer = true
+                layer = ReLUDropout(name: dropout.name, input: tensors[spec.bottomNames[0]]!, rate: dropout.dropoutRate,
+                                    bias: producer?.parameters[1].value, outputType: planned.outputType,
+                                    backend: factory.backend)
+            } else if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
+                let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]
+                layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: planned.halfType,
+                                                     outputType: planned.outputType)
+            } else {
+                let inputs = spec.bottomNames.map { tensors[$0]! }
+                if planned.foldsIntoInnerProduct, ConcatFolding.canFold(inputs) {
+                    folded[spec.topNames[0]] = inputs
+                    continue
+                }
+                if planned.isFanOutSlice {
+                    spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
+                }
+                layer = try factory.make(spec, inputs: inputs)
+            }
+            for output in layer.outputs { tensors[output.name] = output }
+            layers.append(layer)
+        }
+        return layers
     }
 
     deinit { backend.discardRepeated(owner: self) }
@@ -265,26 +234,5 @@ final class CompiledGraph {
             text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(used) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (used * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
         }
         return text
-    }
-}
-
-/// Plain-text tables for summaries and reports.
-enum Table {
-    static func render(_ rows: [[String]]) -> String {
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.enumerated().map { i, row in
-            let line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            return i == 0 ? line + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") : line
-        }.joined(separator: "\n") + "\n"
-    }
-
-    static func bytes(_ n: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n), unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

@@ -1,12 +1,15 @@
-/// Checks a model definition as a whole and inserts the implicit Slices of fan-out tensors, before
-/// any memory is allocated. Every problem is a `SwiftCTRError` that names the layer and the fix.
+/// Checks a model definition as a whole before any memory is allocated: the input, the embeddings,
+/// unique top names, every bottom defined earlier, a loss. Every problem is a `SwiftCTRError` that
+/// names the layer and the fix. `GraphPasses` rewrites the checked layers next.
+///
+/// ```swift
+/// let analysis = try GraphAnalysis(input: input, embeddings: [embedding], layers: layers)
+/// ```
 struct GraphAnalysis {
     let input: Input
     let embeddings: [SparseEmbedding]
-    /// The dense layers with implicit Slices inserted and consumers renamed.
-    private(set) var layers: [DenseLayer]
-    /// Names of the Slices the analysis inserted (their ranges are the full width).
-    private(set) var implicitSlices: Set<String> = []
+    /// The dense layers, as added.
+    let layers: [DenseLayer]
 
     init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer]) throws {
         self.input = input
@@ -27,7 +30,6 @@ struct GraphAnalysis {
         guard layers.contains(where: { $0.layerType.isLoss }) else {
             throw SwiftCTRError(.config, "the model has no loss layer. Add DenseLayer(.binaryCrossEntropyLoss, bottomNames: [<logits>, \"\(input.labelName)\"], topNames: [\"loss\"]) last.")
         }
-        try insertFanOutSlices()
     }
 
     private func checkInput() throws {
@@ -109,27 +111,5 @@ struct GraphAnalysis {
         } else if layer.bottomNames.contains(input.labelName) {
             throw fail("only loss layers may read the label '\(input.labelName)'.")
         }
-    }
-
-    /// A tensor read by k > 1 layers gets a Slice with k full-width copies right before its first
-    /// reader, whose backward sums the readers' gradients (HugeCTR's graph analysis).
-    private mutating func insertFanOutSlices() throws {
-        var readers: [String: [Int]] = [:]
-        for (i, layer) in layers.enumerated() {
-            for bottom in layer.bottomNames where bottom != input.labelName { readers[bottom, default: []].append(i) }
-        }
-        var inserts: [(at: Int, slice: DenseLayer)] = []
-        for (tensor, users) in readers.sorted(by: { $0.value[0] < $1.value[0] }) where users.count > 1 {
-            guard users.count <= 5 else {
-                throw SwiftCTRError(.config, "tensor '\(tensor)' is read by \(users.count) layers; at most 5 may share one tensor. Add an explicit Slice or restructure the graph.")
-            }
-            let tops = (0..<users.count).map { "\(tensor)_slice\($0)" }
-            for (k, user) in users.enumerated() {
-                layers[user].bottomNames = layers[user].bottomNames.map { $0 == tensor ? tops[k] : $0 }
-            }
-            inserts.append((users[0], DenseLayer(.slice, bottomNames: [tensor], topNames: tops, ranges: [])))
-            implicitSlices.insert(tops[0])
-        }
-        for insert in inserts.sorted(by: { $0.at > $1.at }) { layers.insert(insert.slice, at: insert.at) }
     }
 }

@@ -1,0 +1,16 @@
+/// The graph rewrites between analysis and construction, in order: `FanOutSlices`,
+/// `ConcatFolding`, `ReLUDropoutFusion`, then `MixedPrecisionTypes` when `halfType` is given. The
+/// result is the plan `CompiledGraph` builds, one `PlannedLayer` at a time.
+///
+/// ```swift
+/// let plan = try GraphPasses.plan(analysis.layers, labelName: "label", halfType: nil)
+/// ```
+enum GraphPasses {
+    static func plan(_ layers: [DenseLayer], labelName: String, halfType: DType?) throws -> [PlannedLayer] {
+        var plan = try FanOutSlices.apply(layers, labelName: labelName)
+        plan = ConcatFolding.apply(plan)
+        plan = ReLUDropoutFusion.apply(plan)
+        if let halfType { plan = MixedPrecisionTypes.apply(plan, halfType: halfType) }
+        return plan
+    }
+}

@@ -1,0 +1,34 @@
+/// The pass that picks 16-bit types in mixed precision: every InnerProduct pads its inputs in
+/// `halfType`; a fused ReLU+Dropout whose output only GEMMs read (InnerProducts, directly or
+/// through a folding Concat) writes it in `halfType`; an InnerProduct whose output only the fused
+/// ReLU+Dropout right after it reads (which adds the bias) writes it in `halfType`. Gradients
+/// follow their values' types. Without mixed precision the pass does not run: all is fp32.
+///
+/// ```swift
+/// // fc1 → relu1 + dropout1 → fc2:
+/// let plan = MixedPrecisionTypes.apply(plan, halfType: .bfloat16)
+/// // fc1 and relu1 + dropout1 output bfloat16; fc2, read by a ReLU, outputs float32
+/// ```
+enum MixedPrecisionTypes {
+    /// Expects `ConcatFolding` and `ReLUDropoutFusion` to have run.
+    static func apply(_ plan: [PlannedLayer], halfType: DType) -> [PlannedLayer] {
+        let readers = plan.readerCounts
+        func onlyGEMMsRead(_ name: String) -> Bool {
+            let users = plan.filter { $0.bottomNames.contains(name) }
+            return !users.isEmpty && users.allSatisfy { $0.layerType == .innerProduct || $0.foldsIntoInnerProduct }
+        }
+        return plan.indices.map { i in
+            var layer = plan[i]
+            if layer.fusedDropout != nil {
+                if onlyGEMMsRead(layer.topNames[0]) { layer.outputType = halfType }
+            } else if layer.layerType == .innerProduct {
+                layer.halfType = halfType
+                let next = i + 1 < plan.count ? plan[i + 1] : nil
+                if readers[layer.topNames[0]] == 1, let next, next.fusedDropout != nil, next.bottomNames == layer.topNames {
+                    layer.outputType = halfType
+                }
+            }
+            return layer
+        }
+    }
+}
