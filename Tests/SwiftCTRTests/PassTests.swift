@@ -110,6 +110,12 @@ struct PassTests {
             }
             #expect(error?.message.contains("tensor 'dense' is read by 6 layers; at most 5") == true)
         }
+
+        @Test func aTopNamedLikeAnImplicitSliceIsAnError() {
+            let layers = [layer(.relu, ["dense"], "dense_slice1"), layer(.relu, ["dense"], "relu2")]
+            let error = #expect(throws: SwiftCTRError.self) { try FanOutSlices.apply(layers, labelName: "label") }
+            #expect(error?.message.contains("a layer already defines 'dense_slice1'. Rename that layer's top.") == true)
+        }
     }
 
     @Suite("ConcatFolding")

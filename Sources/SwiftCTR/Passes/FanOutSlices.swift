@@ -20,6 +20,7 @@ enum FanOutSlices {
                 readers[bottom, default: []].append(i)
             }
         }
+        let defined = Set(layers.flatMap(\.topNames))
         var renamed = layers
         var slices: [Int: [PlannedLayer]] = [:]
         for tensor in firstRead {
@@ -29,6 +30,9 @@ enum FanOutSlices {
                 throw SwiftCTRError(.config, "tensor '\(tensor)' is read by \(users.count) layers; at most \(maxReaders) may share one tensor. Add an explicit Slice or restructure the graph.")
             }
             let tops = (0..<users.count).map { "\(tensor)_slice\($0)" }
+            if let clash = tops.first(where: defined.contains) {
+                throw SwiftCTRError(.config, "tensor '\(tensor)' is read by \(users.count) layers, so it gets an implicit Slice with tops \(tops), but a layer already defines '\(clash)'. Rename that layer's top.")
+            }
             for (k, user) in users.enumerated() {
                 renamed[user].bottomNames = renamed[user].bottomNames.map { $0 == tensor ? tops[k] : $0 }
             }
