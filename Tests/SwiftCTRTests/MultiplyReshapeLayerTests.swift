@@ -1,6 +1,7 @@
 import CTRCore
 import CTRCPU
 @testable import CTRLayers
+import Foundation
 import Testing
 
 // FmOrder2, WeightMultiply, MatrixMultiply, Concat, Reshape and the fused reshape-concats: what
@@ -40,6 +41,21 @@ import Testing
         ShapeErrorCase(name: "WeightMultiply on 3D", inputs: [[3, 2]],
                        config: DenseLayer(.weightMultiply, bottomNames: ["x0"], topNames: ["wm_bad"], weightDims: [3, 2]),
                        mentions: ["bottom 'x0' must be 2D", "found 3D"]),
+        ShapeErrorCase(name: "MatrixMultiply with three bottoms", inputs: [[2, 3], [3, 2], [2, 2]],
+                       config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1", "x2"], topNames: ["mm_bad"]),
+                       mentions: ["multiplies exactly 2 bottoms (A, B), found 3"]),
+        ShapeErrorCase(name: "MatrixMultiply 3D×2D", inputs: [[2, 3], [3]],
+                       config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["mm_bad"]),
+                       mentions: ["must be 2D×2D, 2D×3D, 3D×3D or 4D×4D, found 3D×2D"]),
+        ShapeErrorCase(name: "MatrixMultiply 3D inner dimensions", inputs: [[2, 3], [4, 2]],
+                       config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["mm_bad"]),
+                       mentions: ["A's last dimension (3) must equal B's second-to-last (4)"]),
+        ShapeErrorCase(name: "MatrixMultiply 4D heads", inputs: [[2, 3, 4], [3, 4, 2]],
+                       config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["mm_bad"]),
+                       mentions: ["the leading 2 dimensions (the batch and the heads) must be equal"]),
+        ShapeErrorCase(name: "MatrixMultiply 2D inner dimensions", inputs: [[3], [2]],
+                       config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["mm_bad"]),
+                       mentions: ["A's columns (3) must equal B's first dimension (4)"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -52,6 +68,10 @@ import Testing
                     config: DenseLayer(.fmOrder2, bottomNames: ["x0"], topNames: ["y"], outDim: 4)),
         PartialCase(name: "WeightMultiply", inputs: [[3]],
                     config: DenseLayer(.weightMultiply, bottomNames: ["x0"], topNames: ["y"], weightDims: [3, 4])),
+        PartialCase(name: "MatrixMultiply 3D×3D", inputs: [[2, 3], [3, 4]],
+                    config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["y"])),
+        PartialCase(name: "MatrixMultiply 4D×4D", inputs: [[2, 2, 3], [2, 3, 2]],
+                    config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["y"])),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -108,5 +128,46 @@ import Testing
         layer.backward(ctx)
         TS.expectClose(TS.floats(layer.parameters[0].grad), once.map { 2 * $0 }, rtol: 1e-6, atol: 1e-7, "dW after two backwards")
         TS.expectClose(TS.floats(x.grad), dx, rtol: 0, atol: 0, "dx after two backwards")
+    }
+
+    // MARK: MatrixMultiply (§6.29)
+
+    /// The layer book's spelling `MatrixMutiply` names the same type, in Swift, by name and in JSON;
+    /// the type encodes as HugeCTR's class name.
+    @Test func matrixMutiplySpellingIsAccepted() throws {
+        #expect(LayerType.matrixMutiply == .matrixMultiply)
+        #expect(LayerType(hugeCTRName: "MatrixMutiply") == .matrixMultiply)
+        #expect(LayerType(hugeCTRName: "MatrixMultiply") == .matrixMultiply)
+        #expect(LayerType(hugeCTRName: "Concat") == .concat)
+        #expect(LayerType(hugeCTRName: "MatrixMultiplication") == nil)
+        let decoded = try JSONDecoder().decode([LayerType].self, from: Data(#"["MatrixMutiply", "MatrixMultiply", "FmOrder2"]"#.utf8))
+        #expect(decoded == [.matrixMultiply, .matrixMultiply, .fmOrder2])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([LayerType].self, from: Data(#"["MatrixMul"]"#.utf8)) }
+        #expect(String(decoding: try JSONEncoder().encode([LayerType.matrixMutiply]), as: UTF8.self) == #"["MatrixMultiply"]"#)
+        let a = Variable(name: "a", shape: [3, 2, 4], backend: cpu), b = Variable(name: "b", shape: [3, 4, 5], backend: cpu)
+        let layer = try TS.make(DenseLayer(.matrixMutiply, bottomNames: ["a", "b"], topNames: ["ab"]), [a, b])
+        #expect(layer is MatrixMultiply)
+        #expect(layer.outputs[0].shape == [3, 2, 5])
+    }
+
+    /// 2D×2D: B is one matrix used whole, so its gradient sums over the batch's rows only; rows of
+    /// A beyond the batch are neither read nor written.
+    @Test func matrixMultiply2DUsesTheBatchRowsOfA() throws {
+        let av = TS.normals(5 * 3, seed: 31), bv = TS.normals(3 * 2, seed: 32)
+        let a = TS.variable("a", [5, 3], av), b = TS.variable("b", [3, 2], bv)
+        let layer = try TS.make(DenseLayer(.matrixMultiply, bottomNames: ["a", "b"], topNames: ["ab"]), [a, b])
+        #expect(layer.outputs[0].shape == [5, 2])
+        let ctx = StepContext(batch: 2, training: true)
+        cpu.fill(layer.outputs[0].value, 777)
+        layer.forward(ctx)
+        let expected = (0..<2 * 2).map { e in (0..<3).reduce(0.0) { $0 + Double(av[e / 2 * 3 + $1]) * Double(bv[$1 * 2 + e % 2]) } }
+        let y = TS.floats(layer.outputs[0].value)
+        TS.expectClose(Array(y.prefix(4)), expected, rtol: 1e-5, atol: 1e-6, "C for the batch")
+        TS.expectAll(Array(y.dropFirst(4)), equal: 777, "C beyond the batch")
+        let dc = TS.normals(10, seed: 33)
+        TS.backward(layer, ctx, outputGrads: [dc])
+        let db = (0..<6).map { e in (0..<2).reduce(0.0) { $0 + Double(av[$1 * 3 + e / 2]) * Double(dc[$1 * 2 + e % 2]) } }
+        TS.expectClose(TS.floats(b.grad), db, rtol: 1e-5, atol: 1e-6, "dB = Aᵀ·dC over the batch's rows")
+        TS.expectAll(Array(TS.floats(a.grad).dropFirst(6)), equal: 1234.5, "dA beyond the batch")
     }
 }
