@@ -56,6 +56,18 @@ import Testing
         ShapeErrorCase(name: "MatrixMultiply 2D inner dimensions", inputs: [[3], [2]],
                        config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["mm_bad"]),
                        mentions: ["A's columns (3) must equal B's first dimension (4)"]),
+        ShapeErrorCase(name: "Concat of one bottom", inputs: [[2, 3]],
+                       config: DenseLayer(.concat, bottomNames: ["x0"], topNames: ["cat_bad"], axis: 1),
+                       mentions: ["Concat needs at least 2 bottom tensors, found 1"]),
+        ShapeErrorCase(name: "Concat 3D axis 2 with unequal slot counts", inputs: [[2, 3], [4, 3]],
+                       config: DenseLayer(.concat, bottomNames: ["x0", "x1"], topNames: ["cat_bad"], axis: 2),
+                       mentions: ["concatenating on axis 2 needs equal dimension 1", "(4, 3)"]),
+        ShapeErrorCase(name: "Concat 3D axis 3", inputs: [[2, 3], [2, 3]],
+                       config: DenseLayer(.concat, bottomNames: ["x0", "x1"], topNames: ["cat_bad"], axis: 3),
+                       mentions: ["3D Concat takes axis 1 or 2, found 3"]),
+        ShapeErrorCase(name: "Concat 4D", inputs: [[2, 3, 4], [2, 3, 4]],
+                       config: DenseLayer(.concat, bottomNames: ["x0", "x1"], topNames: ["cat_bad"], axis: 1),
+                       mentions: ["all bottoms must be 2D or all 3D", "(2, 3, 4)"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -72,6 +84,8 @@ import Testing
                     config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["y"])),
         PartialCase(name: "MatrixMultiply 4D×4D", inputs: [[2, 2, 3], [2, 3, 2]],
                     config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["y"])),
+        PartialCase(name: "Concat 3D axis 1, four bottoms", inputs: [[1, 2], [3, 2], [2, 2], [1, 2]],
+                    config: DenseLayer(.concat, bottomNames: ["x0", "x1", "x2", "x3"], topNames: ["y"], axis: 1)),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -169,5 +183,19 @@ import Testing
         let db = (0..<6).map { e in (0..<2).reduce(0.0) { $0 + Double(av[$1 * 3 + e / 2]) * Double(dc[$1 * 2 + e % 2]) } }
         TS.expectClose(TS.floats(b.grad), db, rtol: 1e-5, atol: 1e-6, "dB = Aᵀ·dC over the batch's rows")
         TS.expectAll(Array(TS.floats(a.grad).dropFirst(6)), equal: 1234.5, "dA beyond the batch")
+    }
+
+    // MARK: Concat (§6.10)
+
+    /// 3D axis 1 stacks the slots, axis 2 joins the vectors; a 2D Concat ignores `axis` (HugeCTR).
+    @Test func concatOutputShapes() throws {
+        func shape(_ a: Shape, _ b: Shape, axis: Int) throws -> Shape {
+            let x = Variable(name: "x", shape: a, backend: cpu), y = Variable(name: "y", shape: b, backend: cpu)
+            return try TS.make(DenseLayer(.concat, bottomNames: ["x", "y"], topNames: ["c"], axis: axis), [x, y]).outputs[0].shape
+        }
+        #expect(try shape([4, 2, 3], [4, 5, 3], axis: 1) == [4, 7, 3])
+        #expect(try shape([4, 2, 3], [4, 2, 6], axis: 2) == [4, 2, 9])
+        #expect(try shape([4, 3], [4, 6], axis: 2) == [4, 9])
+        #expect(try shape([4, 3], [4, 6], axis: 0) == [4, 9])
     }
 }
