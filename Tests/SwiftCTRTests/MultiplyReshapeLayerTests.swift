@@ -68,6 +68,24 @@ import Testing
         ShapeErrorCase(name: "Concat 4D", inputs: [[2, 3, 4], [2, 3, 4]],
                        config: DenseLayer(.concat, bottomNames: ["x0", "x1"], topNames: ["cat_bad"], axis: 1),
                        mentions: ["all bottoms must be 2D or all 3D", "(2, 3, 4)"]),
+        ShapeErrorCase(name: "Reshape selected on 2D", inputs: [[12]],
+                       config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], selected: true, selectedSlots: [0]),
+                       mentions: ["selected = true picks slots of a 3D (batch, slots, vector) input, found 'x0' (4, 12)"]),
+        ShapeErrorCase(name: "Reshape selecting more slots than there are", inputs: [[2, 3]],
+                       config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], selected: true,
+                                          selectedSlots: [0, 1, 1]),
+                       mentions: ["selected_slots lists 3 slots but 'x0' (2, 3) has 2"]),
+        ShapeErrorCase(name: "Reshape selecting a slot beyond the last", inputs: [[4, 3]],
+                       config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], selected: true,
+                                          selectedSlots: [1, 4]),
+                       mentions: ["selected slot 4 is outside 0..<4"]),
+        ShapeErrorCase(name: "Reshape selecting a negative slot", inputs: [[4, 3]],
+                       config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], selected: true,
+                                          selectedSlots: [-1]),
+                       mentions: ["selected slot -1 is outside 0..<4"]),
+        ShapeErrorCase(name: "Reshape time_step without leading_dim", inputs: [[12]],
+                       config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], timeStep: 3),
+                       mentions: ["time_step = 3 needs leading_dim > 0"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -86,6 +104,12 @@ import Testing
                     config: DenseLayer(.matrixMultiply, bottomNames: ["x0", "x1"], topNames: ["y"])),
         PartialCase(name: "Concat 3D axis 1, four bottoms", inputs: [[1, 2], [3, 2], [2, 2], [1, 2]],
                     config: DenseLayer(.concat, bottomNames: ["x0", "x1", "x2", "x3"], topNames: ["y"], axis: 1)),
+        PartialCase(name: "Reshape selected", inputs: [[4, 3]],
+                    config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["y"], selected: true, selectedSlots: [2, 0])),
+        PartialCase(name: "Reshape selected, a slot twice", inputs: [[3, 2]],
+                    config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["y"], selected: true, selectedSlots: [1, 1])),
+        PartialCase(name: "Reshape selected, every slot", inputs: [[3, 2]],
+                    config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["y"], selected: true, selectedSlots: [2, 0, 1])),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -197,5 +221,24 @@ import Testing
         #expect(try shape([4, 2, 3], [4, 2, 6], axis: 2) == [4, 2, 9])
         #expect(try shape([4, 3], [4, 6], axis: 2) == [4, 9])
         #expect(try shape([4, 3], [4, 6], axis: 0) == [4, 9])
+    }
+
+    // MARK: Reshape (§6.11)
+
+    /// The modes' output shapes: the book's default leading_dim flattens each sample;
+    /// `selected_slots` counts only with `selected`; selected mode copies (no view), and an empty
+    /// selection is a view of every slot.
+    @Test func reshapeModes() throws {
+        let x = Variable(name: "x", shape: [4, 5, 3], backend: cpu)
+        func make(_ config: DenseLayer) throws -> any Layer { try TS.make(config, [x]) }
+        let flat = try make(DenseLayer(.reshape, bottomNames: ["x"], topNames: ["r"]))
+        #expect(flat.outputs[0].shape == [4, 15] && flat.outputs[0].rowsPerSample == 1)
+        #expect(flat.outputs[0].value.storage === x.value.storage, "the default reshape is a view")
+        let ignored = try make(DenseLayer(.reshape, bottomNames: ["x"], topNames: ["r"], leadingDim: 3, selectedSlots: [1]))
+        #expect(ignored.outputs[0].shape == [20, 3] && ignored.outputs[0].rowsPerSample == 5)
+        let picked = try make(DenseLayer(.reshape, bottomNames: ["x"], topNames: ["r"], selected: true, selectedSlots: [4, 0]))
+        #expect(picked.outputs[0].shape == [4, 6] && picked.outputs[0].value.storage !== x.value.storage)
+        let all = try make(DenseLayer(.reshape, bottomNames: ["x"], topNames: ["r"], selected: true))
+        #expect(all.outputs[0].shape == [4, 15] && all.outputs[0].value.storage === x.value.storage)
     }
 }
