@@ -86,6 +86,24 @@ import Testing
         ShapeErrorCase(name: "Reshape time_step without leading_dim", inputs: [[12]],
                        config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["reshape_bad"], timeStep: 3),
                        mentions: ["time_step = 3 needs leading_dim > 0"]),
+        ShapeErrorCase(name: "FusedReshapeConcatGeneral on 2D", inputs: [[3, 2], [6]],
+                       config: DenseLayer(.fusedReshapeConcatGeneral, bottomNames: ["x0", "x1"], topNames: ["frcg_bad"]),
+                       mentions: ["bottom 'x1' must be 3D", "found 2D"]),
+        ShapeErrorCase(name: "FusedReshapeConcatGeneral with unequal slot counts", inputs: [[3, 2], [4, 2]],
+                       config: DenseLayer(.fusedReshapeConcatGeneral, bottomNames: ["x0", "x1"], topNames: ["frcg_bad"]),
+                       mentions: ["all bottoms must have the same batch and slot count (dimensions 0 and 1)", "(4, 2)"]),
+        ShapeErrorCase(name: "FusedReshapeConcatGeneral with two tops", inputs: [[3, 2]],
+                       config: DenseLayer(.fusedReshapeConcatGeneral, bottomNames: ["x0"], topNames: ["frcg_bad", "extra"]),
+                       mentions: ["expects 1 top name, found 2"]),
+        ShapeErrorCase(name: "FusedReshapeConcat with one top", inputs: [[3, 2], [3, 1]],
+                       config: DenseLayer(.fusedReshapeConcat, bottomNames: ["x0", "x1"], topNames: ["frc_bad"]),
+                       mentions: ["expects 2 top names, found 1"]),
+        ShapeErrorCase(name: "FusedReshapeConcat of one slot", inputs: [[1, 2], [1, 3]],
+                       config: DenseLayer(.fusedReshapeConcat, bottomNames: ["x0", "x1"], topNames: ["frc_bad", "ad"]),
+                       mentions: ["needs at least 2 slots (the items, then the ad in the last slot), found 1"]),
+        ShapeErrorCase(name: "FusedReshapeConcat with unequal slot counts", inputs: [[3, 2], [2, 2]],
+                       config: DenseLayer(.fusedReshapeConcat, bottomNames: ["x0", "x1"], topNames: ["frc_bad", "ad"]),
+                       mentions: ["same batch and slot count", "(2, 2)"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -110,6 +128,12 @@ import Testing
                     config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["y"], selected: true, selectedSlots: [1, 1])),
         PartialCase(name: "Reshape selected, every slot", inputs: [[3, 2]],
                     config: DenseLayer(.reshape, bottomNames: ["x0"], topNames: ["y"], selected: true, selectedSlots: [2, 0, 1])),
+        PartialCase(name: "FusedReshapeConcat", inputs: [[3, 2], [3, 1]],
+                    config: DenseLayer(.fusedReshapeConcat, bottomNames: ["x0", "x1"], topNames: ["item", "ad"])),
+        PartialCase(name: "FusedReshapeConcat, one bottom", inputs: [[3, 2]],
+                    config: DenseLayer(.fusedReshapeConcat, bottomNames: ["x0"], topNames: ["item", "ad"])),
+        PartialCase(name: "FusedReshapeConcatGeneral", inputs: [[3, 2], [3, 1]],
+                    config: DenseLayer(.fusedReshapeConcatGeneral, bottomNames: ["x0", "x1"], topNames: ["y"])),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -240,5 +264,19 @@ import Testing
         #expect(picked.outputs[0].shape == [4, 6] && picked.outputs[0].value.storage !== x.value.storage)
         let all = try make(DenseLayer(.reshape, bottomNames: ["x"], topNames: ["r"], selected: true))
         #expect(all.outputs[0].shape == [4, 15] && all.outputs[0].value.storage === x.value.storage)
+    }
+
+    // MARK: FusedReshapeConcat, FusedReshapeConcatGeneral (§6.25, §6.26)
+
+    /// The outputs are named by `top_names` in order (item, then ad) and fill S−1, 1 and S rows per
+    /// sample.
+    @Test func fusedReshapeConcatOutputs() throws {
+        let a = Variable(name: "a", shape: [4, 5, 2], backend: cpu), b = Variable(name: "b", shape: [4, 5, 3], backend: cpu)
+        let fused = try TS.make(DenseLayer(.fusedReshapeConcat, bottomNames: ["a", "b"], topNames: ["item", "ad"]), [a, b])
+        #expect(fused.outputs.map(\.name) == ["item", "ad"])
+        #expect(fused.outputs.map(\.shape) == [[16, 5], [4, 5]])
+        #expect(fused.outputs.map(\.rowsPerSample) == [4, 1])
+        let general = try TS.make(DenseLayer(.fusedReshapeConcatGeneral, bottomNames: ["a", "b"], topNames: ["all"]), [a, b])
+        #expect(general.outputs[0].shape == [20, 5] && general.outputs[0].rowsPerSample == 5)
     }
 }

@@ -31,3 +31,11 @@ struct ColumnBlocks {
         }
     }
 }
+
+extension ConformanceReference {
+    /// `ColumnBlocks.join`'s reference: the rows `[x_0[r, :] | x_1[r, :] | …]` of inputs holding
+    /// `rows` rows of `widths[k]` elements each.
+    static func joinedRows(_ inputs: [[Double]], widths: [Int], rows: Int) -> [Double] {
+        (0..<rows).flatMap { row in zip(inputs, widths).flatMap { x, w in x[row * w..<(row + 1) * w] } }
+    }
+}

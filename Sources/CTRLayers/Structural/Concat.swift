@@ -92,10 +92,7 @@ public final class Concat: RegisteredLayer {
             return ConformanceCase("Concat \(shapes) axis \(axis)\(rowsNote)",
                                    DenseLayer(.concat, bottomNames: shapes.indices.map { "x\($0)" }, topNames: ["concat"], axis: axis),
                                    inputs: shapes.map { ConformanceInput($0, rowsPerSample: inputRows) }, batch: 3) { r in
-                let rows = r.batch * rowsPerSample * inputRows
-                return [(0..<rows).flatMap { row in
-                    zip(r.inputs, widths).flatMap { x, w in x[row * w..<(row + 1) * w] }
-                }]
+                [ConformanceReference.joinedRows(r.inputs, widths: widths, rows: r.batch * rowsPerSample * inputRows)]
             }
         }
         return [concat([[3], [1], [5]], axis: 1), concat([[2, 4], [3, 4]], axis: 1), concat([[3, 2], [3, 5], [3, 1]], axis: 2),
