@@ -40,6 +40,11 @@ public struct ConformanceInput: Sendable {
     /// Elements that `samples` samples fill (all of them when not `batched`).
     public func count(samples: Int) -> Int { batched ? samples * sampleCount : shape.reduce(1, *) }
 
+    /// ", N rows per sample" for a case name when an input fills N > 1 rows per sample, else "".
+    public static func rowsNote(_ rowsPerSample: Int) -> String {
+        rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+    }
+
     /// The variable's shape for `samples` samples.
     public func variableShape(samples: Int) -> Shape { Shape(batched ? [samples * rowsPerSample] + shape : shape) }
 }

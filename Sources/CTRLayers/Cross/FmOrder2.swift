@@ -78,7 +78,7 @@ public final class FmOrder2: RegisteredLayer {
         /// Per row of `fields·outDim`: the pairwise products of the fields, element by element.
         func fmOrder2(fields: Int, outDim: Int, rowsPerSample: Int = 1) -> ConformanceCase {
             let w = fields * outDim
-            let rowsNote = rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(rowsPerSample)
             return ConformanceCase("FmOrder2 \(fields) field\(fields == 1 ? "" : "s") of \(outDim)\(rowsNote)",
                                    DenseLayer(.fmOrder2, bottomNames: ["x"], topNames: ["fm"], outDim: outDim),
                                    inputs: [ConformanceInput([w], rowsPerSample: rowsPerSample)], batch: 3) { r in

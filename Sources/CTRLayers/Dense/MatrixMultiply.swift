@@ -114,7 +114,7 @@ public final class MatrixMultiply: RegisteredLayer {
         func matrixMultiply(_ a: [Int], _ b: [Int], rowsPerSample: Int = 1) -> ConformanceCase {
             let twoD = a.count == 1
             let (m, n, k) = twoD ? (1, a[0], b.dropFirst().reduce(1, *)) : (a[a.count - 2], a[a.count - 1], b[b.count - 1])
-            let rowsNote = rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(rowsPerSample)
             return ConformanceCase("MatrixMultiply \(a.count + 1)D×\(b.count + (twoD ? 0 : 1))D \(a)·\(b)\(rowsNote)",
                                    DenseLayer(.matrixMultiply, bottomNames: ["a", "b"], topNames: ["ab"]),
                                    inputs: [ConformanceInput(a, rowsPerSample: rowsPerSample),

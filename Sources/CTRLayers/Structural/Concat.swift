@@ -88,7 +88,7 @@ public final class Concat: RegisteredLayer {
         func concat(_ shapes: [[Int]], axis: Int, rowsPerSample inputRows: Int = 1) -> ConformanceCase {
             let perRow = shapes[0].count == 2 && axis == 2, rowsPerSample = perRow ? shapes[0][0] : 1
             let widths = shapes.map { perRow ? $0[1] : $0.reduce(1, *) }
-            let rowsNote = inputRows > 1 ? ", \(inputRows) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(inputRows)
             return ConformanceCase("Concat \(shapes) axis \(axis)\(rowsNote)",
                                    DenseLayer(.concat, bottomNames: shapes.indices.map { "x\($0)" }, topNames: ["concat"], axis: axis),
                                    inputs: shapes.map { ConformanceInput($0, rowsPerSample: inputRows) }, batch: 3) { r in

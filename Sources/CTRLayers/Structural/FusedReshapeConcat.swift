@@ -79,7 +79,7 @@ public final class FusedReshapeConcat: RegisteredLayer {
         /// C's rows per sample: the first S−1 go to item, the last to ad.
         func fused(_ shapes: [[Int]], rowsPerSample: Int = 1) -> ConformanceCase {
             let slots = shapes[0][0], width = shapes.map { $0[1] }.reduce(0, +)
-            let rowsNote = rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(rowsPerSample)
             return ConformanceCase("FusedReshapeConcat \(shapes)\(rowsNote)",
                                    DenseLayer(.fusedReshapeConcat, bottomNames: shapes.indices.map { "x\($0)" },
                                               topNames: ["item", "ad"]),

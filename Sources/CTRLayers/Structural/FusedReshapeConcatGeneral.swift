@@ -53,7 +53,7 @@ public final class FusedReshapeConcatGeneral: RegisteredLayer {
     public static var conformanceCases: [ConformanceCase] {
         /// Every (sample, slot) row joins its inputs' vectors in order.
         func fused(_ shapes: [[Int]], rowsPerSample: Int = 1) -> ConformanceCase {
-            let rowsNote = rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(rowsPerSample)
             return ConformanceCase("FusedReshapeConcatGeneral \(shapes)\(rowsNote)",
                                    DenseLayer(.fusedReshapeConcatGeneral, bottomNames: shapes.indices.map { "x\($0)" },
                                               topNames: ["joined"]),

@@ -165,7 +165,7 @@ public final class Reshape: RegisteredLayer {
         /// Slots `picked` of rows of `slots × vector` elements, in the order given.
         func selected(_ picked: [Int], slots: Int, vector: Int, rowsPerSample: Int = 1) -> ConformanceCase {
             let width = slots * vector, order = picked.isEmpty ? Array(0..<slots) : picked
-            let rowsNote = rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+            let rowsNote = ConformanceInput.rowsNote(rowsPerSample)
             return ConformanceCase("Reshape selected \(picked) of \(slots) slots\(rowsNote)",
                                    DenseLayer(.reshape, bottomNames: ["x"], topNames: ["picked"], selected: true, selectedSlots: picked),
                                    inputs: [ConformanceInput([slots, vector], rowsPerSample: rowsPerSample)], batch: 3) { r in
