@@ -54,6 +54,7 @@ public enum LayerType: String, CaseIterable, Sendable, Codable {
 
     static let bookSpellings: [String: LayerType] = ["MatrixMutiply": .matrixMultiply]
 
+    /// Decodes HugeCTR's name of the type, the book's spellings included.
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let type = LayerType(hugeCTRName: name) else {
