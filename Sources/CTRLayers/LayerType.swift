@@ -38,6 +38,32 @@ public enum LayerType: String, CaseIterable, Sendable, Codable {
     case cast = "Cast"
     case sequenceMask = "SequenceMask"
 
+    /// The layer book's spelling of `matrixMultiply` (`hugectr.Layer_t.MatrixMutiply`).
+    public static let matrixMutiply = LayerType.matrixMultiply
+
+    /// The type HugeCTR names `name`: its raw value, or a spelling the layer book uses for it
+    /// ("MatrixMutiply"). JSON graphs decode through this too.
+    ///
+    /// ```swift
+    /// LayerType(hugeCTRName: "MatrixMutiply")  // .matrixMultiply
+    /// ```
+    public init?(hugeCTRName name: String) {
+        guard let type = LayerType(rawValue: name) ?? Self.bookSpellings[name] else { return nil }
+        self = type
+    }
+
+    static let bookSpellings: [String: LayerType] = ["MatrixMutiply": .matrixMultiply]
+
+    /// Decodes HugeCTR's name of the type, the book's spellings included.
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let type = LayerType(hugeCTRName: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "unknown layer type '\(name)'"))
+        }
+        self = type
+    }
+
     /// Loss layers take `[logits, label]` and produce the scalar loss.
     public var isLoss: Bool {
         self == .binaryCrossEntropyLoss || self == .crossEntropyLoss || self == .multiCrossEntropyLoss

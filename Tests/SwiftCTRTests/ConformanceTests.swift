@@ -36,7 +36,7 @@ struct ConformanceTests {
     func forwardAndBackwardMatchTheReference(_ sample: Sample) throws {
         let c = sample.conformanceCase
         let run = try ConformanceRun(c, backend: TS.cpu)
-        let x = run.inputs.map { TS.floats($0.value, $0.count(c.batch)).map(Double.init) }
+        let x = run.inputValues(\.value).map { $0.map(Double.init) }
         let w = run.layer.parameters.map { TS.floats($0.value).map(Double.init) }
         func reference(_ x: [[Double]], _ w: [[Double]]) -> [[Double]] {
             c.reference(ConformanceReference(inputs: x, parameters: w, batch: c.batch, context: c.context))

@@ -49,7 +49,7 @@ public struct ConformanceCase: Sendable {
     public func inputValues(seed: UInt64) -> [[Float]] {
         inputs.enumerated().map { k, input in
             var rng = CounterRNG(seed: seed, stream: 0xC0F0 + UInt64(k))
-            return (0..<maxBatch * input.sampleCount).map { _ in
+            return (0..<input.count(samples: maxBatch)).map { _ in
                 switch input.values {
                 case .normal: Float(rng.nextNormal())
                 case .awayFromZero: { let z = Float(rng.nextNormal()); return z >= 0 ? z + 0.1 : z - 0.1 }()

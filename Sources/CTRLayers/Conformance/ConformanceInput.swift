@@ -1,6 +1,9 @@
+import CTRCore
+
 /// One input tensor of a `ConformanceCase`: its shape without the leading (batch) dimension, how
 /// many leading rows one sample fills (a Reshape with `leading_dim` gives several), which values
-/// it holds, and whether its gradient is checked.
+/// it holds, and whether its gradient is checked. An input that is not `batched` has exactly
+/// `shape` (e.g. MatrixMultiply's 2D right operand, whose first dimension is the inner one).
 public struct ConformanceInput: Sendable {
     /// How the input is filled (from the case's seed).
     public enum Values: Sendable {
@@ -12,20 +15,36 @@ public struct ConformanceInput: Sendable {
         case probabilities
     }
 
-    /// The variable's shape is `[samples · rowsPerSample] + shape`.
+    /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).
     public var shape: [Int]
     public var rowsPerSample: Int
     public var values: Values
     /// Whether the layer computes this input's gradient (a loss's label has none).
     public var differentiable: Bool
+    /// Whether the first dimension is the batch; when not, the reference reads the whole tensor
+    /// and the whole gradient is checked.
+    public var batched: Bool
 
-    public init(_ shape: [Int], rowsPerSample: Int = 1, values: Values = .normal, differentiable: Bool = true) {
+    public init(_ shape: [Int], rowsPerSample: Int = 1, values: Values = .normal, differentiable: Bool = true,
+                batched: Bool = true) {
         self.shape = shape
         self.rowsPerSample = rowsPerSample
         self.values = values
         self.differentiable = differentiable
+        self.batched = batched
     }
 
     /// Elements of one sample.
     public var sampleCount: Int { rowsPerSample * shape.reduce(1, *) }
+
+    /// Elements that `samples` samples fill (all of them when not `batched`).
+    public func count(samples: Int) -> Int { batched ? samples * sampleCount : shape.reduce(1, *) }
+
+    /// ", N rows per sample" for a case name when an input fills N > 1 rows per sample, else "".
+    public static func rowsNote(_ rowsPerSample: Int) -> String {
+        rowsPerSample > 1 ? ", \(rowsPerSample) rows per sample" : ""
+    }
+
+    /// The variable's shape for `samples` samples.
+    public func variableShape(samples: Int) -> Shape { Shape(batched ? [samples * rowsPerSample] + shape : shape) }
 }

@@ -10,7 +10,7 @@ import Darwin
 /// doubles and the step. It returns each output's values for the batch's samples in row-major
 /// order (a loss: its mean loss).
 public struct ConformanceReference: Sendable {
-    /// Each input's values for the first `batch` samples.
+    /// Each input's values for the first `batch` samples (all of an input that is not batched).
     public var inputs: [[Double]]
     /// Each of the layer's `parameters`, whole.
     public var parameters: [[Double]]

@@ -16,8 +16,8 @@ package final class ConformanceRun {
         let c = conformanceCase
         inputs = zip(c.inputs, c.inputValues(seed: dataSeed)).enumerated().map { k, pair in
             let (input, values) = pair
-            let v = Variable(name: "x\(k)", shape: Shape([c.maxBatch * input.rowsPerSample] + input.shape), backend: backend,
-                             rowsPerSample: input.rowsPerSample)
+            let v = Variable(name: "x\(k)", shape: input.variableShape(samples: c.maxBatch), backend: backend,
+                             rowsPerSample: input.batched ? input.rowsPerSample : 1)
             backend.upload(values, to: v.value)
             return v
         }
@@ -66,6 +66,14 @@ package final class ConformanceRun {
             for (output, g) in zip(layer.outputs, upstream) { backend.upload(g, to: output.grad) }
         }
         layer.backward(conformanceCase.context)
-        return (inputs.map { backend.floats($0.grad, count: $0.count(batch)) }, layer.parameters.map { backend.floats($0.grad) })
+        return (inputValues(\.grad), layer.parameters.map { backend.floats($0.grad) })
+    }
+
+    /// Each input's `value` or `grad` for the batch: what the reference reads and the gradient
+    /// check compares (a whole input where it is not batched).
+    package func inputValues(_ tensor: KeyPath<Variable, Tensor>) -> [[Float]] {
+        zip(inputs, conformanceCase.inputs).map { v, input in
+            backend.floats(v[keyPath: tensor], count: input.count(samples: batch))
+        }
     }
 }

@@ -7,14 +7,17 @@ import CTRCore
 /// model.add(DenseLayer(.concat, bottomNames: ["reshape1", "dense"], topNames: ["concat1"]))
 /// ```
 ///
-/// HugeCTR: `Concat`. A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads
-/// its parts (see `InnerProduct`).
+/// HugeCTR: `Concat` (layer math §6.10): 2D inputs join along dim 1 whatever `axis` says, as in
+/// HugeCTR; 3D inputs (HugeCTR's Concat3D) join on `axis` 1 (equal vector sizes, output
+/// `(B, Σ S_i, V)`) or 2 (equal slot counts, output `(B, S, Σ V_i)`); HugeCTR's degenerate axis 0 is
+/// an error. A 2D Concat read only by an InnerProduct is not built: the InnerProduct reads its parts
+/// (see `InnerProduct`).
 public final class Concat: RegisteredLayer {
     public let name: String
     public let inputs: [Variable]
     public let outputs: [Variable]
     /// Each input viewed as rows×width blocks of one output row.
-    let widths: [Int], rowsPerSample: Int
+    let blocks: ColumnBlocks, rowsPerSample: Int
     let backend: any Backend
 
     package init(name: String, inputs: [Variable], axis: Int, backend: any Backend) {
@@ -23,6 +26,7 @@ public final class Concat: RegisteredLayer {
         self.backend = backend
         let first = inputs[0].shape
         var outDims = first.dims
+        let widths: [Int]
         if first.rank == 3 && axis == 2 {
             widths = inputs.map { $0.shape[2] }
             rowsPerSample = first[1]
@@ -36,32 +40,18 @@ public final class Concat: RegisteredLayer {
             rowsPerSample = 1
             outDims[outDims.count - 1] = widths.reduce(0, +)
         }
+        blocks = ColumnBlocks(widths: widths)
         outputs = [Variable(name: name, shape: Shape(outDims), backend: backend, rowsPerSample: inputs[0].rowsPerSample)]
     }
 
-    private func each(_ context: StepContext, _ body: (Variable, Int, Int, Int) -> Void) {
-        let total = widths.reduce(0, +)
-        var start = 0
-        for (input, width) in zip(inputs, widths) {
-            body(input, width, start, total)
-            start += width
-        }
-    }
+    private func rows(_ context: StepContext) -> Int { context.batch * rowsPerSample * inputs[0].rowsPerSample }
 
     public func forward(_ context: StepContext) {
-        let rows = context.batch * rowsPerSample * inputs[0].rowsPerSample
-        each(context) { input, width, start, total in
-            backend.copyColumns(input.value, srcWidth: width, srcStart: 0, into: outputs[0].value,
-                                dstWidth: total, dstStart: start, rows: rows, width: width, accumulate: false)
-        }
+        blocks.join(inputs, into: outputs[0].value, rows: rows(context), backend: backend)
     }
 
     public func backward(_ context: StepContext) {
-        let rows = context.batch * rowsPerSample * inputs[0].rowsPerSample
-        each(context) { input, width, start, total in
-            backend.copyColumns(outputs[0].grad, srcWidth: total, srcStart: start, into: input.grad,
-                                dstWidth: width, dstStart: 0, rows: rows, width: width, accumulate: false)
-        }
+        blocks.split(outputs[0].grad, intoGradientsOf: inputs, rows: rows(context), backend: backend)
     }
 
     // MARK: registry
@@ -95,18 +85,18 @@ public final class Concat: RegisteredLayer {
     public static var conformanceCases: [ConformanceCase] {
         /// Inputs of per-sample `shapes`, concatenated on `axis`: each sample (axis 1) or each
         /// sample's slot row (3D, axis 2) joins its inputs' blocks in order.
-        func concat(_ shapes: [[Int]], axis: Int) -> ConformanceCase {
+        func concat(_ shapes: [[Int]], axis: Int, rowsPerSample inputRows: Int = 1) -> ConformanceCase {
             let perRow = shapes[0].count == 2 && axis == 2, rowsPerSample = perRow ? shapes[0][0] : 1
             let widths = shapes.map { perRow ? $0[1] : $0.reduce(1, *) }
-            return ConformanceCase("Concat \(shapes) axis \(axis)",
+            let rowsNote = ConformanceInput.rowsNote(inputRows)
+            return ConformanceCase("Concat \(shapes) axis \(axis)\(rowsNote)",
                                    DenseLayer(.concat, bottomNames: shapes.indices.map { "x\($0)" }, topNames: ["concat"], axis: axis),
-                                   inputs: shapes.map { ConformanceInput($0) }, batch: 3) { r in
-                let rows = r.batch * rowsPerSample
-                return [(0..<rows).flatMap { row in
-                    zip(r.inputs, widths).flatMap { x, w in x[row * w..<(row + 1) * w] }
-                }]
+                                   inputs: shapes.map { ConformanceInput($0, rowsPerSample: inputRows) }, batch: 3) { r in
+                [ConformanceReference.joinedRows(r.inputs, widths: widths, rows: r.batch * rowsPerSample * inputRows)]
             }
         }
-        return [concat([[3], [1], [5]], axis: 1), concat([[2, 4], [3, 4]], axis: 1), concat([[3, 2], [3, 5], [3, 1]], axis: 2)]
+        return [concat([[3], [1], [5]], axis: 1), concat([[2, 4], [3, 4]], axis: 1), concat([[3, 2], [3, 5], [3, 1]], axis: 2),
+                concat([[1, 3], [2, 3], [4, 3], [1, 3]], axis: 1), concat([[2, 3], [2, 1]], axis: 2, rowsPerSample: 2),
+                concat([[4], [2]], axis: 2)]
     }
 }
