@@ -2,6 +2,11 @@ import CTRCore
 
 /// What ReduceSum and ReduceMean share: one per-sample axis reduced (`op`) to length 1, and the
 /// broadcast back. Cost: one pass over the input each way.
+///
+/// ```swift
+/// let mean = try ReduceMean.make(DenseLayer(.reduceMean, bottomNames: ["fm"], topNames: ["m"], axis: 1),
+///                                inputs: [fm], context: context)  // an AxisReduction with op .mean
+/// ```
 public class AxisReduction {
     public let name: String
     public let inputs: [Variable]
