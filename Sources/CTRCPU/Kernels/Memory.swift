@@ -51,4 +51,49 @@ extension CPUBackend {
             }
         }
     }
+
+    public func cast(_ x: Tensor, into y: Tensor, count: Int, precision: DType) {
+        let read = elementReader(x), write = elementWriter(y)
+        parallelFor(count, threads: threads) { range in
+            for i in range { write(i, roundedValue(read(i), to: precision)) }
+        }
+    }
+
+    /// Element i of `t` as a Float, whatever its (floating) type.
+    private func elementReader(_ t: Tensor) -> (Int) -> Float {
+        switch t.dtype {
+        case .float32: let p = t.hostPointer(as: Float.self); return { p[$0] }
+        case .bfloat16: let p = t.hostPointer(as: UInt16.self); return { Float(bitPattern: UInt32(p[$0]) << 16) }
+        case .float16: let p = t.hostPointer(as: Float16.self); return { Float(p[$0]) }
+        default: preconditionFailure("cast: \(t) is not fp32, bf16 or fp16")
+        }
+    }
+
+    /// Writes element i of `t`, rounded to its type.
+    private func elementWriter(_ t: Tensor) -> (Int, Float) -> Void {
+        switch t.dtype {
+        case .float32: let p = t.hostPointer(as: Float.self); return { p[$0] = $1 }
+        case .bfloat16: let p = t.hostPointer(as: UInt16.self); return { p[$0] = bfloat16Bits($1) }
+        case .float16: let p = t.hostPointer(as: Float16.self); return { p[$0] = Float16($1) }
+        default: preconditionFailure("cast: \(t) is not fp32, bf16 or fp16")
+        }
+    }
+}
+
+/// `v` rounded to the nearest value of `type` (fp32 keeps it), ties to even, as the GPU rounds.
+@inline(__always)
+func roundedValue(_ v: Float, to type: DType) -> Float {
+    switch type {
+    case .bfloat16: Float(bitPattern: UInt32(bfloat16Bits(v)) << 16)
+    case .float16: Float(Float16(v))
+    default: v
+    }
+}
+
+/// The bf16 bits of `v`: round to nearest even; a NaN stays a (quiet) NaN.
+@inline(__always)
+func bfloat16Bits(_ v: Float) -> UInt16 {
+    let u = v.bitPattern
+    if u & 0x7fff_ffff > 0x7f80_0000 { return UInt16(u >> 16) | 0x40 }
+    return UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16)
 }

@@ -1,8 +1,8 @@
 import CTRCore
 import Dispatch
 
-/// Memory: tensors from the pool, staged uploads, downloads, fills, copies, type conversion and
-/// column copies (Concat, Slice), and profiling marks.
+/// Memory: tensors from the pool, staged uploads, downloads, fills, copies, type conversion (and
+/// the Cast layer's rounding conversion), column copies (Concat, Slice), and profiling marks.
 extension CUDABackend {
     public func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor {
         let bytes = shape.count * dtype.size
@@ -88,6 +88,11 @@ extension CUDABackend {
         ])
     }
 
+    public func cast(_ x: Tensor, into y: Tensor, count: Int, precision: DType) {
+        launch("cast_values", count, [.pointer(address(x)), code(x.dtype), .pointer(address(y)), code(y.dtype),
+                                      code(precision), .int64(Int64(count))])
+    }
+
     public func synchronize() {
         record { try stream!.synchronize() }
     }
@@ -115,12 +120,23 @@ extension CUDABackend {
 }
 
 extension KernelSource {
-    /// `convert`: n elements between fp32/bf16/fp16 (reads and writes 2–8 bytes each);
+    /// `convert`: n elements between fp32/bf16/fp16 (reads and writes 2–8 bytes each); `cast_values`
+    /// the same with a rounding step between (the Cast layer);
     /// `fill_i64`: 8 bytes written per element; `copy_columns`: a rows × width block of one
     /// matrix into (or added onto) columns of another, 2–4 bytes moved per element each way.
     static let memory = #"""
 extern "C" __global__ void convert(const void* x, int xt, void* y, int yt, i64 n) {
     GRID_STRIDE(i, n) store_as(y, i, yt, load_as(x, i, xt));
+}
+
+// y = x read as type xt, rounded to type vt, written as type yt (the Cast layer).
+extern "C" __global__ void cast_values(const void* x, int xt, void* y, int yt, int vt, i64 n) {
+    GRID_STRIDE(i, n) {
+        float v = load_as(x, i, xt);
+        if (vt == 1) v = __uint_as_float((unsigned int)f32_to_bf16(v) << 16);
+        else if (vt == 2) v = f16_to_f32(f32_to_f16(v));
+        store_as(y, i, yt, v);
+    }
 }
 
 extern "C" __global__ void fill_i64(i64* x, i64 v, i64 n) { GRID_STRIDE(i, n) x[i] = v; }

@@ -1,6 +1,7 @@
 import CTRCore
 
-/// Row-wise normalization: softmax and mean/variance normalization with their backwards.
+/// Row-wise normalization: softmax and mean/variance normalization with their backwards; Dice,
+/// column-wise.
 ///
 /// A row is handled by `lanes` threads: one warp when it has at most 512 elements (8 rows per
 /// block of 256), else a whole block of up to 1024 threads (about 4 elements each), with the
@@ -42,6 +43,33 @@ extension CUDABackend {
         ])
     }
 
+    public func dice(_ x: Tensor, rows: Int, width: Int, alpha: Float, epsilon: Float, into y: Tensor, mean: Tensor,
+                     inverseStd: Tensor) {
+        checkNormalizationOperands(rows, width, x, y)
+        precondition(mean.count >= width && inverseStd.count >= width, "dice: statistics need \(width) columns")
+        launchColumnwise("dice", rows: rows, width: width, [
+            .pointer(address(x)), .int64(Int64(rows)), .int32(Int32(width)), .float(alpha), .float(epsilon),
+            .pointer(address(y)), .pointer(address(mean)), .pointer(address(inverseStd)),
+        ])
+    }
+
+    public func diceBackward(x: Tensor, dy: Tensor, mean: Tensor, inverseStd: Tensor, rows: Int, width: Int, alpha: Float,
+                             into dx: Tensor) {
+        checkNormalizationOperands(rows, width, x, dy, dx)
+        precondition(mean.count >= width && inverseStd.count >= width, "diceBackward: statistics need \(width) columns")
+        launchColumnwise("dice_backward", rows: rows, width: width, [
+            .pointer(address(x)), .pointer(address(dy)), .pointer(address(mean)), .pointer(address(inverseStd)),
+            .int64(Int64(rows)), .int32(Int32(width)), .float(alpha), .pointer(address(dx)),
+        ])
+    }
+
+    /// Launches a `COLUMN_PARTS` kernel: a block of 256 threads per 32 columns, its 8 warps
+    /// splitting the rows.
+    private func launchColumnwise(_ kernel: String, rows: Int, width: Int, _ arguments: [KernelArgument]) {
+        guard rows > 0, width > 0 else { return }
+        launch(kernel, rows * width, arguments, block: 256, grid: ((width + 31) / 32, 1))
+    }
+
     /// Launches a row-wise kernel (its last argument is `lanes`, the threads per row).
     private func launchRowwise(_ kernel: String, rows: Int, width: Int, _ arguments: [KernelArgument]) {
         guard rows > 0, width > 0 else { return }
@@ -63,7 +91,8 @@ extension CUDABackend {
 
 extension KernelSource {
     /// Each row read twice forward (statistics, then the output) and three times backward; a few
-    /// FLOPs per element: memory-bound.
+    /// FLOPs per element: memory-bound. Dice reads each column three times forward and twice
+    /// backward (with an exponential per element and pass).
     static let normalization = #"""
 
 // Row-wise kernels: `lanes` threads share a row, one warp (32) or the whole block (blockDim.x);
@@ -103,6 +132,82 @@ __device__ float norm_row_max(float v, int lanes, float* buf) {
     if (lane == 0) buf[threadIdx.x >> 5] = v;
     __syncthreads();
     return norm_warp_max(lane < (int)(blockDim.x >> 5) ? buf[lane] : lowest);
+}
+
+// Column-wise kernels (Dice): a block of 256 threads owns 32 columns and every row; lane c of
+// warp `part` reads rows part, part + 8, … of column c, so each warp reads 32 adjacent floats.
+#define COLUMN_PARTS(c, part, live, width) \
+    const int part = threadIdx.x >> 5; \
+    const int c = blockIdx.x * 32 + (threadIdx.x & 31); \
+    const bool live = c < (width)
+
+// The sum of v over a column's 8 parts, in each of them (buf: 256 floats of shared memory). The
+// first barrier keeps the previous call's reads of `buf` ahead of this one's writes; every thread
+// of the block must call it.
+__device__ float column_parts_sum(float v, float* buf) {
+    __syncthreads();
+    buf[threadIdx.x] = v;
+    __syncthreads();
+    const int lane = threadIdx.x & 31;
+    float s = 0.f;
+    for (int p = 0; p < 8; ++p) s += buf[p * 32 + lane];
+    return s;
+}
+
+// Dice with the batch statistics of each column: y = x·(α + (1 − α)·σ((x − μ)·s)), s = 1/√(σ² + ε)
+// (0 when σ² + ε ≤ 0), the variance taken around μ (two passes).
+extern "C" __global__ void dice(const float* x, i64 rows, int width, float alpha, float epsilon, float* y,
+                                float* mean, float* inverse_std) {
+    __shared__ float buf[256];
+    COLUMN_PARTS(c, part, live, width);
+    float sum = 0.f;
+    if (live) for (i64 r = part; r < rows; r += 8) sum += x[r * width + c];
+    const float mu = column_parts_sum(sum, buf) / (float)rows;
+    float squares = 0.f;
+    if (live) {
+        for (i64 r = part; r < rows; r += 8) {
+            const float d = x[r * width + c] - mu;
+            squares += d * d;
+        }
+    }
+    const float v = column_parts_sum(squares, buf) / (float)rows + epsilon;
+    const float s = v > 0.f ? rsqrtf(v) : 0.f;
+    if (!live) return;
+    for (i64 r = part; r < rows; r += 8) {
+        const i64 i = r * width + c;
+        const float xv = x[i];
+        y[i] = xv * (alpha + (1.f - alpha) * stable_sigmoid((xv - mu) * s));
+    }
+    if (part == 0) {
+        mean[c] = mu;
+        inverse_std[c] = s;
+    }
+}
+
+// Its backward through μ and σ²: u = dy·(1 − α)·x·p·(1 − p), n = (x − μ)·s,
+// dx = dy·(α + (1 − α)·p) + s·(u − mean(u) − n·mean(u·n)).
+extern "C" __global__ void dice_backward(const float* x, const float* dy, const float* mean, const float* inverse_std,
+                                         i64 rows, int width, float alpha, float* dx) {
+    __shared__ float buf[256];
+    COLUMN_PARTS(c, part, live, width);
+    const float mu = live ? mean[c] : 0.f, s = live ? inverse_std[c] : 0.f;
+    float sum_u = 0.f, sum_un = 0.f;
+    if (live) {
+        for (i64 r = part; r < rows; r += 8) {
+            const i64 i = r * width + c;
+            const float xv = x[i], n = (xv - mu) * s, p = stable_sigmoid(n), u = dy[i] * (1.f - alpha) * xv * p * (1.f - p);
+            sum_u += u;
+            sum_un += u * n;
+        }
+    }
+    const float mean_u = column_parts_sum(sum_u, buf) / (float)rows;
+    const float mean_un = column_parts_sum(sum_un, buf) / (float)rows;
+    if (!live) return;
+    for (i64 r = part; r < rows; r += 8) {
+        const i64 i = r * width + c;
+        const float xv = x[i], g = dy[i], n = (xv - mu) * s, p = stable_sigmoid(n), u = g * (1.f - alpha) * xv * p * (1.f - p);
+        dx[i] = g * (alpha + (1.f - alpha) * p) + s * (u - mean_u - n * mean_un);
+    }
 }
 
 // y = exp(x − max) / Σ exp(x − max) per row.

@@ -23,6 +23,11 @@ public protocol MemoryKernels: AnyObject, Sendable {
     func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int,
                      into dst: Tensor, dstWidth: Int, dstStart: Int,
                      rows: Int, width: Int, accumulate: Bool)
+    /// `y[i] = x[i]` for `count` elements, read as `x.dtype` and written as `y.dtype` (each fp32,
+    /// bf16 or fp16), rounded on the way to `precision` (to nearest, ties to even): with a 16-bit
+    /// `precision` fp32 tensors end up holding values a 16-bit tensor holds exactly. The Cast layer.
+    /// Cost: 4–8 bytes moved per element.
+    func cast(_ x: Tensor, into y: Tensor, count: Int, precision: DType)
     /// Waits until every queued kernel finished.
     func synchronize()
     /// Throws the first error a kernel, copy or allocation hit since the last check (a GPU backend
