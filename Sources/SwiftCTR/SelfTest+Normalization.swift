@@ -45,7 +45,9 @@ extension BackendSelfTest {
         do {
             let (rows, width) = (129, 96), n = 129 * 96
             let x = normals(n).map { $0 + 1000 }, dy = normals(n)
-            list.append(Case(name: "normalizeRows + backward in place, offset 1000", tolerance: 1e-4) { b in
+            // Near 1000 an fp32 input is only known to its ulp (6.1e-5), so the centred values and the
+            // gradient through them differ by summation order by a few ulps of that (1.4e-4 measured).
+            list.append(Case(name: "normalizeRows + backward in place, offset 1000", tolerance: 5e-4) { b in
                 let tx = b.tensor(x, [n]), y = b.tensor(x, [n]), g = b.tensor(dy, [n])
                 let mean = b.makeTensor([rows], .float32), inverseStd = b.makeTensor([rows], .float32)
                 b.normalizeRows(y, rows: rows, width: width, epsilon: 1e-5, into: y, mean: mean, inverseStd: inverseStd)
