@@ -1,4 +1,8 @@
 /// `CUstreamCaptureMode` (cuda.h): which other threads' unsafe calls abort a capture.
+///
+/// ```swift
+/// try gpu.beginCapture(on: stream, mode: .threadLocal)
+/// ```
 public enum CUDACaptureMode: Int32, Sendable {
     /// `CU_STREAM_CAPTURE_MODE_GLOBAL`: unsafe calls from any thread are errors.
     case global = 0

@@ -1,4 +1,10 @@
 /// A kernel in a loaded module, ready for `CUDADevice.launch`.
+///
+/// ```swift
+/// let saxpy = try module.function("saxpy")
+/// try gpu.launch(saxpy, grid: ((n + 255) / 256, 1, 1), block: (256, 1, 1), stream: nil,
+///                arguments: [.float(2), .pointer(x), .pointer(y), .int32(Int32(n))])
+/// ```
 public struct CUDAFunction: @unchecked Sendable {
     /// Keeps the module loaded while the function is in use.
     public let module: CUDAModule

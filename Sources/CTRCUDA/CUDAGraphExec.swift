@@ -1,4 +1,9 @@
 /// An instantiated CUDA graph: a recorded sequence of kernels and copies replayed with one call.
+///
+/// ```swift
+/// let step = try gpu.capture(on: stream) { try forward(stream) }
+/// try step.launch(on: stream)
+/// ```
 public final class CUDAGraphExec: @unchecked Sendable {
     public let device: CUDADevice
     /// The `CUgraphExec`.

@@ -1,4 +1,9 @@
 /// A loaded CUBIN: a set of kernels. Unloaded when the last `CUDAFunction` from it goes away.
+///
+/// ```swift
+/// let module = try gpu.loadModule(image: cubin, name: "saxpy.cu")
+/// let saxpy = try module.function("saxpy")
+/// ```
 public final class CUDAModule: @unchecked Sendable {
     public let device: CUDADevice
     /// The `CUmodule`.

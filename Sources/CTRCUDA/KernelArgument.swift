@@ -1,4 +1,8 @@
 /// One kernel argument, passed by value as the kernel's C parameter of the same type.
+///
+/// ```swift
+/// let arguments: [KernelArgument] = [.float(2), .pointer(x), .pointer(y), .int32(Int32(n))]
+/// ```
 public enum KernelArgument: Sendable {
     /// A device address (`T*` in the kernel).
     case pointer(CUdeviceptr)

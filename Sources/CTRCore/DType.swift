@@ -1,4 +1,9 @@
 /// Element type of a `Tensor`.
+///
+/// ```swift
+/// let t = backend.makeTensor([4, 8], .bfloat16)
+/// t.dtype.size   // 2 bytes per element
+/// ```
 public enum DType: String, Sendable, Codable, CustomStringConvertible {
     /// `bfloat16` and `float16` hold activations of mixed-precision training on a GPU.
     case float32, int64, int32, bfloat16, float16, float64

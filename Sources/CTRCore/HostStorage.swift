@@ -1,4 +1,9 @@
 /// Host memory, 64-byte aligned and zero-filled, freed with its last reference.
+///
+/// ```swift
+/// let storage = HostStorage(byteCount: 16 * 4)
+/// storage.pointer.assumingMemoryBound(to: Float.self)[0]   // 0
+/// ```
 public final class HostStorage: DeviceStorage, @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int

@@ -1,4 +1,8 @@
-/// `DataReaderType_t`.
+/// `DataReaderType_t`: the file format of `DataReaderParams`; this version reads `.norm`.
+///
+/// ```swift
+/// let type = DataReaderType(rawValue: "Norm")   // .norm
+/// ```
 public enum DataReaderType: String, Sendable, Codable {
     case norm = "Norm", raw = "Raw", parquet = "Parquet", rawAsync = "RawAsync"
 }
