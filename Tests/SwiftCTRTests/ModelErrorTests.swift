@@ -527,13 +527,19 @@ extension ModelErrorTests {
                   sparse: [SparseBatch(rowOffsets: (0...count * 6).map(Int64.init), keys: (0..<count * 6).map { Int64($0 % 20) })])
         }
 
-        /// The message of the `SwiftCTRError` that training on `batch` throws; "" and an issue otherwise.
-        static func trainError(_ batch: Batch, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        /// The valid model over `standardInput`, compiled for batches of up to 64; no data files needed.
+        static func model() throws -> Model {
             let model = try Model(Solver(seed: 1, batchsizeEval: 64, batchsize: 64), placeholderReader, CreateOptimizer())
             model.add(standardInput)
             model.add(embedding())
             validLayers.forEach(model.add)
             try model.compile()
+            return model
+        }
+
+        /// The message of the `SwiftCTRError` that training on `batch` throws; "" and an issue otherwise.
+        static func trainError(_ batch: Batch, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            let model = try model()
             do {
                 try model.train(batch: batch)
                 Issue.record("expected a SwiftCTRError, but the batch trained", sourceLocation: sourceLocation)
@@ -544,12 +550,15 @@ extension ModelErrorTests {
             }
         }
 
+        /// `trainError` for a valid batch whose one sparse input is replaced by these CSR rows.
+        static func sparseError(offsets: [Int64], keyCount: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            var batch = batch()
+            batch.sparse = [SparseBatch(rowOffsets: offsets, keys: (0..<keyCount).map(Int64.init))]
+            return try trainError(batch, sourceLocation: sourceLocation)
+        }
+
         @Test func validBatchTrains() throws {
-            let model = try Model(Solver(seed: 1, batchsizeEval: 64, batchsize: 64), placeholderReader, CreateOptimizer())
-            model.add(standardInput)
-            model.add(embedding())
-            validLayers.forEach(model.add)
-            try model.compile()
+            let model = try Self.model()
             try model.train(batch: Self.batch())
             #expect(model.currentLoss.isFinite && model.currentLoss > 0)
         }
@@ -587,32 +596,24 @@ extension ModelErrorTests {
         }
 
         @Test func rowOffsetsOfTheWrongLength() throws {
-            var batch = Self.batch()
-            batch.sparse = [SparseBatch(rowOffsets: (0...20).map(Int64.init), keys: (0..<20).map(Int64.init))]
-            let message = try Self.trainError(batch)
+            let message = try Self.sparseError(offsets: (0...20).map(Int64.init), keyCount: 20)
             #expect(message.contains("sparse input 'data1' needs 25 row offsets (4 samples × slot_num 6 + 1), found 21"))
         }
 
         @Test func rowOffsetsNotStartingAtZero() throws {
-            var batch = Self.batch()
-            batch.sparse = [SparseBatch(rowOffsets: (1...25).map(Int64.init), keys: (0..<25).map(Int64.init))]
-            let message = try Self.trainError(batch)
+            let message = try Self.sparseError(offsets: (1...25).map(Int64.init), keyCount: 25)
             #expect(message.contains("the first row offset must be 0, found 1"))
         }
 
         @Test func decreasingRowOffsets() throws {
             var offsets = (0...24).map(Int64.init)
             offsets[5] = 2
-            var batch = Self.batch()
-            batch.sparse = [SparseBatch(rowOffsets: offsets, keys: (0..<24).map(Int64.init))]
-            let message = try Self.trainError(batch)
+            let message = try Self.sparseError(offsets: offsets, keyCount: 24)
             #expect(message.contains("row offsets must never decrease, found 2 at position 5 after 4"))
         }
 
         @Test func lastRowOffsetIsNotTheKeyCount() throws {
-            var batch = Self.batch()
-            batch.sparse = [SparseBatch(rowOffsets: (0...24).map(Int64.init), keys: (0..<30).map(Int64.init))]
-            let message = try Self.trainError(batch)
+            let message = try Self.sparseError(offsets: (0...24).map(Int64.init), keyCount: 30)
             #expect(message.contains("the last row offset must equal the 30 keys, found 24"))
         }
 
@@ -620,9 +621,7 @@ extension ModelErrorTests {
             // Sample 1's first slot holds 2 keys: 7 keys where nnz_per_slot 1 × 6 slots allows 6.
             var offsets: [Int64] = [0]
             for row in 0..<24 { offsets.append(offsets.last! + (row == 6 ? 2 : 1)) }
-            var batch = Self.batch()
-            batch.sparse = [SparseBatch(rowOffsets: offsets, keys: (0..<25).map(Int64.init))]
-            let message = try Self.trainError(batch)
+            let message = try Self.sparseError(offsets: offsets, keyCount: 25)
             #expect(message.contains("sample 1 has 7 keys, more than its max_feature_num 6"))
             #expect(message.contains("Raise nnz_per_slot"))
         }
