@@ -1,32 +1,5 @@
 import CTRCore
 
-/// `Embedding_t`: how a sparse embedding places its table. On one worker the two hash types
-/// compute the same thing; they differ in sizing and initialization (and, on several workers, in
-/// placement: key mod N for Distributed, slot mod N for Localized).
-public enum EmbeddingType: String, Sendable, Codable {
-    case distributedSlotSparseEmbeddingHash = "DistributedSlotSparseEmbeddingHash"
-    case localizedSlotSparseEmbeddingHash = "LocalizedSlotSparseEmbeddingHash"
-    case localizedSlotSparseEmbeddingOneHot = "LocalizedSlotSparseEmbeddingOneHot"
-}
-
-/// How the keys of one (sample, slot) are pooled.
-public enum Combiner: String, Sendable, Codable {
-    case sum, mean
-}
-
-/// The sparse optimizer of one embedding, resolved from its `OptimizerParams`.
-public enum SparseOptimizer: Sendable, Equatable {
-    case sgd
-    case adam(beta1: Float, beta2: Float, epsilon: Float, global: Bool, lazy: Bool)
-
-    public var stateCount: Int {
-        switch self {
-        case .sgd: 0
-        case .adam(_, _, _, _, let lazy): lazy ? 3 : 2
-        }
-    }
-}
-
 /// A hash-based sparse embedding on one worker: keys → rows of a `[capacity, vec]` table through a
 /// `HashTable`, pooled per (sample, slot) into `[batch, slots, vec]`, with sparse optimizer updates
 /// of the rows a batch touched (or of all rows for Global).
@@ -35,9 +8,16 @@ public enum SparseOptimizer: Sendable, Equatable {
 /// let emb = HashEmbedding(name: "sparse_embedding1", vecSize: 16, slots: 26, combiner: .sum,
 ///                         capacity: 100_000, maxBatch: 4096, maxKeysPerSample: 26,
 ///                         optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-7, global: true, lazy: false),
-///                         initialValues: .uniform(0.05), seed: 1, backend: cpu)
-/// try emb.forward(keys: batch.keys, offsets: batch.rowOffsets, batch: 4096, training: true)
+///                         initialValues: .uniform(0.05), seed: 1, backend: backend)
+/// let sparse = batch.sparse[0]   // a reader's `Batch` of up to 4096 samples, 26 slots
+/// try emb.forward(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, training: true)
+/// // emb.output is [4096, 26, 16]; after filling emb.outputGrad:
+/// emb.backward()
+/// emb.update(lr: 0.001, scaler: 1)
 /// ```
+///
+/// HugeCTR: the one-GPU part of `DistributedSlotSparseEmbeddingHash` and
+/// `LocalizedSlotSparseEmbeddingHash` (which compute the same thing on one worker).
 public final class HashEmbedding {
     public let name: String
     public let vecSize: Int, slots: Int, capacity: Int, maxBatch: Int, maxKeys: Int
@@ -164,7 +144,8 @@ public final class HashEmbedding {
     }
 
     /// The second half of `forward`: hash lookup (training: insertion) and pooling of the staged keys.
-    public func lookup(training: Bool) throws {        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
+    public func lookup(training: Bool) throws {
+        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
         lookupsSinceCheck += training ? 1 : Self.overflowCheckInterval
         if !overflowed && lookupsSinceCheck >= Self.overflowCheckInterval {
             lookupsSinceCheck = 0

@@ -143,9 +143,10 @@ public final class Model {
             try backend.check()
             step += 1
             iter += 1
-            progress.step()
+            progress.step(samples: batch.count)
             if display > 0 && iter % display == 0 {
                 let loss = graph.lastLoss
+                backend.synchronize()
                 guard loss.isFinite else {
                     throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iter): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
                 }
@@ -154,6 +155,8 @@ public final class Model {
                 onRecord?(record)
             }
             if evalInterval > 0 && iter % evalInterval == 0 {
+                backend.synchronize()
+                progress.pauseForEvaluation()
                 let metrics = try evaluate()
                 let record = progress.evaluation(iteration: iter, metrics: metrics)
                 records.append(record)
@@ -215,9 +218,12 @@ public final class Model {
 
     /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's
     /// low-level `train()`, with the batch given instead of read). It does not wait for the device;
-    /// `currentLoss` does.
+    /// `currentLoss` does. Throws, before any work, when `batch` does not fit the `Input` or holds
+    /// more samples than the compiled batch size.
     public func train(batch: Batch) throws {
-        try compiled().train(batch: batch, lr: scheduler.next(), iteration: step)
+        let graph = try compiled()
+        try batch.validate(for: input!, maxBatch: graph.maxBatch)
+        try graph.train(batch: batch, lr: scheduler.next(), iteration: step)
         step += 1
         try backend.check()
     }
@@ -247,31 +253,5 @@ public final class Model {
         evalReader?.stop()
         trainReader = nil
         evalReader = nil
-    }
-}
-
-/// The result of one evaluation pass.
-public struct EvalMetrics: Sendable, Codable {
-    public var auc: Double
-    public var averageLoss: Double
-    public var samples: Int
-}
-
-/// One display or evaluation point of `fit`, as written by `swiftctr train --metrics-out`.
-public struct TrainingRecord: Sendable, Codable {
-    public var iter: Int
-    public var loss: Double
-    public var samplesPerSec: Double
-    public var lr: Double
-    public var elapsedSec: Double
-    public var evalAUC: Double?
-    public var evalLoss: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case iter, loss, lr
-        case samplesPerSec = "samples_per_sec"
-        case elapsedSec = "elapsed_sec"
-        case evalAUC = "eval_auc"
-        case evalLoss = "eval_loss"
     }
 }

@@ -3,15 +3,6 @@ import CTRCore
 /// `LrPolicy_t`: HugeCTR has one policy.
 public enum LrPolicy: String, Sendable, Codable { case fixed }
 
-/// `MetricsType`: what an evaluation pass reports.
-public enum MetricsType: String, Sendable, Codable, CaseIterable, Comparable {
-    case auc = "AUC", averageLoss = "AverageLoss", hitRate = "HitRate", ndcg = "NDCG", smape = "SMAPE"
-
-    public static func < (a: Self, b: Self) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
 /// The training-wide settings of HugeCTR's `CreateSolver`, with its defaults.
 ///
 /// ```swift
@@ -115,11 +106,6 @@ public struct Solver: Sendable, Codable, Equatable {
         _ = try LearningRateScheduler(baseLR: lr, warmupSteps: warmupSteps, decayStart: decayStart,
                                       decaySteps: decaySteps, decayPower: decayPower, endLR: endLR)
     }
-}
-
-/// Which kind of device a `Model` built without an explicit backend trains on.
-public enum Devices: String, Sendable, Codable {
-    case cpu, cuda
 }
 
 /// Spelling of HugeCTR's `hugectr.CreateSolver(...)`.

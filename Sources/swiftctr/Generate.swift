@@ -36,19 +36,46 @@ struct Generate: ParsableCommand {
     @Option(help: "Keys expected fewer times than this in the training split carry no signal.")
     var minExpectedCount: Double = SyntheticConfig.default.minExpectedCount
 
+    func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, found an empty string.") }
+        guard train >= 1 else { throw ValidationError("--train must be ≥ 1, found \(train); give the number of training samples to write.") }
+        guard eval >= 1 else { throw ValidationError("--eval must be ≥ 1, found \(eval); give the number of evaluation samples to write.") }
+        guard files >= 1 && files <= train else {
+            throw ValidationError("--files must be 1...\(train) (at least one sample per file), found \(files). Lower --files or raise --train.")
+        }
+        for (value, option) in [(linearStd, "--linear-std"), (interactionStd, "--interaction-std"),
+                                (minExpectedCount, "--min-expected-count")] {
+            guard value.isFinite && value >= 0 else { throw ValidationError("\(option) must be a finite number ≥ 0, found \(value); drop the option to use its default.") }
+        }
+        do {
+            try config().validate()
+        } catch let error as DataError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The generator's settings from the options (`--slot-sizes` and `--nnz` parsed).
+    private func config() throws -> SyntheticConfig {
+        var config = SyntheticConfig.default
+        config.numTrain = train
+        config.numEval = eval
+        config.seed = seed
+        config.trainFiles = files
+        config.linearStd = linearStd
+        config.interactionStd = interactionStd
+        config.minExpectedCount = minExpectedCount
+        if let slotSizes { config.slotSizes = try parseList(slotSizes, "--slot-sizes") }
+        let nnzList = try parseList(nnz, "--nnz")
+        guard nnzList.count == 1 || nnzList.count == config.slotSizes.count else {
+            throw ValidationError("--nnz needs one number or one per slot (\(config.slotSizes.count)), found \(nnzList.count) numbers in '\(nnz)'. Give one value for all slots or one per slot.")
+        }
+        config.nnzPerSlot = nnzList.count == 1 ? Array(repeating: nnzList[0], count: config.slotSizes.count) : nnzList
+        return config
+    }
+
     func run() throws {
         try reportingErrors {
-            var config = SyntheticConfig.default
-            config.numTrain = train
-            config.numEval = eval
-            config.seed = seed
-            config.trainFiles = files
-            config.linearStd = linearStd
-            config.interactionStd = interactionStd
-            config.minExpectedCount = minExpectedCount
-            if let slotSizes { config.slotSizes = try parseList(slotSizes, "--slot-sizes") }
-            let nnzList = try parseList(nnz, "--nnz")
-            config.nnzPerSlot = nnzList.count == 1 ? Array(repeating: nnzList[0], count: config.slotSizes.count) : nnzList
+            let config = try config()
             let dataset = try generateDataset(config, into: out)
             print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(config.slotSizes.count) slots")
             print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))")
@@ -64,8 +91,9 @@ func parseList(_ text: String, _ option: String) throws -> [Int] {
     return items.map { $0! }
 }
 
-/// Generates with a progress line on standard error.
+/// Checks `config`, then generates with a progress line on standard error.
 func generateDataset(_ config: SyntheticConfig, into directory: String) throws -> GeneratedDataset {
+    try config.validate()
     FileHandle.standardError.write(Data("generating \(config.numTrain + config.numEval) samples into \(directory) …\n".utf8))
     return try SyntheticGenerator.generate(config, into: directory)
 }

@@ -102,9 +102,11 @@ struct Train: ParsableCommand {
                 print("training curves: \(plot)")
             }
             guard let final = records.last(where: { $0.evalAUC != nil }), let auc = final.evalAUC else { return }
-            let rate = records.compactMap { $0.evalAUC == nil ? $0.samplesPerSec : nil }
             print(String(format: "eval AUC %.4f   oracle AUC %.4f   gap %.4f", auc, oracle, oracle - auc))
-            if !rate.isEmpty { print(String(format: "median training throughput %.0f samples/s", rate.sorted()[rate.count / 2])) }
+            if let last = records.last, last.trainingThroughput > 0 {
+                print(String(format: "training throughput %.0f samples/s (%d samples in %.1f s of training steps, evaluations excluded)",
+                             last.trainingThroughput, last.trainingSamples, last.trainingSec))
+            }
         }
     }
 
@@ -118,24 +120,5 @@ struct Train: ParsableCommand {
         }
         let dataset = try generateDataset(.default, into: directory)
         return (SyntheticConfig.default, dataset.oracleAUC)
-    }
-}
-
-/// Appends JSON lines to a file.
-final class MetricsSink {
-    let handle: FileHandle
-    let encoder = JSONEncoder()
-
-    init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw SwiftCTRError(.io, "cannot write --metrics-out file '\(path)'; check that its folder exists and is writable.")
-        }
-        self.handle = handle
-        encoder.outputFormatting = [.sortedKeys]
-    }
-
-    func write(_ record: TrainingRecord) {
-        guard let data = try? encoder.encode(record) else { return }
-        handle.write(data + Data("\n".utf8))
     }
 }

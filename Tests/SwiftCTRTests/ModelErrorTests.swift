@@ -513,3 +513,117 @@ extension ModelErrorTests {
         }
     }
 }
+
+// MARK: hand-built batches
+
+extension ModelErrorTests {
+    /// `Model.train(batch:)` with a batch built by hand for `standardInput` (label 1, dense 13, 6
+    /// one-key slots): each wrong field is named with what was expected and found.
+    @Suite("hand-built batches")
+    struct HandBuiltBatches {
+        /// A valid batch of `count` samples: one key per slot.
+        static func batch(count: Int = 4) -> Batch {
+            Batch(count: count, labels: (0..<count).map { Float($0 % 2) }, dense: [Float](repeating: 0.5, count: count * 13),
+                  sparse: [SparseBatch(rowOffsets: (0...count * 6).map(Int64.init), keys: (0..<count * 6).map { Int64($0 % 20) })])
+        }
+
+        /// The valid model over `standardInput`, compiled for batches of up to 64; no data files needed.
+        static func model() throws -> Model {
+            let model = try Model(Solver(seed: 1, batchsizeEval: 64, batchsize: 64), placeholderReader, CreateOptimizer())
+            model.add(standardInput)
+            model.add(embedding())
+            validLayers.forEach(model.add)
+            try model.compile()
+            return model
+        }
+
+        /// The message of the `SwiftCTRError` that training on `batch` throws; "" and an issue otherwise.
+        static func trainError(_ batch: Batch, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            let model = try model()
+            do {
+                try model.train(batch: batch)
+                Issue.record("expected a SwiftCTRError, but the batch trained", sourceLocation: sourceLocation)
+                return ""
+            } catch let error as SwiftCTRError {
+                #expect(error.kind == .data, sourceLocation: sourceLocation)
+                return error.message
+            }
+        }
+
+        /// `trainError` for a valid batch whose one sparse input is replaced by these CSR rows.
+        static func sparseError(offsets: [Int64], keyCount: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            var batch = batch()
+            batch.sparse = [SparseBatch(rowOffsets: offsets, keys: (0..<keyCount).map(Int64.init))]
+            return try trainError(batch, sourceLocation: sourceLocation)
+        }
+
+        @Test func validBatchTrains() throws {
+            let model = try Self.model()
+            try model.train(batch: Self.batch())
+            #expect(model.currentLoss.isFinite && model.currentLoss > 0)
+        }
+
+        @Test(arguments: [0, 65])
+        func sampleCountOutsideTheBatchSize(count: Int) throws {
+            var batch = Self.batch(count: 4)
+            batch.count = count
+            let message = try Self.trainError(batch)
+            #expect(message.contains("batch count must be 1...64"))
+            #expect(message.contains("found \(count)"))
+        }
+
+        @Test func tooFewLabels() throws {
+            var batch = Self.batch()
+            batch.labels.removeLast()
+            let message = try Self.trainError(batch)
+            #expect(message.hasPrefix("Model.train(batch:): "))
+            #expect(message.contains("expected 4 label values (4 samples × label_dim 1), found 3"))
+        }
+
+        @Test func tooManyDenseValues() throws {
+            var batch = Self.batch()
+            batch.dense.append(1)
+            let message = try Self.trainError(batch)
+            #expect(message.contains("expected 52 dense values (4 samples × dense_dim 13), found 53"))
+        }
+
+        @Test func missingSparseInput() throws {
+            var batch = Self.batch()
+            batch.sparse = []
+            let message = try Self.trainError(batch)
+            #expect(message.contains("expected 1 sparse inputs ('data1', in the Input's order), found 0"))
+            #expect(message.contains("one SparseBatch per DataReaderSparseParam"))
+        }
+
+        @Test func rowOffsetsOfTheWrongLength() throws {
+            let message = try Self.sparseError(offsets: (0...20).map(Int64.init), keyCount: 20)
+            #expect(message.contains("sparse input 'data1' needs 25 row offsets (4 samples × slot_num 6 + 1), found 21"))
+        }
+
+        @Test func rowOffsetsNotStartingAtZero() throws {
+            let message = try Self.sparseError(offsets: (1...25).map(Int64.init), keyCount: 25)
+            #expect(message.contains("the first row offset must be 0, found 1"))
+        }
+
+        @Test func decreasingRowOffsets() throws {
+            var offsets = (0...24).map(Int64.init)
+            offsets[5] = 2
+            let message = try Self.sparseError(offsets: offsets, keyCount: 24)
+            #expect(message.contains("row offsets must never decrease, found 2 at position 5 after 4"))
+        }
+
+        @Test func lastRowOffsetIsNotTheKeyCount() throws {
+            let message = try Self.sparseError(offsets: (0...24).map(Int64.init), keyCount: 30)
+            #expect(message.contains("the last row offset must equal the 30 keys, found 24"))
+        }
+
+        @Test func sampleWithMoreKeysThanMaxFeatureNum() throws {
+            // Sample 1's first slot holds 2 keys: 7 keys where nnz_per_slot 1 × 6 slots allows 6.
+            var offsets: [Int64] = [0]
+            for row in 0..<24 { offsets.append(offsets.last! + (row == 6 ? 2 : 1)) }
+            let message = try Self.sparseError(offsets: offsets, keyCount: 25)
+            #expect(message.contains("sample 1 has 7 keys, more than its max_feature_num 6"))
+            #expect(message.contains("Raise nnz_per_slot"))
+        }
+    }
+}

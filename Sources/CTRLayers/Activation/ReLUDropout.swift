@@ -22,8 +22,8 @@ public final class ReLUDropout: Layer {
     /// `name` is the Dropout's (its top), so the masks equal the unfused pair's. With `bias`, the
     /// input lacks the bias of the InnerProduct that produced it (see `InnerProduct.biasAddedByConsumer`).
     /// `outputType` (value and gradient) is 16-bit in mixed precision when only GEMMs read the output.
-    public init(name: String, input: Variable, rate: Float, bias: Tensor? = nil, outputType: DType = .float32,
-                backend: any Backend) {
+    package init(name: String, input: Variable, rate: Float, bias: Tensor? = nil, outputType: DType = .float32,
+                 backend: any Backend) {
         self.name = name
         self.rate = rate
         self.bias = bias

@@ -1,0 +1,12 @@
+/// `Embedding_t`: how a sparse embedding places its table. On one worker the two hash types
+/// compute the same thing; they differ in sizing and initialization (and, on several workers, in
+/// placement: key mod N for Distributed, slot mod N for Localized).
+///
+/// ```swift
+/// let type = EmbeddingType(rawValue: "DistributedSlotSparseEmbeddingHash")   // as in a HugeCTR config
+/// ```
+public enum EmbeddingType: String, Sendable, Codable {
+    case distributedSlotSparseEmbeddingHash = "DistributedSlotSparseEmbeddingHash"
+    case localizedSlotSparseEmbeddingHash = "LocalizedSlotSparseEmbeddingHash"
+    case localizedSlotSparseEmbeddingOneHot = "LocalizedSlotSparseEmbeddingOneHot"
+}

@@ -1,0 +1,50 @@
+/// `DataReaderType_t`: the file format of `DataReaderParams`; this version reads `.norm`.
+///
+/// ```swift
+/// let type = DataReaderType(rawValue: "Norm")   // .norm
+/// ```
+public enum DataReaderType: String, Sendable, Codable {
+    case norm = "Norm", raw = "Raw", parquet = "Parquet", rawAsync = "RawAsync"
+}
+
+/// Where the training and evaluation data are, as HugeCTR's `DataReaderParams`.
+///
+/// ```swift
+/// let reader = DataReaderParams(dataReaderType: .norm, source: ["./dcn_data/file_list.txt"],
+///                               evalSource: "./dcn_data/file_list_test.txt", checkType: .sum)
+/// ```
+public struct DataReaderParams: Sendable, Codable, Equatable {
+    public var dataReaderType: DataReaderType
+    /// File lists (only the first is read, as in HugeCTR).
+    public var source: [String]
+    public var evalSource: String
+    public var checkType: CheckType
+    public var cacheEvalData: Int
+    public var numSamples: Int
+    public var evalNumSamples: Int
+    public var floatLabelDense: Bool
+    /// Reader threads; clamped to the number of files in a list (and to 4).
+    public var numWorkers: Int
+    public var slotSizeArray: [Int]
+
+    public init(dataReaderType: DataReaderType, source: [String], evalSource: String, checkType: CheckType,
+                cacheEvalData: Int = 0, numSamples: Int = 0, evalNumSamples: Int = 0, floatLabelDense: Bool = false,
+                numWorkers: Int = 12, slotSizeArray: [Int] = []) {
+        self.dataReaderType = dataReaderType
+        self.source = source
+        self.evalSource = evalSource
+        self.checkType = checkType
+        self.cacheEvalData = cacheEvalData
+        self.numSamples = numSamples
+        self.evalNumSamples = evalNumSamples
+        self.floatLabelDense = floatLabelDense
+        self.numWorkers = numWorkers
+        self.slotSizeArray = slotSizeArray
+    }
+
+    public init(dataReaderType: DataReaderType, source: String, evalSource: String, checkType: CheckType,
+                numWorkers: Int = 12) {
+        self.init(dataReaderType: dataReaderType, source: [source], evalSource: evalSource, checkType: checkType,
+                  numWorkers: numWorkers)
+    }
+}
