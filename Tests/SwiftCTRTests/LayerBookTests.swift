@@ -65,12 +65,37 @@ struct LayerBookTests {
         return sections
     }
 
+    /// A JSON value of `DenseLayer`'s Codable form.
+    enum Value: Decodable, Equatable, CustomStringConvertible {
+        case bool(Bool), number(Double), string(String), list([Value]), other
+
+        init(from decoder: any Decoder) throws {
+            let single = try decoder.singleValueContainer()
+            if let flag = try? single.decode(Bool.self) { self = .bool(flag) }
+            else if let number = try? single.decode(Double.self) { self = .number(number) }
+            else if let string = try? single.decode(String.self) { self = .string(string) }
+            else if let list = try? single.decode([Value].self) { self = .list(list) }
+            else { self = .other }
+        }
+
+        /// As `docs/layers.md` shows it.
+        var description: String {
+            switch self {
+            case .bool(let flag): "\(flag)"
+            case .number(let number): number == number.rounded() && abs(number) < 1e15 ? "\(Int(number))" : "\(Float(number))"
+            case .string(let string): "`\(string)`"
+            case .list(let list): "[" + list.map(\.description).joined(separator: ", ") + "]"
+            case .other: "?"
+            }
+        }
+    }
+
     /// `DenseLayer`'s keywords in HugeCTR's spelling with their defaults, from its Codable form.
-    static func denseLayerDefaults() throws -> [String: Any] {
+    static func denseLayerDefaults() throws -> [String: Value] {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(DenseLayer(.relu, bottomNames: ["x"], topNames: ["y"]))
-        return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try JSONDecoder().decode([String: Value].self, from: data)
     }
 
     /// The book's spelling of a keyword as `DenseLayer`'s snake-case key (`SeqLength` → `seq_length`).
@@ -84,15 +109,15 @@ struct LayerBookTests {
     }
 
     /// Whether `value` (from the Codable form) is the book's `text` default.
-    static func matches(_ value: Any, _ text: String) -> Bool {
+    static func matches(_ value: Value, _ text: String) -> Bool {
         let text = text.replacingOccurrences(of: "`", with: "")
-        if text == "True" || text == "False" { return (value as? Bool) == (text == "True") }
-        if let number = value as? NSNumber, let book = Double(text) {
-            return abs(number.doubleValue - book) <= 1e-6 * max(1, abs(book))
+        switch value {
+        case .bool(let flag): return text == (flag ? "True" : "False")
+        case .number(let number): return Double(text).map { abs(number - $0) <= 1e-6 * max(1, abs($0)) } ?? false
+        case .list(let list): return list.isEmpty && text == "[]"
+        case .string(let string): return text.hasSuffix("." + string) || text == string
+        case .other: return false
         }
-        if let list = value as? [Any] { return list.isEmpty && text == "[]" }
-        if let string = value as? String { return text.hasSuffix("." + string) || text == string }
-        return false
     }
 
     @Test func theBookIsReadWhole() throws {
@@ -169,10 +194,11 @@ struct LayerBookTests {
     @Test func bookSpellingsBecomeKeys() {
         #expect(Self.key("SeqLength") == "seq_length")
         #expect(Self.key("elu_alpha") == "elu_alpha")
-        #expect(Self.matches(NSNumber(value: Float(1e-5)), "1e-5"))
-        #expect(!Self.matches(NSNumber(value: 0.5), "1"))
-        #expect(Self.matches("Default", "`hugectr.Initializer_t.Default`"))
-        #expect(!Self.matches("Uniform", "`hugectr.Initializer_t.Default`"))
-        #expect(Self.matches(false, "False"))
+        #expect(Self.matches(.number(Double(Float(1e-5))), "1e-5"))
+        #expect(!Self.matches(.number(0.5), "1"))
+        #expect(Self.matches(.string("Default"), "`hugectr.Initializer_t.Default`"))
+        #expect(!Self.matches(.string("Uniform"), "`hugectr.Initializer_t.Default`"))
+        #expect(Self.matches(.bool(false), "False"))
+        #expect(!Self.matches(.number(0), "False"))
     }
 }
