@@ -19,8 +19,18 @@ public protocol RegisteredLayer: Layer, SendableMetatype {
     static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer
     /// Sample configurations covering the type's modes, each with a float64 reference forward.
     static var conformanceCases: [ConformanceCase] { get }
+    /// Why `config` may not be built with `use_mixed_precision` (HugeCTR builds the layer in fp32
+    /// only), or nil when it may. Default: nil.
+    static func mixedPrecisionRefusal(_ config: DenseLayer) -> String?
 }
 
 extension RegisteredLayer {
     public var type: LayerType { Self.layerType }
+
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { nil }
+
+    /// The refusal of a layer HugeCTR builds in fp32 only.
+    public static var fp32Only: String {
+        "HugeCTR builds \(layerType.rawValue) in fp32 only, so the layer book does not allow it with use_mixed_precision. Turn mixed precision off (Solver(useMixedPrecision: false)) or remove the layer."
+    }
 }

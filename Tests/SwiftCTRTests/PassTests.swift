@@ -225,6 +225,25 @@ struct PassTests {
             #expect(plan[1].fusedDropout != nil)
         }
 
+        @Test(arguments: [LayerType.sub, .reduceMean, .scale, .gather, .preluDice, .matrixMultiply])
+        func layersHugeCTRBuildsInFP32OnlyAreRefused(type: LayerType) throws {
+            let bottoms = type == .sub || type == .matrixMultiply ? ["fc1", "fc1b"] : ["fc1"]
+            let layers = [layer(.innerProduct, ["dense"], "fc1"), layer(.innerProduct, ["dense"], "fc1b"),
+                          layer(type, bottoms, "odd"), layer(.binaryCrossEntropyLoss, ["odd", "label"], "loss")]
+            let error = #expect(throws: SwiftCTRError.self) { try plan(layers, halfType: .float16) }
+            #expect(error?.message.contains("layer 'odd' (\(type.rawValue)): HugeCTR builds \(type.rawValue) in fp32 only") == true)
+            #expect(error?.message.contains("Turn mixed precision off") == true)
+            _ = try plan(layers)  // allowed in fp32
+        }
+
+        @Test func onlyTheMaskedSoftmaxIsRefused() throws {
+            let plain = [layer(.softmax, ["dense"], "p"), layer(.binaryCrossEntropyLoss, ["p", "label"], "loss")]
+            _ = try plan(plain, halfType: .bfloat16)
+            let masked = [layer(.softmax, ["dense", "mask"], "p"), layer(.binaryCrossEntropyLoss, ["p", "label"], "loss")]
+            let error = #expect(throws: SwiftCTRError.self) { try plan(masked, halfType: .bfloat16) }
+            #expect(error?.message.contains("masked Softmax (two bottoms) in fp32 only") == true)
+        }
+
         @Test func aFusedOutputReadByAnotherLayerTypeStaysFloat() throws {
             var layers = mlp
             layers[3] = layer(.sigmoid, ["dropout1"], "fc2")

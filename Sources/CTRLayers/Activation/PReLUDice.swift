@@ -53,6 +53,7 @@ public final class PReLUDice: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.preluDice
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames = ["elu_alpha", "eps"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

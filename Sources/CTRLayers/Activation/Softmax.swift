@@ -83,6 +83,10 @@ public final class Softmax: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.softmax
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? {
+        config.bottomNames.count > 1
+            ? "HugeCTR builds the masked Softmax (two bottoms) in fp32 only, so the layer book does not allow it with use_mixed_precision. Turn mixed precision off (Solver(useMixedPrecision: false)) or drop the mask." : nil
+    }
     public static let parameterNames = ["factor"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

@@ -34,6 +34,7 @@ public final class Sub: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.sub
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames: [String] = []
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

@@ -19,6 +19,7 @@ public final class ReduceMean: AxisReduction, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.reduceMean
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames = ["axis"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

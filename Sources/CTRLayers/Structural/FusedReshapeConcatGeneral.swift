@@ -41,6 +41,7 @@ public final class FusedReshapeConcatGeneral: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.fusedReshapeConcatGeneral
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames: [String] = []
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

@@ -48,6 +48,7 @@ public final class Gather: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.gather
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames = ["indices"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

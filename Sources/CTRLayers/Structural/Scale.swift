@@ -53,6 +53,7 @@ public final class Scale: RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.scale
+    public static func mixedPrecisionRefusal(_ config: DenseLayer) -> String? { fp32Only }
     public static let parameterNames = ["axis", "factor"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {

@@ -7,6 +7,7 @@
 /// ```
 enum GraphPasses {
     static func plan(_ layers: [DenseLayer], labelName: String, halfType: DType?) throws -> [PlannedLayer] {
+        if halfType != nil { try MixedPrecisionTypes.refuseFP32Only(layers) }
         var plan = try FanOutSlices.apply(layers, labelName: labelName)
         plan = ConcatFolding.apply(plan)
         plan = ReLUDropoutFusion.apply(plan)

@@ -10,6 +10,16 @@
 /// // fc1 and relu1 + dropout1 output bfloat16; fc2, read by a ReLU, outputs float32
 /// ```
 enum MixedPrecisionTypes {
+    /// Throws for the first layer the layer book keeps out of mixed precision
+    /// (`RegisteredLayer.mixedPrecisionRefusal`), naming it and saying why.
+    static func refuseFP32Only(_ layers: [DenseLayer]) throws {
+        for layer in layers {
+            if let why = LayerRegistry.type(of: layer.layerType)?.mixedPrecisionRefusal(layer) {
+                throw SwiftCTRError(.config, "layer '\(layer.name)' (\(layer.layerType.rawValue)): \(why)")
+            }
+        }
+    }
+
     /// Expects `ConcatFolding` and `ReLUDropoutFusion` to have run.
     static func apply(_ plan: [PlannedLayer], halfType: DType) -> [PlannedLayer] {
         let readers = plan.readerCounts
