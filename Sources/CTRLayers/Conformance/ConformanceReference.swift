@@ -31,4 +31,12 @@ public struct ConformanceReference: Sendable {
     public static func binaryCrossEntropy(logit x: Double, label y: Double) -> Double {
         x >= 0 ? x * (1 - y) + log1p(exp(-x)) : -x * y + log1p(exp(x))
     }
+
+    /// `values` shifted by their mean, and `1/√(σ² + epsilon)` with their biased variance `σ²`
+    /// (LayerNorm's rows, BatchNorm's columns).
+    public static func normalized<C: Collection<Double>>(_ values: C, epsilon: Double) -> (centered: [Double], inverseStd: Double) {
+        let n = Double(values.count), mean = values.reduce(0, +) / n
+        let centered = values.map { $0 - mean }
+        return (centered, 1 / (centered.reduce(0) { $0 + $1 * $1 } / n + epsilon).squareRoot())
+    }
 }
