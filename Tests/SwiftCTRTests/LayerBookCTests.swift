@@ -22,6 +22,18 @@ import Testing
         ShapeErrorCase(name: "LayerNorm with two bottoms", inputs: [[4], [4]],
                        config: DenseLayer(.layerNorm, bottomNames: ["x0", "x1"], topNames: ["ln_bad"]),
                        mentions: ["expects 1 bottom tensor, found 2"]),
+        ShapeErrorCase(name: "BatchNorm on 3D", inputs: [[2, 4]],
+                       config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["bn_bad"]),
+                       mentions: ["bottom 'x0' must be 2D", "found 3D"]),
+        ShapeErrorCase(name: "BatchNorm factor above 1", inputs: [[4]],
+                       config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["bn_bad"], factor: 1.5),
+                       mentions: ["factor must be in [0, 1]", "found 1.5"]),
+        ShapeErrorCase(name: "BatchNorm negative factor", inputs: [[4]],
+                       config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["bn_bad"], factor: -0.1),
+                       mentions: ["factor must be in [0, 1]", "found -0.1"]),
+        ShapeErrorCase(name: "BatchNorm with a negative eps", inputs: [[4]],
+                       config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["bn_bad"], eps: -1),
+                       mentions: ["eps must be ≥ 0, found -1.0"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -32,6 +44,8 @@ import Testing
     @Test(arguments: [
         PartialCase(name: "LayerNorm 3D", inputs: [[3, 4]],
                     config: DenseLayer(.layerNorm, bottomNames: ["x0"], topNames: ["y"])),
+        PartialCase(name: "BatchNorm (statistics over the batch's rows only)", inputs: [[4]],
+                    config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["y"])),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -67,6 +81,76 @@ import Testing
     /// dγ and dβ add to what the buffers hold; dx is assigned.
     @Test func layerNormAccumulatesItsWeightGradients() throws {
         try expectWeightGradientsAccumulate(DenseLayer(.layerNorm, bottomNames: ["x"], topNames: ["ln"]), shape: [3, 4])
+    }
+
+    // MARK: BatchNorm (§6.8)
+
+    /// The running statistics are the layer's non-trainable state, under HugeCTR's JSON keys;
+    /// they start at mean 0 and variance 1, and γ, β start as LayerNorm's.
+    @Test func batchNormStateAndInitialValues() throws {
+        let x = Variable(name: "x", shape: [4, 3], backend: cpu)
+        let layer = try TS.make(DenseLayer(.batchNorm, bottomNames: ["x"], topNames: ["bn"], gammaInitType: .xavierUniform), [x])
+        #expect(layer.parameters.map(\.name) == ["bn.gamma", "bn.beta"])
+        #expect(layer.nonTrainable.map(\.key) == ["mean", "var"])
+        #expect(layer.nonTrainable.map(\.value.shape) == [[3], [3]])
+        TS.expectAll(TS.floats(layer.nonTrainable[0].value), equal: 0, "initial running mean")
+        TS.expectAll(TS.floats(layer.nonTrainable[1].value), equal: 1, "initial running variance")
+        TS.expectAll(TS.floats(layer.parameters[0].value), equal: 1, "γ")
+        TS.expectAll(TS.floats(layer.parameters[1].value), equal: 0, "β")
+        #expect(ReLU(name: "r", input: x, backend: cpu).nonTrainable.isEmpty, "layers without state have none")
+    }
+
+    /// Each training step moves the running statistics by `factor` towards the batch's mean and
+    /// unbiased variance (over the batch's rows only); evaluation normalizes with them, and leaves
+    /// them alone.
+    @Test(arguments: [Float(1), 0.3])
+    func batchNormRunningStatistics(factor: Float) throws {
+        let features = 2, batch = 3
+        let steps: [[Float]] = [[1, 10, 2, 20, 6, 60, 99, 99], [0, -1, 4, 1, 5, 3, 99, 99]]
+        let x = TS.variable("x", [4, features], steps[0])
+        let layer = try TS.make(DenseLayer(.batchNorm, bottomNames: ["x"], topNames: ["bn"], factor: factor, eps: 1e-3), [x])
+        var mean: [Double] = [0, 0], variance: [Double] = [1, 1]
+        for values in steps {
+            TS.set(x.value, values)
+            layer.forward(StepContext(batch: batch, training: true))
+            for c in 0..<features {
+                let column = (0..<batch).map { Double(values[$0 * features + c]) }
+                let mu = column.reduce(0, +) / 3, unbiased = column.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / 2
+                mean[c] = (1 - Double(factor)) * mean[c] + Double(factor) * mu
+                variance[c] = (1 - Double(factor)) * variance[c] + Double(factor) * unbiased
+            }
+            TS.expectClose(TS.floats(layer.nonTrainable[0].value), mean, rtol: 1e-5, atol: 1e-5, "running mean")
+            TS.expectClose(TS.floats(layer.nonTrainable[1].value), variance, rtol: 1e-5, atol: 1e-5, "running variance")
+        }
+        TS.set(layer.parameters[0].value, [2, -1])
+        TS.set(layer.parameters[1].value, [0.5, 0.25])
+        TS.set(x.value, [1, 2, 3, 4])
+        layer.forward(StepContext(batch: 2, training: false))
+        let gamma: [Double] = [2, -1], beta: [Double] = [0.5, 0.25]
+        let expected = (0..<4).map { i in
+            let c = i % features
+            return (Double(i + 1) - mean[c]) / (variance[c] + 1e-3).squareRoot() * gamma[c] + beta[c]
+        }
+        TS.expectClose(TS.floats(layer.outputs[0].value, 4), expected, rtol: 1e-5, atol: 1e-5, "evaluation output")
+        TS.expectClose(TS.floats(layer.nonTrainable[0].value), mean, rtol: 1e-5, atol: 1e-5, "running mean after evaluation")
+    }
+
+    /// One sample: the batch variance is 0, the output is β, and the running variance takes the
+    /// biased value 0 (there is no unbiased one).
+    @Test func batchNormOfOneSample() throws {
+        let x = TS.variable("x", [2, 2], [3, -4, 7, 7])
+        let layer = try TS.make(DenseLayer(.batchNorm, bottomNames: ["x"], topNames: ["bn"]), [x])
+        TS.set(layer.parameters[1].value, [0.5, -2])
+        layer.forward(StepContext(batch: 1, training: true))
+        TS.expectClose(TS.floats(layer.outputs[0].value, 2), [0.5, -2], rtol: 0, atol: 1e-6, "output of one sample")
+        TS.expectClose(TS.floats(layer.nonTrainable[0].value), [3, -4] as [Float], rtol: 0, atol: 0, "running mean")
+        TS.expectAll(TS.floats(layer.nonTrainable[1].value), equal: 0, "running variance")
+    }
+
+    /// dγ and dβ add to what the buffers hold; dx is assigned.
+    @Test func batchNormAccumulatesItsWeightGradients() throws {
+        try expectWeightGradientsAccumulate(DenseLayer(.batchNorm, bottomNames: ["x"], topNames: ["bn"], factor: 0.5),
+                                            shape: [5, 3])
     }
 
     // MARK: helpers
