@@ -34,6 +34,15 @@ import Testing
         ShapeErrorCase(name: "BatchNorm with a negative eps", inputs: [[4]],
                        config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["bn_bad"], eps: -1),
                        mentions: ["eps must be ≥ 0, found -1.0"]),
+        ShapeErrorCase(name: "SequenceMask with one bottom", inputs: [[1]],
+                       config: DenseLayer(.sequenceMask, bottomNames: ["x0"], topNames: ["mask_bad"]),
+                       mentions: ["expects 2 bottom tensors, found 1"]),
+        ShapeErrorCase(name: "SequenceMask lengths of width 2", inputs: [[1], [2]],
+                       config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["mask_bad"]),
+                       mentions: ["bottom 'x1' must hold one sequence length per sample, (batch, 1), found (2)"]),
+        ShapeErrorCase(name: "SequenceMask max_sequence_len_to 0", inputs: [[1], [1]],
+                       config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["mask_bad"], maxSequenceLenTo: 0),
+                       mentions: ["max_sequence_len_to must be ≥ 1, found 0"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -46,6 +55,9 @@ import Testing
                     config: DenseLayer(.layerNorm, bottomNames: ["x0"], topNames: ["y"])),
         PartialCase(name: "BatchNorm (statistics over the batch's rows only)", inputs: [[4]],
                     config: DenseLayer(.batchNorm, bottomNames: ["x0"], topNames: ["y"])),
+        PartialCase(name: "SequenceMask", inputs: [[1], [1]],
+                    config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["y"], maxSequenceLenFrom: 2,
+                                       maxSequenceLenTo: 3)),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -151,6 +163,26 @@ import Testing
     @Test func batchNormAccumulatesItsWeightGradients() throws {
         try expectWeightGradientsAccumulate(DenseLayer(.batchNorm, bottomNames: ["x"], topNames: ["bn"], factor: 0.5),
                                             shape: [5, 3])
+    }
+
+    // MARK: SequenceMask (§6.31)
+
+    /// Lengths are truncated toward zero; negative ones mask everything, ones beyond the maximum
+    /// nothing; the output is (B, 1, Lf, Lt) and the lengths get a zero gradient.
+    @Test func sequenceMaskTruncatesTheLengths() throws {
+        let from = TS.variable("from", [4, 1], [2.9, 0.5, 7, -3]), to = TS.variable("to", [4, 1], [1, 3, 2.2, 4])
+        let layer = try TS.make(DenseLayer(.sequenceMask, bottomNames: ["from", "to"], topNames: ["mask"],
+                                           maxSequenceLenFrom: 3, maxSequenceLenTo: 4), [from, to])
+        #expect(layer.outputs[0].shape == [4, 1, 3, 4])
+        let ctx = StepContext(batch: 4, training: true)
+        layer.forward(ctx)
+        let expected: [Float] = [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+                                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0,
+                                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        #expect(TS.floats(layer.outputs[0].value) == expected)
+        TS.backward(layer, ctx, outputGrads: [TS.normals(48, seed: 3)])
+        TS.expectAll(TS.floats(from.grad) + TS.floats(to.grad), equal: 0, "length gradients")
     }
 
     // MARK: helpers

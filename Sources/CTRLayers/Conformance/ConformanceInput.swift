@@ -13,6 +13,8 @@ public struct ConformanceInput: Sendable {
         case awayFromZero
         /// U(0, 1), e.g. (soft) labels.
         case probabilities
+        /// U(low, high), e.g. sequence lengths.
+        case uniform(Double, Double)
     }
 
     /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).
