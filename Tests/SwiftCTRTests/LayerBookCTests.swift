@@ -43,6 +43,27 @@ import Testing
         ShapeErrorCase(name: "SequenceMask max_sequence_len_to 0", inputs: [[1], [1]],
                        config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["mask_bad"], maxSequenceLenTo: 0),
                        mentions: ["max_sequence_len_to must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "MultiHeadAttention with two bottoms", inputs: [[2, 4], [3, 4]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1"], topNames: ["mha_bad"]),
+                       mentions: ["expects the bottoms query, key, value and optionally a mask (3 or 4), found 2"]),
+        ShapeErrorCase(name: "MultiHeadAttention on 2D", inputs: [[2, 4], [8], [3, 4]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["mha_bad"]),
+                       mentions: ["query, key and value must be 3D (batch, sequence, width), found 'x1' (8)"]),
+        ShapeErrorCase(name: "MultiHeadAttention widths differ", inputs: [[2, 4], [3, 4], [3, 5]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["mha_bad"]),
+                       mentions: ["query, key and value must have the same width (last dimension)", "'x2' (3, 5)"]),
+        ShapeErrorCase(name: "MultiHeadAttention key and value lengths differ", inputs: [[2, 4], [3, 4], [2, 4]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["mha_bad"]),
+                       mentions: ["key and value must have the same sequence length (dimension 1), found 'x1' (3, 4) and 'x2' (2, 4)"]),
+        ShapeErrorCase(name: "MultiHeadAttention heads not dividing the width", inputs: [[2, 6], [3, 6], [3, 6]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["mha_bad"], numAttentionHeads: 4),
+                       mentions: ["num_attention_heads = 4 must divide the width 6", "Set num_attention_heads to a divisor of 6"]),
+        ShapeErrorCase(name: "MultiHeadAttention zero heads", inputs: [[2, 4], [3, 4], [3, 4]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["mha_bad"], numAttentionHeads: 0),
+                       mentions: ["num_attention_heads must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "MultiHeadAttention mask of the wrong shape", inputs: [[2, 4], [3, 4], [3, 4], [1, 3, 2]],
+                       config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2", "x3"], topNames: ["mha_bad"]),
+                       mentions: ["the mask 'x3' must be (batch, 1, 2, 3) or (batch, 1, 1, 3)", "found (1, 3, 2)", "max_sequence_len_from = 2, max_sequence_len_to = 3"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -58,6 +79,11 @@ import Testing
         PartialCase(name: "SequenceMask", inputs: [[1], [1]],
                     config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["y"], maxSequenceLenFrom: 2,
                                        maxSequenceLenTo: 3)),
+        PartialCase(name: "MultiHeadAttention, 2 heads, mask", inputs: [[2, 4], [3, 4], [3, 4], [1, 2, 3]],
+                    config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2", "x3"], topNames: ["y"],
+                                       numAttentionHeads: 2)),
+        PartialCase(name: "MultiHeadAttention, 1 head", inputs: [[3, 2], [2, 2], [2, 2]],
+                    config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["y"])),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -183,6 +209,55 @@ import Testing
         #expect(TS.floats(layer.outputs[0].value) == expected)
         TS.backward(layer, ctx, outputGrads: [TS.normals(48, seed: 3)])
         TS.expectAll(TS.floats(from.grad) + TS.floats(to.grad), equal: 0, "length gradients")
+    }
+
+    // MARK: MultiHeadAttention (§6.30)
+
+    /// A key the mask hides for every query is as good as absent: the output and dQ equal
+    /// attention over the other keys, and the hidden key and value get no gradient.
+    @Test(arguments: [1, 2])
+    func multiHeadAttentionMaskedKeyIsAbsent(heads: Int) throws {
+        let (n, lf, lt, width) = (2, 3, 4, 4)
+        let qv = TS.normals(n * lf * width, seed: 71), kv = TS.normals(n * lt * width, seed: 72)
+        let vv = TS.normals(n * lt * width, seed: 73)
+        /// Keys and values without key 1 of every sample.
+        func dropKey(_ x: [Float]) -> [Float] {
+            (0..<n * lt).filter { $0 % lt != 1 }.flatMap { x[$0 * width..<($0 + 1) * width] }
+        }
+        let q = TS.variable("q", [n, lf, width], qv), k = TS.variable("k", [n, lt, width], kv)
+        let v = TS.variable("v", [n, lt, width], vv), mask = TS.variable("m", [n, 1, 1, lt], [1, 0, 1, 1, 1, 0, 1, 1])
+        let masked = try TS.make(DenseLayer(.multiHeadAttention, bottomNames: ["q", "k", "v", "m"], topNames: ["a"],
+                                            numAttentionHeads: heads), [q, k, v, mask])
+        let q2 = TS.variable("q", [n, lf, width], qv), k2 = TS.variable("k", [n, lt - 1, width], dropKey(kv))
+        let v2 = TS.variable("v", [n, lt - 1, width], dropKey(vv))
+        let plain = try TS.make(DenseLayer(.multiHeadAttention, bottomNames: ["q", "k", "v"], topNames: ["a"],
+                                           numAttentionHeads: heads), [q2, k2, v2])
+        let ctx = StepContext(batch: n, training: true), dy = TS.normals(n * lf * width, seed: 74)
+        for layer in [masked, plain] {
+            layer.forward(ctx)
+            TS.backward(layer, ctx, outputGrads: [dy])
+        }
+        TS.expectClose(TS.floats(masked.outputs[0].value), TS.floats(plain.outputs[0].value), rtol: 1e-5, atol: 1e-6, "output")
+        TS.expectClose(TS.floats(q.grad), TS.floats(q2.grad), rtol: 1e-5, atol: 1e-6, "dQ")
+        TS.expectClose(dropKey(TS.floats(k.grad)), TS.floats(k2.grad), rtol: 1e-5, atol: 1e-6, "dK of the other keys")
+        TS.expectClose(dropKey(TS.floats(v.grad)), TS.floats(v2.grad), rtol: 1e-5, atol: 1e-6, "dV of the other keys")
+        let dk = TS.floats(k.grad), dv = TS.floats(v.grad)
+        let hidden: [Float] = (0..<n).flatMap { b -> [Float] in
+            let key = (b * lt + 1) * width..<(b * lt + 2) * width
+            return Array(dk[key]) + Array(dv[key])
+        }
+        TS.expectAll(hidden, equal: 0, "dK and dV of the hidden key")
+        TS.expectAll(TS.floats(mask.grad), equal: 0, "mask gradient")
+    }
+
+    /// Large scores do not overflow: the softmax subtracts each row's maximum.
+    @Test func multiHeadAttentionOfLargeScoresIsFinite() throws {
+        let q = TS.variable("q", [1, 1, 2], [30, 30]), k = TS.variable("k", [1, 2, 2], [10, 10, 9, 9])
+        let v = TS.variable("v", [1, 2, 2], [1, 2, 3, 4])
+        let layer = try TS.make(DenseLayer(.multiHeadAttention, bottomNames: ["q", "k", "v"], topNames: ["a"]), [q, k, v])
+        layer.forward(StepContext(batch: 1, training: false))
+        // Scores 600/√2 and 540/√2: the second key's weight is e^(−60/√2) ≈ 4e-19.
+        TS.expectClose(TS.floats(layer.outputs[0].value), [1, 2] as [Float], rtol: 1e-6, atol: 1e-6, "output")
     }
 
     // MARK: helpers

@@ -15,6 +15,8 @@ public struct ConformanceInput: Sendable {
         case probabilities
         /// U(low, high), e.g. sequence lengths.
         case uniform(Double, Double)
+        /// 1 with probability p, else 0, e.g. attention masks.
+        case bernoulli(Double)
     }
 
     /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).

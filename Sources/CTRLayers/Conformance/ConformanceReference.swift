@@ -39,4 +39,10 @@ public struct ConformanceReference: Sendable {
         let centered = values.map { $0 - mean }
         return (centered, 1 / (centered.reduce(0) { $0 + $1 * $1 } / n + epsilon).squareRoot())
     }
+
+    /// `exp(x − max x) / Σ exp(x − max x)`.
+    public static func softmax(_ x: [Double]) -> [Double] {
+        let top = x.max() ?? 0, e = x.map { exp($0 - top) }, sum = e.reduce(0, +)
+        return e.map { $0 / sum }
+    }
 }
