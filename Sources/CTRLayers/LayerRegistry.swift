@@ -10,7 +10,7 @@ public enum LayerRegistry {
         InnerProduct.self, ReLU.self, Sigmoid.self, Dropout.self, Add.self, ReduceSum.self, Concat.self, Reshape.self,
         Slice.self, MultiCross.self, Interaction.self, BinaryCrossEntropyLoss.self,
         FmOrder2.self, WeightMultiply.self, MatrixMultiply.self, FusedReshapeConcat.self, FusedReshapeConcatGeneral.self,
-        LayerNorm.self, BatchNorm.self, SequenceMask.self, MultiHeadAttention.self,
+        LayerNorm.self, BatchNorm.self, SequenceMask.self, MultiHeadAttention.self, GRU.self,
     ]
 
     /// The layer types this version builds, in registry order.

@@ -43,6 +43,24 @@ import Testing
         ShapeErrorCase(name: "SequenceMask max_sequence_len_to 0", inputs: [[1], [1]],
                        config: DenseLayer(.sequenceMask, bottomNames: ["x0", "x1"], topNames: ["mask_bad"], maxSequenceLenTo: 0),
                        mentions: ["max_sequence_len_to must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "GRU element count off", inputs: [[5, 2]],
+                       config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["gru_bad"], numOutput: 2, seqLength: 3, vectorSize: 2),
+                       mentions: ["SeqLength × vector_size = 3 × 2 = 6 elements, found 10"]),
+        ShapeErrorCase(name: "GRU last dimension neither E nor T·E", inputs: [[2, 6]],
+                       config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["gru_bad"], numOutput: 2, seqLength: 3, vectorSize: 4),
+                       mentions: ["the last dimension of 'x0' (2, 6) must be vector_size = 4", "or SeqLength × vector_size = 12", "Reshape it to (batch, 3, 4)"]),
+        ShapeErrorCase(name: "GRU num_output 0", inputs: [[2, 2]],
+                       config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["gru_bad"], numOutput: 0, seqLength: 2, vectorSize: 2),
+                       mentions: ["num_output must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "GRU SeqLength 0", inputs: [[2, 2]],
+                       config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["gru_bad"], numOutput: 2, seqLength: 0, vectorSize: 2),
+                       mentions: ["SeqLength must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "GRU batchsize 0", inputs: [[2, 2]],
+                       config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["gru_bad"], numOutput: 2, batchsize: 0, seqLength: 2, vectorSize: 2),
+                       mentions: ["batchsize must be ≥ 1, found 0"]),
+        ShapeErrorCase(name: "GRU with two bottoms", inputs: [[2, 2], [2, 2]],
+                       config: DenseLayer(.gru, bottomNames: ["x0", "x1"], topNames: ["gru_bad"], numOutput: 2, seqLength: 2, vectorSize: 2),
+                       mentions: ["expects 1 bottom tensor, found 2"]),
         ShapeErrorCase(name: "MultiHeadAttention with two bottoms", inputs: [[2, 4], [3, 4]],
                        config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1"], topNames: ["mha_bad"]),
                        mentions: ["expects the bottoms query, key, value and optionally a mask (3 or 4), found 2"]),
@@ -84,6 +102,8 @@ import Testing
                                        numAttentionHeads: 2)),
         PartialCase(name: "MultiHeadAttention, 1 head", inputs: [[3, 2], [2, 2], [2, 2]],
                     config: DenseLayer(.multiHeadAttention, bottomNames: ["x0", "x1", "x2"], topNames: ["y"])),
+        PartialCase(name: "GRU (batchsize 1 runs any batch)", inputs: [[3, 2]],
+                    config: DenseLayer(.gru, bottomNames: ["x0"], topNames: ["y"], numOutput: 4, seqLength: 3, vectorSize: 2)),
     ])
     func partialBatch(_ c: PartialCase) throws {
         try LayerTests().partialBatch(c)
@@ -258,6 +278,55 @@ import Testing
         layer.forward(StepContext(batch: 1, training: false))
         // Scores 600/√2 and 540/√2: the second key's weight is e^(−60/√2) ≈ 4e-19.
         TS.expectClose(TS.floats(layer.outputs[0].value), [1, 2] as [Float], rtol: 1e-6, atol: 1e-6, "output")
+    }
+
+    // MARK: GRU (§6.22)
+
+    /// The output keeps the input's form with H in place of E; the weights are W (3H, E),
+    /// R (3H, H) and b (1, 3H), drawn from the initializer types (Zero gives zeros).
+    @Test func gruShapesAndWeights() throws {
+        func make(_ shape: Shape, rowsPerSample: Int = 1, _ type: Initializer = .default) throws -> any Layer {
+            let x = Variable(name: "x", shape: shape, backend: cpu, rowsPerSample: rowsPerSample)
+            return try TS.make(DenseLayer(.gru, bottomNames: ["x"], topNames: ["gru"], numOutput: 5, weightInitType: type,
+                                          biasInitType: type, seqLength: 3, vectorSize: 2), [x])
+        }
+        #expect(try make([4, 3, 2]).outputs[0].shape == [4, 3, 5])
+        #expect(try make([4, 6]).outputs[0].shape == [4, 15])
+        let rows = try make([12, 2], rowsPerSample: 3)
+        #expect(rows.outputs[0].shape == [12, 5] && rows.outputs[0].rowsPerSample == 3)
+        #expect(rows.parameters.map(\.name) == ["gru.weight", "gru.recurrent_weight", "gru.bias"])
+        #expect(rows.parameters.map(\.shape) == [[15, 2], [15, 5], [1, 15]])
+        for p in try make([4, 3, 2], .zero).parameters { TS.expectAll(TS.floats(p.value), equal: 0, "\(p.name) with Zero") }
+        for p in try make([4, 3, 2], .xavierUniform).parameters {
+            let w = TS.floats(p.value)
+            #expect(Set(w).count == w.count, "\(p.name) with XavierUniform has distinct values")
+        }
+    }
+
+    /// A step's output depends on the earlier steps only: changing the last input vector leaves
+    /// every earlier output alone.
+    @Test func gruIsCausal() throws {
+        let values = TS.normals(2 * 4 * 3, seed: 81)
+        let x = TS.variable("x", [2, 4, 3], values)
+        let layer = try TS.make(DenseLayer(.gru, bottomNames: ["x"], topNames: ["gru"], numOutput: 2, seqLength: 4,
+                                           vectorSize: 3), [x])
+        let ctx = StepContext(batch: 2, training: false)
+        layer.forward(ctx)
+        let before = TS.floats(layer.outputs[0].value)
+        var changed = values
+        for i in 9..<12 { changed[i] += 1 }
+        TS.set(x.value, changed)
+        layer.forward(ctx)
+        let after = TS.floats(layer.outputs[0].value)
+        #expect(Array(after.prefix(6)) == Array(before.prefix(6)), "steps 0–2 of sample 0")
+        #expect(Array(after[6..<8]) != Array(before[6..<8]), "step 3 of sample 0")
+        #expect(Array(after.dropFirst(8)) == Array(before.dropFirst(8)), "sample 1")
+    }
+
+    /// dW, dR and db add to what the buffers hold; dx is assigned.
+    @Test func gruAccumulatesItsWeightGradients() throws {
+        try expectWeightGradientsAccumulate(DenseLayer(.gru, bottomNames: ["x"], topNames: ["gru"], numOutput: 3, seqLength: 2,
+                                                       vectorSize: 4), shape: [3, 8])
     }
 
     // MARK: helpers
