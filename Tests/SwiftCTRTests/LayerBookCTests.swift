@@ -1,6 +1,7 @@
 import CTRCore
 import CTRCPU
 @testable import CTRLayers
+@testable import SwiftCTR
 import Testing
 
 // LayerNorm, BatchNorm, SequenceMask, MultiHeadAttention and GRU: what their conformance cases do
@@ -327,6 +328,56 @@ import Testing
     @Test func gruAccumulatesItsWeightGradients() throws {
         try expectWeightGradientsAccumulate(DenseLayer(.gru, bottomNames: ["x"], topNames: ["gru"], numOutput: 3, seqLength: 2,
                                                        vectorSize: 4), shape: [3, 8])
+    }
+
+    // MARK: In a model
+
+    /// A BST-like model (SequenceMask of the dense length twice, as HugeCTR's BST sample writes it,
+    /// → MultiHeadAttention → Add → LayerNorm, beside a GRU, then
+    /// BatchNorm and an InnerProduct) compiles, and Adam drives its loss on one batch down: the
+    /// gradients flow through every new layer. BatchNorm's running statistics move.
+    @Test func behaviourSequenceModelLearnsOneBatch() throws {
+        let (batchSize, slots, vec) = (32, 6, 8)
+        var rng = CounterRNG(seed: 3, stream: 5)
+        let batch = Batch(count: batchSize, labels: (0..<batchSize).map { Float($0 % 2) },
+                          dense: (0..<batchSize).map { _ in Float(1 + rng.nextInt(below: slots)) },
+                          sparse: [SparseBatch(rowOffsets: (0...batchSize * slots).map(Int64.init),
+                                               keys: (0..<batchSize * slots).map { _ in Int64(rng.nextInt(below: 40)) })])
+        let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory", checkType: .none)
+        let model = try Model(Solver(seed: 1, lr: 0.01, batchsizeEval: batchSize, batchsize: batchSize), reader,
+                              CreateOptimizer(optimizerType: .adam), backend: cpu)
+        model.printsProgress = false
+        let sparse = DataReaderSparseParam("items", 1, true, slots)
+        model.add(Input(labelDim: 1, labelName: "label", denseDim: 1, denseName: "length", dataReaderSparseParamArray: [sparse]))
+        model.add(SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 1,
+                                  embeddingVecSize: vec, combiner: "sum", sparseEmbeddingName: "emb", bottomName: "items"))
+        for layer in [
+            DenseLayer(.sequenceMask, bottomNames: ["length", "length"], topNames: ["mask"], maxSequenceLenFrom: slots,
+                       maxSequenceLenTo: slots),
+            DenseLayer(.innerProduct, bottomNames: ["emb"], topNames: ["q"], numOutput: vec),
+            DenseLayer(.innerProduct, bottomNames: ["emb"], topNames: ["k"], numOutput: vec),
+            DenseLayer(.innerProduct, bottomNames: ["emb"], topNames: ["v"], numOutput: vec),
+            DenseLayer(.multiHeadAttention, bottomNames: ["q", "k", "v", "mask"], topNames: ["attention"], numAttentionHeads: 2),
+            DenseLayer(.add, bottomNames: ["attention", "q"], topNames: ["residual"]),
+            DenseLayer(.layerNorm, bottomNames: ["residual"], topNames: ["ln"]),
+            DenseLayer(.gru, bottomNames: ["emb"], topNames: ["gru"], numOutput: 4, batchsize: batchSize, seqLength: slots,
+                       vectorSize: vec),
+            DenseLayer(.concat, bottomNames: ["ln", "gru"], topNames: ["joined"], axis: 2),
+            DenseLayer(.reshape, bottomNames: ["joined"], topNames: ["flat"]),
+            DenseLayer(.batchNorm, bottomNames: ["flat"], topNames: ["bn"], factor: 0.5),
+            DenseLayer(.innerProduct, bottomNames: ["bn"], topNames: ["logit"], numOutput: 1),
+            DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["logit", "label"], topNames: ["loss"]),
+        ] { model.add(layer) }
+        try model.compile()
+        let bn = try #require(model.graph?.layers.first { $0 is BatchNorm })
+        var losses: [Float] = []
+        for _ in 0..<30 {
+            try model.train(batch: batch)
+            losses.append(model.currentLoss)
+        }
+        #expect(losses.allSatisfy { $0.isFinite }, "losses \(losses)")
+        #expect(losses.last! < 0.5 * losses.first!, "loss \(losses.first!) → \(losses.last!)")
+        #expect(TS.floats(bn.nonTrainable[0].value).contains { $0 != 0 }, "running mean moved")
     }
 
     // MARK: helpers
