@@ -1,3 +1,5 @@
+import CTRCore
+
 /// A dense layer: reads its input variables, writes its outputs; backward reads output gradients
 /// and assigns input gradients, accumulating into its weights' gradients.
 public protocol Layer: AnyObject {
@@ -12,11 +14,16 @@ public protocol Layer: AnyObject {
     var outputs: [Variable] { get }
     /// Trainable weights, each with its gradient.
     var parameters: [Variable] { get }
+    /// State the layer updates itself rather than the optimizer (BatchNorm's running mean and
+    /// variance), each under the key HugeCTR's non-trainable parameters JSON gives it ("mean",
+    /// "var"), for model files to save and load beside the weights.
+    var nonTrainable: [(key: String, value: Tensor)] { get }
     func forward(_ context: StepContext)
     func backward(_ context: StepContext)
 }
 
 extension Layer {
     public var parameters: [Variable] { [] }
+    public var nonTrainable: [(key: String, value: Tensor)] { [] }
     public var typeName: String { type.rawValue }
 }

@@ -79,7 +79,8 @@ struct LayerDocsTests {
             } else {
                 text += "| keyword | Swift | default |\n|---|---|---|\n"
                 for key in type.parameterNames {
-                    text += "| `\(key)` | `\(swiftName(key))` | \(defaults[key]?.description ?? "(required)") |\n"
+                    let snake = LayerBookTests.key(key)
+                    text += "| `\(key)` | `\(swiftName(snake))` | \(defaults[snake]?.description ?? "(required)") |\n"
                 }
                 text += "\n"
             }
@@ -108,7 +109,7 @@ struct LayerDocsTests {
             let comment = Self.docComment(of: "\(type)", sources: sources)
             #expect(comment?.contains("HugeCTR") == true, "\(type) needs a doc comment naming its HugeCTR layer")
             for key in type.parameterNames {
-                #expect(defaults[key] != nil, "\(type).parameterNames has '\(key)', which is no DenseLayer keyword")
+                #expect(defaults[LayerBookTests.key(key)] != nil, "\(type).parameterNames has '\(key)', which is no DenseLayer keyword")
             }
         }
     }

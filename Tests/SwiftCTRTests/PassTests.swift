@@ -111,6 +111,12 @@ struct PassTests {
             #expect(error?.message.contains("tensor 'dense' is read by 6 layers; at most 5") == true)
         }
 
+        @Test func aLayerNamingATensorTwiceReadsTwoCopies() throws {
+            let plan = try FanOutSlices.apply([layer(.add, ["dense", "dense"], "twice")], labelName: "label")
+            #expect(plan[0].topNames == ["dense_slice0", "dense_slice1"])
+            #expect(plan[1].bottomNames == ["dense_slice0", "dense_slice1"])
+        }
+
         @Test func aTopNamedLikeAnImplicitSliceIsAnError() {
             let layers = [layer(.relu, ["dense"], "dense_slice1"), layer(.relu, ["dense"], "relu2")]
             let error = #expect(throws: SwiftCTRError.self) { try FanOutSlices.apply(layers, labelName: "label") }
@@ -225,7 +231,7 @@ struct PassTests {
             #expect(plan[1].fusedDropout != nil)
         }
 
-        @Test(arguments: [LayerType.sub, .reduceMean, .scale, .gather, .preluDice, .matrixMultiply])
+        @Test(arguments: [LayerType.sub, .reduceMean, .scale, .gather, .preluDice, .matrixMultiply, .gru])
         func layersHugeCTRBuildsInFP32OnlyAreRefused(type: LayerType) throws {
             let bottoms = type == .sub || type == .matrixMultiply ? ["fc1", "fc1b"] : ["fc1"]
             let layers = [layer(.innerProduct, ["dense"], "fc1"), layer(.innerProduct, ["dense"], "fc1b"),

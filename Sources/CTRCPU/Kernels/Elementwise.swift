@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The fused element-wise kernels: dropout, bias + ReLU + dropout, the n-ary sum.
+/// The fused element-wise kernels: dropout, bias + ReLU + dropout, the n-ary sum, sequence masks.
 extension CPUBackend {
     public func sum(_ inputs: [Tensor], into out: Tensor, count: Int) {
         let po = out.hostPointer(as: Float.self)
@@ -15,6 +15,19 @@ extension CPUBackend {
         for input in inputs.dropFirst() {
             let p = input.hostPointer(as: Float.self)
             for i in 0..<count { po[i] += p[i] }
+        }
+    }
+
+    public func sequenceMask(from: Tensor, to: Tensor, samples: Int, rows: Int, cols: Int, into mask: Tensor) {
+        precondition(from.count >= samples && to.count >= samples && mask.count >= samples * rows * cols,
+                     "sequenceMask: \(samples) masks of \(rows)×\(cols) do not fit")
+        let pf = from.hostPointer(as: Float.self), pt = to.hostPointer(as: Float.self)
+        let pm = mask.hostPointer(as: Float.self)
+        for s in 0..<samples {
+            let rowsIn = pf[s].rounded(.towardZero), colsIn = pt[s].rounded(.towardZero), m = pm + s * rows * cols
+            for i in 0..<rows {
+                for j in 0..<cols { m[i * cols + j] = Float(i) < rowsIn && Float(j) < colsIn ? 1 : 0 }
+            }
         }
     }
 

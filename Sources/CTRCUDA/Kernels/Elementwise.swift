@@ -1,7 +1,7 @@
 import CTRCore
 
 /// Elementwise ops: the generic unary and binary op sets with their backwards (the op as an int
-/// code), Dropout, the fused ReLU+Dropout (with bias) and sums.
+/// code), Dropout, the fused ReLU+Dropout (with bias), sums and sequence masks.
 extension CUDABackend {
     public func unary(_ op: UnaryOp, _ x: Tensor, into y: Tensor, count: Int) {
         launch("unary_op", count, [.int32(op.kernelCode), .float(op.kernelParameter), .pointer(address(x)),
@@ -76,6 +76,13 @@ extension CUDABackend {
             record { try device.copy(toDevice: address(out), fromDevice: address(inputs[0]), bytes: count * 4, stream: stream) }
         }
         for input in inputs.dropFirst() { axpy(1, input, out, count: count) }
+    }
+
+    public func sequenceMask(from: Tensor, to: Tensor, samples: Int, rows: Int, cols: Int, into mask: Tensor) {
+        launch("sequence_mask", samples * rows * cols, [
+            .pointer(address(from)), .pointer(address(to)), .pointer(address(mask)), .int64(Int64(samples * rows * cols)),
+            .int32(Int32(rows)), .int32(Int32(cols)),
+        ])
     }
 }
 
@@ -246,6 +253,15 @@ extern "C" __global__ void relu_dropout_backward(const void* x, int xt, const fl
     GRID_STRIDE(i, n) {
         float v = load_as(x, i, xt) + (bias ? bias[i % width] : 0.f);
         store_as(dx, i, dxt, v > 0.f ? load_as(dy, i, dyt) * dropout_scale(i, keep, threshold, seed, stream) : 0.f);
+    }
+}
+
+// mask[s, i, j] = i < trunc(from[s]) && j < trunc(to[s]) (compared as floats: no int overflow).
+extern "C" __global__ void sequence_mask(const float* from, const float* to, float* mask, i64 n, int rows, int cols) {
+    GRID_STRIDE(e, n) {
+        int j, i;
+        i64 s = divmod(divmod(e, cols, &j), rows, &i);
+        mask[e] = ((float)i < truncf(from[s]) && (float)j < truncf(to[s])) ? 1.f : 0.f;
     }
 }
 

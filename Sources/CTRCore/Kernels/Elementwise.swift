@@ -30,6 +30,11 @@ public protocol ElementwiseKernels: AnyObject, Sendable {
                              seed: UInt64, stream: UInt64)
     /// `out = Σ inputs` element-wise over `count` elements.
     func sum(_ inputs: [Tensor], into out: Tensor, count: Int)
+    /// Attention masks from sequence lengths (SequenceMask): `mask[s, i, j] = 1` when
+    /// `i < trunc(from[s])` and `j < trunc(to[s])`, else 0, for `samples` masks of rows×cols;
+    /// `from` and `to` hold one length per sample, truncated toward zero (HugeCTR's int cast).
+    /// Cost: 4 bytes written per mask element.
+    func sequenceMask(from: Tensor, to: Tensor, samples: Int, rows: Int, cols: Int, into mask: Tensor)
 }
 
 extension ElementwiseKernels {

@@ -54,6 +54,8 @@ public struct ConformanceCase: Sendable {
                 case .normal: Float(rng.nextNormal())
                 case .awayFromZero: { let z = Float(rng.nextNormal()); return z >= 0 ? z + 0.1 : z - 0.1 }()
                 case .probabilities: Float(rng.nextUniform())
+                case let .uniform(low, high): Float(rng.nextUniform(low, high))
+                case let .bernoulli(p): rng.nextUniform() < p ? 1 : 0
                 }
             }
         }

@@ -13,6 +13,10 @@ public struct ConformanceInput: Sendable {
         case awayFromZero
         /// U(0, 1), e.g. (soft) labels.
         case probabilities
+        /// U(low, high), e.g. sequence lengths.
+        case uniform(Double, Double)
+        /// 1 with probability p, else 0, e.g. attention masks.
+        case bernoulli(Double)
     }
 
     /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).

@@ -31,4 +31,18 @@ public struct ConformanceReference: Sendable {
     public static func binaryCrossEntropy(logit x: Double, label y: Double) -> Double {
         x >= 0 ? x * (1 - y) + log1p(exp(-x)) : -x * y + log1p(exp(x))
     }
+
+    /// `values` shifted by their mean, and `1/√(σ² + epsilon)` with their biased variance `σ²`
+    /// (LayerNorm's rows, BatchNorm's columns).
+    public static func normalized<C: Collection<Double>>(_ values: C, epsilon: Double) -> (centered: [Double], inverseStd: Double) {
+        let n = Double(values.count), mean = values.reduce(0, +) / n
+        let centered = values.map { $0 - mean }
+        return (centered, 1 / (centered.reduce(0) { $0 + $1 * $1 } / n + epsilon).squareRoot())
+    }
+
+    /// `exp(x − max x) / Σ exp(x − max x)`.
+    public static func softmax(_ x: [Double]) -> [Double] {
+        let top = x.max() ?? 0, e = x.map { exp($0 - top) }, sum = e.reduce(0, +)
+        return e.map { $0 / sum }
+    }
 }

@@ -33,8 +33,10 @@ enum FanOutSlices {
             if let clash = tops.first(where: defined.contains) {
                 throw SwiftCTRError(.config, "tensor '\(tensor)' is read by \(users.count) layers, so it gets an implicit Slice with tops \(tops), but a layer already defines '\(clash)'. Rename that layer's top.")
             }
+            // One copy per read: a layer that names the tensor twice reads two copies.
             for (k, user) in users.enumerated() {
-                renamed[user].bottomNames = renamed[user].bottomNames.map { $0 == tensor ? tops[k] : $0 }
+                let position = renamed[user].bottomNames.firstIndex(of: tensor)!
+                renamed[user].bottomNames[position] = tops[k]
             }
             var slice = PlannedLayer(DenseLayer(.slice, bottomNames: [tensor], topNames: tops, ranges: []))
             slice.isFanOutSlice = true
