@@ -24,6 +24,26 @@ import Testing
                        config: DenseLayer(.multiCross, bottomNames: ["x0"], topNames: ["cross_bad"], numLayers: 1,
                                           projectionDim: 4),
                        mentions: ["must be 2D", "found 3D"]),
+        ShapeErrorCase(name: "MLP with 2 bottoms", inputs: [[4], [4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0", "x1"], topNames: ["mlp_bad"], numOutputs: [3]),
+                       mentions: ["MLP takes one bottom, found 2", "Interaction's gradient tensor"]),
+        ShapeErrorCase(name: "MLP without num_outputs", inputs: [[4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["mlp_bad"]),
+                       mentions: ["num_outputs is empty"]),
+        ShapeErrorCase(name: "MLP with a zero width", inputs: [[4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["mlp_bad"], numOutputs: [8, 0, 1]),
+                       mentions: ["num_outputs[1] must be ≥ 1, found 0", "[8, 0, 1]"]),
+        ShapeErrorCase(name: "MLP activations of another length", inputs: [[4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["mlp_bad"], numOutputs: [8, 1],
+                                          activations: [.relu]),
+                       mentions: ["activations has 1 entries for 2 layers"]),
+        ShapeErrorCase(name: "MLP biases of another length", inputs: [[4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["mlp_bad"], numOutputs: [8, 1],
+                                          biases: [true, false, true]),
+                       mentions: ["biases has 3 entries for 2 layers"]),
+        ShapeErrorCase(name: "MLP on 3D", inputs: [[2, 4]],
+                       config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["mlp_bad"], numOutputs: [3]),
+                       mentions: ["must be 2D", "found 3D"]),
     ])
     func shapeRuleErrors(_ c: ShapeErrorCase) throws {
         try LayerTests().shapeRuleErrors(c)
@@ -94,5 +114,99 @@ import Testing
         try LayerTests().layerAfterLeadingDimReshape(PartialCase(
             name: "MultiCross v2", inputs: [],
             config: DenseLayer(.multiCross, bottomNames: ["r"], topNames: ["y"], numLayers: 2, projectionDim: 3)))
+    }
+
+    // MARK: MLP (§6.3)
+
+    /// The statistics of `values` match `distribution` (uniform: the limit is reached and not
+    /// passed; normal: the standard deviation; truncated: also the ±2σ/0.8796 bound).
+    private func expectDistribution(_ values: [Float], _ distribution: WeightInitializer.Distribution, _ what: String) {
+        let maxAbs = values.reduce(0.0) { max($0, abs(Double($1))) }
+        switch distribution {
+        case .zero: TS.expectAll(values, equal: 0, what)
+        case .uniform(let limit):
+            let limit = Double(limit)
+            #expect(maxAbs <= limit * (1 + 1e-6) && maxAbs >= 0.99 * limit, "\(what): max |w| \(maxAbs), limit \(limit)")
+            #expect(abs(std(values) / (limit / 3.0.squareRoot()) - 1) < 0.08, "\(what): std \(std(values))")
+        case .truncatedNormal(let sigma):
+            #expect(abs(std(values) / Double(sigma) - 1) < 0.08, "\(what): std \(std(values)), expected \(sigma)")
+            #expect(maxAbs <= 2 * Double(sigma) / 0.87962566103423978 * (1 + 1e-6), "\(what): max |w| \(maxAbs) not truncated")
+        default: Issue.record("\(what): no check for \(distribution)")
+        }
+    }
+
+    @Test(arguments: [Initializer.default, .uniform, .xavierUniform, .xavierNorm, .zero])
+    func mlpInitializers(_ type: Initializer) throws {
+        let fanIn = 400, widths = [1000, 600]
+        let x = Variable(name: "x", shape: [2, fanIn], backend: cpu)
+        let layer = try TS.make(DenseLayer(.mlp, bottomNames: ["x"], topNames: ["mlp"], weightInitType: type,
+                                           biasInitType: type, numOutputs: widths), [x])
+        for (i, (input, output)) in zip([fanIn] + widths, widths).enumerated() {
+            let w = layer.parameters[2 * i], b = layer.parameters[2 * i + 1]
+            let n = Float(input), m = Float(output)
+            let (weight, bias): (WeightInitializer.Distribution, WeightInitializer.Distribution) = switch type {
+            case .default, .uniform: (.uniform((1 / n).squareRoot()), .uniform((1 / n).squareRoot()))
+            case .xavierUniform: (.uniform((6 / (n + m)).squareRoot()), .uniform((3 / m).squareRoot()))
+            case .xavierNorm: (.truncatedNormal((2 / (n + m)).squareRoot()), .truncatedNormal((1 / m).squareRoot()))
+            case .zero: (.zero, .zero)
+            }
+            // The same rule for every layer index (HugeCTR's Xavier form alternates with its parity).
+            expectDistribution(TS.floats(w.value), weight, "\(type.rawValue) \(w.name)")
+            expectDistribution(TS.floats(b.value), bias, "\(type.rawValue) \(b.name)")
+        }
+    }
+
+    @Test func mlpParametersSkipMissingBiases() throws {
+        let x = Variable(name: "x", shape: [2, 5], backend: cpu)
+        let layer = try TS.make(DenseLayer(.mlp, bottomNames: ["x"], topNames: ["mlp"], numOutputs: [4, 3, 1],
+                                           biases: [true, false, true]), [x])
+        #expect(layer.parameters.map(\.name) == ["mlp.0.weight", "mlp.0.bias", "mlp.1.weight", "mlp.2.weight", "mlp.2.bias"])
+        #expect(layer.parameters.map(\.shape) == [[5, 4], [1, 4], [4, 3], [3, 1], [1, 1]])
+        #expect(layer.outputs.map(\.name) == ["mlp"] && layer.outputs[0].shape == [2, 1])
+        let noBias = try TS.make(DenseLayer(.mlp, bottomNames: ["x"], topNames: ["mlp"], numOutputs: [4, 3], useBias: false), [x])
+        #expect(noBias.parameters.map(\.name) == ["mlp.0.weight", "mlp.1.weight"])
+    }
+
+    /// The ReLU mask is `H > 0`: a pre-activation of exactly 0 passes no gradient (§6.3).
+    @Test func mlpReLUAtZeroPassesNoGradient() throws {
+        let x = TS.variable("x", [2, 3], [1, -2, 3, 0.5, 0.25, -1])
+        let layer = try TS.make(DenseLayer(.mlp, bottomNames: ["x"], topNames: ["mlp"], weightInitType: .zero,
+                                           biasInitType: .zero, numOutputs: [2]), [x])
+        let ctx = StepContext(batch: 2, training: true)
+        layer.forward(ctx)
+        TS.expectAll(TS.floats(layer.outputs[0].value), equal: 0, "Z = 0 gives H = 0")
+        TS.backward(layer, ctx, outputGrads: [[1, -2, 3, 4]])
+        TS.expectAll(TS.floats(x.grad), equal: 0, "dX")
+        for p in layer.parameters { TS.expectAll(TS.floats(p.grad), equal: 0, "d\(p.name)") }
+    }
+
+    /// dW and db accumulate across backward passes (HugeCTR assigns db); dX is assigned.
+    @Test func mlpAccumulatesWeightAndBiasGradients() throws {
+        let (x, _) = TS.randomVariable("x", [4, 5], seed: 311)
+        let layer = try TS.make(DenseLayer(.mlp, bottomNames: ["x"], topNames: ["mlp"], numOutputs: [6, 2],
+                                           activations: [.relu, .none]), [x])
+        let ctx = StepContext(batch: 4, training: true)
+        layer.forward(ctx)
+        let dy = TS.normals(8, seed: 319)
+        TS.backward(layer, ctx, outputGrads: [dy])
+        let dx = TS.floats(x.grad), grads = layer.parameters.map { TS.floats($0.grad) }
+        #expect(grads.allSatisfy { g in g.contains { $0 != 0 } }, "every parameter gets a gradient")
+        cpu.upload(dy, to: layer.outputs[0].grad)
+        layer.backward(ctx)
+        #expect(TS.floats(x.grad) == dx, "dX is assigned")
+        for (p, g) in zip(layer.parameters, grads) {
+            TS.expectClose(TS.floats(p.grad), g.map { 2 * Double($0) }, "d\(p.name) accumulates")
+        }
+    }
+
+    @Test func mlpPartialBatch() throws {
+        try LayerTests().partialBatch(PartialCase(
+            name: "MLP", inputs: [[6]],
+            config: DenseLayer(.mlp, bottomNames: ["x0"], topNames: ["y"], numOutputs: [5, 3], activations: [.relu, .none])))
+    }
+
+    @Test func mlpAfterLeadingDimReshape() throws {
+        try LayerTests().layerAfterLeadingDimReshape(PartialCase(
+            name: "MLP", inputs: [], config: DenseLayer(.mlp, bottomNames: ["r"], topNames: ["y"], numOutputs: [3, 2])))
     }
 }
