@@ -15,8 +15,8 @@ import CTRCore
 /// ```
 ///
 /// HugeCTR: `MultiCross` with `projection_dim = 0`; `projection_dim > 0` builds DCN v2's low-rank
-/// cross network, `MultiCrossV2`. Weights start as N(0, 1/n) (Zero with `weight_init_type = Zero`); every bias starts at zero
-/// whatever `bias_init_type` says, as in HugeCTR, so that key is not read.
+/// cross network, `MultiCrossV2`. Weights start as N(0, 1/n) (Zero with `weight_init_type = Zero`);
+/// every bias starts at zero whatever `bias_init_type` says, as in HugeCTR, so that key is not read.
 public final class MultiCross: RegisteredLayer {
     public let name: String
     public let inputs: [Variable]
