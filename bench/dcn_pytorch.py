@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""PyTorch reference for SwiftCTR's DCN-16 / DCN-128 training benchmark (`swiftctr bench`).
+"""PyTorch reference for SwiftCTR's DCN-16 / DCN-128 / DCN-16 v2 training benchmark (`swiftctr bench`).
 
 It mirrors HugeCTR's DCN sample as SwiftCTR builds it (Recipes.dcn): one embedding table of
 sum(slotSizes) rows x --vec (16 = DCN-16, 128 = DCN-128; keys are globally offset, so they index
 the table directly), one key per slot -> (B, slots, vec) -> flatten -> concat dense -> x0;
-6 DCN-v1 cross layers beside FC(1024)-ReLU-Dropout(0.5) x2; concat(deep, cross) -> FC(1) -> BCE;
-Adam(lr 1e-3, betas (0.9, 0.999), eps 1e-7). Both sides read the same generated files
-(`swiftctr generate --out DIR`: DIR/dataset.json, DIR/train_list.txt, HugeCTR Norm binaries).
+6 DCN-v1 cross layers (--cross-layers) beside FC(1024)-ReLU-Dropout(0.5) x2; concat(deep, cross)
+-> FC(1) -> BCE; Adam(lr 1e-3, betas (0.9, 0.999), eps 1e-7). With --cross v2 the cross layers are
+DCN v2's low-rank ones, x_{l+1} = x0 * ((x_l U_l) V_l + b_l) + x_l with U_l (n, --projection) and
+V_l (--projection, n) (SwiftCTR's dcn16v2: --cross v2 --cross-layers 3 --projection 128). Both sides
+read the same generated files (`swiftctr generate --out DIR`: DIR/dataset.json, DIR/train_list.txt,
+HugeCTR Norm binaries).
 
     python3 bench/dcn_pytorch.py DIR [--vec 128] [--batch 65536] [--variants fp32,bf16] [--json out.json]
+    python3 bench/dcn_pytorch.py DIR --cross v2 --cross-layers 3 --projection 128
 
 All loaded batches are copied to the device before timing, so the input pipeline is not measured.
 """
@@ -95,12 +99,18 @@ def hugectr_linear(n_in, n_out):
 
 
 class DCN(nn.Module):
-    def __init__(self, rows, slots, dense_dim, vec, sparse=False, cross_layers=6, width=1024):
+    def __init__(self, rows, slots, dense_dim, vec, sparse=False, cross_layers=6, width=1024, projection=0):
         super().__init__()
         n = slots * vec + dense_dim
         self.embedding = nn.Embedding(rows, vec, sparse=sparse)
         nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
-        self.cross_w = nn.Parameter(torch.randn(cross_layers, n) * math.sqrt(1.0 / n))
+        self.projection = projection
+        if projection > 0:  # DCN v2 (SwiftCTR MultiCrossV2): U, V ~ N(0, sqrt(2/(n+k))), b = 0
+            std = math.sqrt(2.0 / (n + projection))
+            self.cross_u = nn.Parameter(torch.randn(cross_layers, n, projection) * std)
+            self.cross_v = nn.Parameter(torch.randn(cross_layers, projection, n) * std)
+        else:
+            self.cross_w = nn.Parameter(torch.randn(cross_layers, n) * math.sqrt(1.0 / n))
         self.cross_b = nn.Parameter(torch.zeros(cross_layers, n))
         self.deep = nn.Sequential(hugectr_linear(n, width), nn.ReLU(), nn.Dropout(0.5),
                                   hugectr_linear(width, width), nn.ReLU(), nn.Dropout(0.5))
@@ -113,8 +123,12 @@ class DCN(nn.Module):
         """Everything after the lookup: emb (B, slots, vec), dense (B, dense_dim) -> logits (B,)."""
         x0 = torch.cat([emb.flatten(1), dense], dim=1)
         x = x0
-        for w, b in zip(self.cross_w, self.cross_b):  # x_{l+1} = x0 * (x_l . w_l) + x_l + b_l
-            x = x0 * (x @ w).unsqueeze(1) + x + b
+        if self.projection > 0:
+            for u, v, b in zip(self.cross_u, self.cross_v, self.cross_b):  # x_{l+1} = x0 * ((x_l U_l) V_l + b_l) + x_l
+                x = x0 * ((x @ u) @ v + b) + x
+        else:
+            for w, b in zip(self.cross_w, self.cross_b):  # x_{l+1} = x0 * (x_l . w_l) + x_l + b_l
+                x = x0 * (x @ w).unsqueeze(1) + x + b
         return self.head(torch.cat([self.deep(x0), x], dim=1)).squeeze(1)
 
 
@@ -135,7 +149,8 @@ def run_variant(variant, args, cfg, batches, device):
         gc.collect()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    model = DCN(sum(cfg["slotSizes"]), len(cfg["slotSizes"]), cfg["denseDim"], args.vec, args.sparse).to(device).train()
+    model = DCN(sum(cfg["slotSizes"]), len(cfg["slotSizes"]), cfg["denseDim"], args.vec, args.sparse,
+                cross_layers=args.cross_layers, projection=args.projection if args.cross == "v2" else 0).to(device).train()
     if whole and args.sparse:
         raise ValueError("compile-step needs dense embedding gradients (inductor has no sparse gradients); drop --sparse")
     # A compiled optimizer step is a foreach Adam that inductor fuses; the eager variants use the fused kernel.
@@ -195,6 +210,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="dataset folder written by `swiftctr generate --out DIR`")
     p.add_argument("--vec", type=int, default=16, help="embedding vector size (16: DCN-16, 128: DCN-128)")
+    p.add_argument("--cross", default="v1", choices=["v1", "v2"], help="cross network: DCN v1, or DCN v2 (low rank)")
+    p.add_argument("--cross-layers", type=int, default=6, help="number of cross layers")
+    p.add_argument("--projection", type=int, default=128, help="rank of DCN v2's U and V (with --cross v2)")
     p.add_argument("--batch", type=int, help="batch size (default 65536 on CUDA, 4096 on CPU)")
     p.add_argument("--samples", type=int, default=1 << 20, help="samples to load into memory")
     p.add_argument("--variants", help="comma list of " + ", ".join(ALL_VARIANTS) + ", tf32 (default: all but tf32)")
@@ -205,6 +223,8 @@ def main():
     p.add_argument("--steps", type=int, default=20, help="steps per timed window")
     p.add_argument("--json", help="write the results as a JSON list to this file")
     args = p.parse_args()
+    if args.cross_layers < 1 or (args.cross == "v2" and args.projection < 1):
+        p.error("--cross-layers and --projection must be >= 1")
     device = torch.device(args.device)
     args.batch = args.batch or (65536 if device.type == "cuda" else 4096)
     variants = [v.strip() for v in (args.variants or ",".join(ALL_VARIANTS)).split(",") if v.strip()]
@@ -226,7 +246,8 @@ def main():
     lab, den, key = (torch.from_numpy(a[:nb * args.batch]).to(device) for a in (labels, dense, keys))
     batches = [(key[j:j + args.batch], den[j:j + args.batch], lab[j:j + args.batch]) for j in range(0, nb * args.batch, args.batch)]
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    print(f"torch {torch.__version__} on {gpu or 'CPU'}; DCN vec {args.vec}, batch {args.batch}, "
+    cross = f"DCN v2 x{args.cross_layers}, projection {args.projection}" if args.cross == "v2" else f"DCN v1 x{args.cross_layers}"
+    print(f"torch {torch.__version__} on {gpu or 'CPU'}; DCN vec {args.vec}, {cross}, batch {args.batch}, "
           f"{'sparse' if args.sparse else 'dense'} embedding gradients")
 
     base_note = ("all batches preloaded on the device, host->device copy not timed; "
@@ -235,7 +256,8 @@ def main():
     results = []
     for v in variants:
         row = dict(variant=v, samples_per_sec=None, ms_per_step=None, peak_mem_bytes=None, loss=None,
-                   batch=args.batch, vec=args.vec, device=device.type, torch_version=torch.__version__,
+                   batch=args.batch, vec=args.vec, cross=args.cross, cross_layers=args.cross_layers,
+                   projection=args.projection if args.cross == "v2" else 0, device=device.type, torch_version=torch.__version__,
                    gpu_name=gpu, note=base_note)
         try:
             row.update(run_variant(v, args, cfg, batches, device))

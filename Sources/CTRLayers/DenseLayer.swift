@@ -40,9 +40,11 @@ public struct DenseLayer: Sendable, Codable, Equatable {
     public var useRegularizer: Bool
     public var regularizerType: Regularizer
     public var lambda: Float
+    public var posType: FcPosition
+    public var actType: Activation
     public var numOutputs: [Int]
     public var useBias: Bool
-    public var activations: [String]
+    public var activations: [Activation]
     public var biases: [Bool]
     public var shape: [Int]
     public var dim: Int
@@ -61,7 +63,8 @@ public struct DenseLayer: Sendable, Codable, Equatable {
         maxSequenceLenFrom: Int = 1, maxSequenceLenTo: Int = 1, numAttentionHeads: Int = 1,
         transposeB: Bool = false, targetWeightVec: [Float] = [],
         useRegularizer: Bool = false, regularizerType: Regularizer = .l1, lambda: Float = 0,
-        numOutputs: [Int] = [], useBias: Bool = true, activations: [String] = [], biases: [Bool] = [],
+        posType: FcPosition = .none, actType: Activation = .relu,
+        numOutputs: [Int] = [], useBias: Bool = true, activations: [Activation] = [], biases: [Bool] = [],
         shape: [Int] = [], dim: Int = 0, index: [Int] = []
     ) {
         self.layerType = layerType
@@ -98,6 +101,8 @@ public struct DenseLayer: Sendable, Codable, Equatable {
         self.useRegularizer = useRegularizer
         self.regularizerType = regularizerType
         self.lambda = lambda
+        self.posType = posType
+        self.actType = actType
         self.numOutputs = numOutputs
         self.useBias = useBias
         self.activations = activations

@@ -12,7 +12,7 @@ public enum LayerRegistry {
         FmOrder2.self, WeightMultiply.self, MatrixMultiply.self, FusedReshapeConcat.self, FusedReshapeConcatGeneral.self,
         ELU.self, Sub.self, ElementwiseMultiply.self, ReduceMean.self, Scale.self, Softmax.self, Select.self, Gather.self,
         PReLUDice.self, Cast.self,
-        LayerNorm.self, BatchNorm.self, SequenceMask.self, MultiHeadAttention.self, GRU.self,
+        LayerNorm.self, BatchNorm.self, SequenceMask.self, MultiHeadAttention.self, GRU.self, MLP.self, FusedInnerProduct.self,
     ]
 
     /// The layer types this version builds, in registry order.

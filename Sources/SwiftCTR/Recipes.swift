@@ -7,10 +7,13 @@ public enum Recipes {
     ]
 
     /// HugeCTR's DCN sample (`samples/dcn`): embedding → Reshape → Concat with dense → MultiCross(6)
-    /// beside FC(1024)-ReLU-Dropout ×2 → Concat → FC(1) → BCE.
+    /// beside FC(1024)-ReLU-Dropout ×2 → Concat → FC(1) → BCE. With `crossProjectionDim` k > 0 the
+    /// cross network is DCN v2's low-rank one (`MultiCross` with `projection_dim = k`), e.g.
+    /// `crossLayers: 3, crossProjectionDim: 128`.
     public static func dcn(sparseInput: DataReaderSparseParam, denseName: String = "dense", labelName: String = "label",
-                           vecSize: Int = 16, workspaceMB: Int, crossLayers: Int = 6, deepWidth: Int = 1024,
-                           dropoutRate: Float = 0.5, optimizer: OptimizerParams? = nil) -> (SparseEmbedding, [DenseLayer]) {
+                           vecSize: Int = 16, workspaceMB: Int, crossLayers: Int = 6, crossProjectionDim: Int = 0,
+                           deepWidth: Int = 1024, dropoutRate: Float = 0.5,
+                           optimizer: OptimizerParams? = nil) -> (SparseEmbedding, [DenseLayer]) {
         let embedding = SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash,
                                         workspaceSizePerGPUInMB: workspaceMB, embeddingVecSize: vecSize, combiner: "sum",
                                         sparseEmbeddingName: "sparse_embedding1", bottomName: sparseInput.topName,
@@ -19,7 +22,8 @@ public enum Recipes {
             DenseLayer(.reshape, bottomNames: ["sparse_embedding1"], topNames: ["reshape1"],
                        leadingDim: sparseInput.slotNum * vecSize),
             DenseLayer(.concat, bottomNames: ["reshape1", denseName], topNames: ["concat1"]),
-            DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: crossLayers),
+            DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: crossLayers,
+                       projectionDim: crossProjectionDim),
             DenseLayer(.innerProduct, bottomNames: ["concat1"], topNames: ["fc1"], numOutput: deepWidth),
             DenseLayer(.relu, bottomNames: ["fc1"], topNames: ["relu1"]),
             DenseLayer(.dropout, bottomNames: ["relu1"], topNames: ["dropout1"], dropoutRate: dropoutRate),

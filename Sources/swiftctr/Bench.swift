@@ -4,9 +4,9 @@ import SwiftCTR
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure DCN-16 / DCN-128 training throughput on generated data, with PyTorch beside it when installed.")
+        abstract: "Measure DCN-16 / DCN-128 / DCN-16 v2 training throughput on generated data, with PyTorch beside it when installed.")
 
-    @Option(help: "Comma-separated models: dcn16, dcn128.")
+    @Option(help: "Comma-separated models: dcn16, dcn128, dcn16v2 (DCN-16 with a 3-layer DCN v2 cross network, projection_dim 128).")
     var models: String = "dcn16,dcn128"
 
     @Option(help: "Batch size (default: 4096 on the CPU, 65536 on a GPU).")
@@ -51,6 +51,17 @@ struct Bench: ParsableCommand {
         guard ["on", "off"].contains(cudaGraph) else {
             throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
         }
+        _ = try benchModels()
+    }
+
+    /// The models `--models` names, in its order.
+    private func benchModels() throws -> [BenchModel] {
+        try models.split(separator: ",").map { name in
+            guard let model = BenchModel.all.first(where: { $0.name == name }) else {
+                throw ValidationError("--models: unknown model '\(name)'; use \(BenchModel.all.map(\.name).joined(separator: ", ")).")
+            }
+            return model
+        }
     }
 
     func run() throws {
@@ -62,22 +73,20 @@ struct Bench: ParsableCommand {
             print("device: \(backend.name)\ndata: \(directory) (\(config.slotSizes.reduce(0, +)) rows in \(config.slotSizes.count) slots)")
             let batches = try loadBatches(directory, config, batch: batch)
             var results: [BenchResult] = []
-            for name in models.split(separator: ",").map(String.init) {
-                guard let vec = ["dcn16": 16, "dcn128": 128][name] else {
-                    throw ValidationError("--models: unknown model '\(name)'; use dcn16 and/or dcn128.")
-                }
+            let selected = try benchModels()
+            for model in selected {
                 let variants = backend is CUDABackend ? precisions.split(separator: ",").map(String.init) : ["fp32"]
                 for variant in variants {
                     guard let precision = CUDABackend.GEMMPrecision(rawValue: variant) else {
                         throw ValidationError("--precisions: unknown precision '\(variant)'; use fp32, tf32, bf16 or fp16.")
                     }
                     (backend as? CUDABackend)?.gemmPrecision = precision
-                    results.append(try measure(name, vec: vec, variant: variant, config: config, directory: directory,
+                    results.append(try measure(model, variant: variant, config: config, directory: directory,
                                                batches: batches, batch: batch, backend: backend))
                     print(results.last!.line)
                 }
             }
-            if peer != "no" { results += runPeer(directory, batch: batch, models: models) }
+            if peer != "no" { results += runPeer(directory, batch: batch, models: selected) }
             print(BenchResult.table(results))
             if let json {
                 let data = try JSONEncoder().encode(results)
@@ -112,8 +121,8 @@ struct Bench: ParsableCommand {
         return batches
     }
 
-    private func measure(_ name: String, vec: Int, variant: String, config: SyntheticConfig, directory: String, batches: [Batch], batch: Int,
-                         backend: any Backend) throws -> BenchResult {
+    private func measure(_ benchModel: BenchModel, variant: String, config: SyntheticConfig, directory: String,
+                         batches: [Batch], batch: Int, backend: any Backend) throws -> BenchResult {
         // fp16 as HugeCTR runs it: static loss scaling by 1024.
         let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
                             mixedPrecisionType: variant == "fp16" ? .float16 : .bfloat16, enableTF32Compute: variant == "tf32",
@@ -125,9 +134,10 @@ struct Bench: ParsableCommand {
                                            slotNum: config.slotSizes.count)
         model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
                         dataReaderSparseParamArray: [sparse]))
-        let rows = config.slotSizes.reduce(0, +)
+        let rows = config.slotSizes.reduce(0, +), vec = benchModel.vec
         let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: vec,
-                                              workspaceMB: (rows * vec * 12 + (1 << 20) - 1) >> 20)
+                                              workspaceMB: (rows * vec * 12 + (1 << 20) - 1) >> 20,
+                                              crossLayers: benchModel.crossLayers, crossProjectionDim: benchModel.projection)
         model.add(embedding)
         layers.forEach(model.add)
         try model.compile()
@@ -169,23 +179,24 @@ struct Bench: ParsableCommand {
             let device = model.profile.filter { !$0.phase.hasPrefix("host") }.reduce(0) { $0 + $1.seconds }
             print(String(format: "  device total: %.3f ms/step", 1000 * device / Double(steps)))
         }
-        return BenchResult(engine: "SwiftCTR", model: name, variant: variant, device: backend.name, batch: batch,
+        return BenchResult(engine: "SwiftCTR", model: benchModel.name, variant: variant, device: backend.name, batch: batch,
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
                            peakMemoryBytes: (backend as? CUDABackend)?.reservedBytes ?? peakResidentBytes(),
                            note: "batches preloaded in host memory; their upload is timed; memory: device pool (GPU) or peak RSS (CPU)")
     }
 
     /// Runs the PyTorch reference on the same files and reads its JSON.
-    private func runPeer(_ directory: String, batch: Int, models: String) -> [BenchResult] {
+    private func runPeer(_ directory: String, batch: Int, models: [BenchModel]) -> [BenchResult] {
         let script = "bench/dcn_pytorch.py"
         guard FileManager.default.fileExists(atPath: script) else { return [] }
         var results: [BenchResult] = []
-        for (name, vec) in [("dcn16", 16), ("dcn128", 128)] where models.contains(name) {
+        for model in models {
+            let name = model.name
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-peer-\(name).json").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, directory, "--vec", "\(vec)", "--batch", "\(batch)", "--json", out,
-                                 "--device", deviceOptions.device == "cpu" ? "cpu" : "cuda"]
+            process.arguments = ["python3", script, directory] + model.peerArguments
+                + ["--batch", "\(batch)", "--json", out, "--device", deviceOptions.device == "cpu" ? "cpu" : "cuda"]
                 + (peerVariants.map { ["--variants", $0] } ?? [])
             do {
                 try process.run()
@@ -209,6 +220,24 @@ struct Bench: ParsableCommand {
             }
         }
         return results
+    }
+}
+
+/// A model `swiftctr bench` measures: HugeCTR's DCN sample (`Recipes.dcn`) with embedding vectors
+/// of `vec`, and `crossLayers` cross layers, DCN v2 low-rank ones of rank `projection` when it is > 0.
+struct BenchModel {
+    var name: String, vec: Int, crossLayers: Int, projection: Int
+
+    static let all = [
+        BenchModel(name: "dcn16", vec: 16, crossLayers: 6, projection: 0),
+        BenchModel(name: "dcn128", vec: 128, crossLayers: 6, projection: 0),
+        BenchModel(name: "dcn16v2", vec: 16, crossLayers: 3, projection: 128),
+    ]
+
+    /// The same model's options for bench/dcn_pytorch.py.
+    var peerArguments: [String] {
+        ["--vec", "\(vec)"]
+            + (projection > 0 ? ["--cross", "v2", "--cross-layers", "\(crossLayers)", "--projection", "\(projection)"] : [])
     }
 }
 

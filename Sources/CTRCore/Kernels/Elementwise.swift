@@ -22,10 +22,10 @@ public protocol ElementwiseKernels: AnyObject, Sendable {
     func dropout(_ x: Tensor, into y: Tensor, mask: Tensor, count: Int, rate: Float, seed: UInt64, stream: UInt64)
     /// Bias, ReLU and training dropout in one pass over rows of `width`:
     /// `y = max(x + bias, 0)·m` (no bias when nil) with the mask `m` that `dropout` draws for the
-    /// same `(seed, stream)`; no mask is stored. Rate 0 keeps every element.
+    /// same `(seed, stream)`; no mask is stored. Rate 0 keeps every element. `y` may be `x`.
     func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                      stream: UInt64)
-    /// Its backward: `dx = x + bias > 0 ? dy·m : 0`, the mask drawn again.
+    /// Its backward: `dx = x + bias > 0 ? dy·m : 0`, the mask drawn again. `dx` may be `dy`.
     func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float,
                              seed: UInt64, stream: UInt64)
     /// `out = Σ inputs` element-wise over `count` elements.

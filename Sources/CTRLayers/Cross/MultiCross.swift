@@ -14,9 +14,9 @@ import CTRCore
 /// model.add(DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: 6))
 /// ```
 ///
-/// HugeCTR: `MultiCross` with `projection_dim = 0` (DCN v2's low-rank projection is not available).
-/// Weights start as N(0, 1/n) (Zero with `weight_init_type = Zero`); every bias starts at zero
-/// whatever `bias_init_type` says, as in HugeCTR, so that key is not read.
+/// HugeCTR: `MultiCross` with `projection_dim = 0`; `projection_dim > 0` builds DCN v2's low-rank
+/// cross network, `MultiCrossV2`. Weights start as N(0, 1/n) (Zero with `weight_init_type = Zero`);
+/// every bias starts at zero whatever `bias_init_type` says, as in HugeCTR, so that key is not read.
 public final class MultiCross: RegisteredLayer {
     public let name: String
     public let inputs: [Variable]
@@ -104,8 +104,12 @@ public final class MultiCross: RegisteredLayer {
         try check.topCount(1)
         try check.rank(in: [2])
         try check.positive(config.numLayers, "num_layers")
-        guard config.projectionDim == 0 else {
-            throw check.error("MultiCross with projection_dim > 0 (DCN v2) is not available yet; use projection_dim = 0 (DCN v1).")
+        guard config.projectionDim >= 0 else {
+            throw check.error("projection_dim must be 0 (DCN v1) or the rank k ≥ 1 of DCN v2's U (n, k) and V (k, n), found \(config.projectionDim). Set projection_dim.")
+        }
+        if config.projectionDim > 0 {
+            return MultiCrossV2(name: config.name, input: inputs[0], layers: config.numLayers, projectionDim: config.projectionDim,
+                                weightInit: config.weightInitType, initializer: context.initializer, backend: context.backend)
         }
         return MultiCross(name: config.name, input: inputs[0], layers: config.numLayers, weightInit: config.weightInitType,
                           initializer: context.initializer, backend: context.backend)
@@ -130,6 +134,6 @@ public final class MultiCross: RegisteredLayer {
                 }]
             }
         }
-        return [multiCross(1, width: 5), multiCross(3, width: 7)]
+        return [multiCross(1, width: 5), multiCross(3, width: 7)] + MultiCrossV2.conformanceCases
     }
 }

@@ -48,9 +48,22 @@ public final class InnerProduct: RegisteredLayer {
     /// In mixed precision `halfType` is the 16-bit type of the padded copies and, when a fused
     /// ReLU+Dropout that adds the bias reads the output, `outputType` is the type of the output and
     /// of its gradient (the bias pass works on fp32 outputs only).
-    package init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer, biasInit: Initializer,
-                initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil,
-                halfType: DType? = nil, outputType: DType = .float32) {
+    package convenience init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer,
+                             biasInit: Initializer, initializer: WeightInitializer, backend: any Backend,
+                             alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32) {
+        let inFeatures = inputs.reduce(0) { $0 + $1.shape.last }
+        self.init(name: name, inputs: inputs, outputs: count,
+                  weight: innerProductDistribution(weightInit, isBias: false, inputs: inFeatures, outputs: count),
+                  bias: innerProductDistribution(biasInit, isBias: true, inputs: inFeatures, outputs: count),
+                  initializer: initializer, backend: backend, alignment: alignment, halfType: halfType,
+                  outputType: outputType)
+    }
+
+    /// The same with the initial distributions of `W` and `b` given; without `bias` the layer has
+    /// no bias at all (`parameters` is `[W]`), as an MLP sub-layer with `biases[i] = false`.
+    package init(name: String, inputs: [Variable], outputs count: Int, weight: WeightInitializer.Distribution,
+                 bias: WeightInitializer.Distribution?, initializer: WeightInitializer, backend: any Backend,
+                 alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32) {
         self.name = name
         self.backend = backend
         self.inputs = inputs
@@ -77,15 +90,20 @@ public final class InnerProduct: RegisteredLayer {
         dims[dims.count - 1] = count
         outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
                             valueType: outputType, gradType: outputType)]
-        let weight = Variable(name: name + ".weight", value: weightStorage.view(from: 0, [inFeatures, count]),
-                              grad: weightGradStorage.view(from: 0, [inFeatures, count]))
-        let bias = Variable(name: name + ".bias", shape: [1, count], backend: backend)
-        initializer.fill(weight.value, innerProductDistribution(weightInit, isBias: false, inputs: inFeatures, outputs: count),
-                         stream: WeightInitializer.stream(weight.name), backend: backend)
-        initializer.fill(bias.value, innerProductDistribution(biasInit, isBias: true, inputs: inFeatures, outputs: count),
-                         stream: WeightInitializer.stream(bias.name), backend: backend)
-        parameters = [weight, bias]
+        let w = Variable(name: name + ".weight", value: weightStorage.view(from: 0, [inFeatures, count]),
+                         grad: weightGradStorage.view(from: 0, [inFeatures, count]))
+        initializer.fill(w.value, weight, stream: WeightInitializer.stream(w.name), backend: backend)
+        var parameters = [w]
+        if let bias {
+            let b = Variable(name: name + ".bias", shape: [1, count], backend: backend)
+            initializer.fill(b.value, bias, stream: WeightInitializer.stream(b.name), backend: backend)
+            parameters.append(b)
+        }
+        self.parameters = parameters
     }
+
+    /// `b`, unless the layer was built without a bias.
+    var bias: Variable? { parameters.count > 1 ? parameters[1] : nil }
 
     private func rows(_ context: StepContext) -> Int { inputs[0].count(context.batch) / parts[0].width }
 
@@ -108,14 +126,14 @@ public final class InnerProduct: RegisteredLayer {
             backend.gemm(transA: false, transB: false, m: m, n: outFeatures, k: op.k, alpha: 1, a: op.x, b: op.w,
                          beta: i == 0 ? 0 : 1, c: outputs[0].value)
         }
-        if !biasAddedByConsumer {
-            backend.addBias(outputs[0].value, bias: parameters[1].value, rows: m, cols: outFeatures)
+        if !biasAddedByConsumer, let bias {
+            backend.addBias(outputs[0].value, bias: bias.value, rows: m, cols: outFeatures)
         }
     }
 
     public func backward(_ context: StepContext) {
         let m = rows(context), dy = outputs[0].grad
-        backend.sumRows(dy, rows: m, cols: outFeatures, into: parameters[1].grad, accumulate: true)
+        if let bias { backend.sumRows(dy, rows: m, cols: outFeatures, into: bias.grad, accumulate: true) }
         for (i, part) in parts.enumerated() {
             let op = operands(i)
             backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
