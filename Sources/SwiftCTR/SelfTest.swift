@@ -251,6 +251,7 @@ public enum BackendSelfTest {
         list += layerCases()
         list += OptimizerType.allCases.filter { (try? CreateOptimizer(optimizerType: $0).validateForDense()) != nil }
             .map { graphReplayCase(seed: seed, optimizer: $0) }
+        list += smallModelCases(seed: seed)
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
     }
