@@ -4,17 +4,50 @@ import CTRCore
 /// into its logits' gradient (training) or the task's probabilities into `predictions`
 /// (evaluation), and the mean loss into `lossValue`; its backward does nothing.
 public protocol Loss: Layer {
-    /// Per-sample probabilities of the last evaluation forward, `(batch, labels of the task)`.
+    /// Per-sample probabilities of the last evaluation forward, `(batch, width of the logits)`.
     var predictions: Tensor { get }
     /// The label tensor this loss reads.
     var label: Variable { get }
-    /// Loss scaler (solver `scaler`); optimizers divide it back out.
+    /// The factor of every gradient this loss writes: the solver's `scaler` (optimizers divide it
+    /// back out) times the task's loss weight.
     var scaler: Float { get set }
     /// float [1]: the mean loss of the last forward, in backend memory.
     var lossValue: Tensor { get }
+    /// The (prediction column, label column) pairs whose AUCs average into the task's AUC.
+    var aucColumns: [(prediction: Int, label: Int)] { get }
 }
 
 extension Loss {
     /// The mean loss of the last forward (waits for the device).
     public func loss(on backend: any Backend) -> Float { backend.floats(lossValue)[0] }
+
+    public var aucColumns: [(prediction: Int, label: Int)] { [(0, 0)] }
+}
+
+/// What the loss layers share: `[logits, label]` inputs, a `(1, 1)` output named after the layer,
+/// the probabilities and loss value tensors, the gradient scale, and a backward
+/// that does nothing (the forward wrote the logits' gradient).
+public class LossLayer {
+    public let name: String
+    public let inputs: [Variable]
+    public let outputs: [Variable]
+    public let predictions: Tensor
+    public let lossValue: Tensor
+    public var scaler: Float = 1
+    public var label: Variable { inputs[1] }
+    let backend: any Backend
+
+    /// The mean loss of the last forward (waits for the device).
+    public var loss: Float { backend.floats(lossValue)[0] }
+
+    init(name: String, logits: Variable, label: Variable, backend: any Backend) {
+        self.name = name
+        self.backend = backend
+        inputs = [logits, label]
+        outputs = [Variable(name: name, shape: [1, 1], backend: backend)]
+        predictions = backend.makeTensor(logits.shape, .float32)
+        lossValue = backend.makeTensor([1], .float32)
+    }
+
+    public func backward(_ context: StepContext) {}
 }

@@ -13,6 +13,11 @@ public struct ConformanceInput: Sendable {
         case awayFromZero
         /// U(0, 1), e.g. (soft) labels.
         case probabilities
+        /// One 1 per row of the last dimension, at a random position, and zeros (class labels).
+        case oneHot
+        /// Binary labels of which some are ignored: −1 with probability 1/4, else U(0, 1)
+        /// (MultiCrossEntropyLoss).
+        case probabilitiesOrIgnored
     }
 
     /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).

@@ -10,28 +10,7 @@ import CTRCore
 /// ```
 ///
 /// HugeCTR: `BinaryCrossEntropyLoss`. L1/L2 regularization (`use_regularizer`) is not available.
-public final class BinaryCrossEntropyLoss: Loss, RegisteredLayer {
-    public let name: String
-    public let inputs: [Variable]
-    public let outputs: [Variable]
-    public let predictions: Tensor
-    public var scaler: Float = 1
-    public let lossValue: Tensor
-    public var label: Variable { inputs[1] }
-    let backend: any Backend
-
-    /// The mean loss of the last forward (waits for the device).
-    public var loss: Float { backend.floats(lossValue)[0] }
-
-    package init(name: String, logits: Variable, label: Variable, backend: any Backend) {
-        self.name = name
-        self.backend = backend
-        inputs = [logits, label]
-        outputs = [Variable(name: name, shape: [1, 1], backend: backend)]
-        predictions = backend.makeTensor(logits.shape, .float32)
-        lossValue = backend.makeTensor([1], .float32)
-    }
-
+public final class BinaryCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     public func forward(_ context: StepContext) {
         let batch = context.batch
         backend.binaryCrossEntropy(logits: inputs[0].value, labels: inputs[1].value, grad: inputs[0].grad,
@@ -40,8 +19,6 @@ public final class BinaryCrossEntropyLoss: Loss, RegisteredLayer {
             backend.sigmoid(inputs[0].value, into: predictions, count: batch)
         }
     }
-
-    public func backward(_ context: StepContext) {}
 
     // MARK: registry
 
