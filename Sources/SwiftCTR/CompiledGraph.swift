@@ -12,6 +12,8 @@ final class CompiledGraph {
     let embeddings: [(table: HashEmbedding, sparseIndex: Int, output: Variable)]
     let layers: [any Layer]
     let losses: [any Loss]
+    /// The losses with a regularizer (`use_regularizer`), whose term covers all of `parameters`.
+    let regularizedLosses: [any Loss]
     let parameters: [Variable]
     let optimizer: DenseOptimizer
     /// The summed loss of the last training iteration (waits for the device).
@@ -45,6 +47,7 @@ final class CompiledGraph {
         layers = try Self.build(plan, tensors: tensors, factory: LayerFactory(backend: backend, seed: seed))
         losses = layers.compactMap { $0 as? any Loss }
         for loss in losses { loss.scaler = solver.scaler }
+        regularizedLosses = losses.filter { $0.regularization != nil }
         parameters = layers.flatMap(\.parameters)
         self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
     }
@@ -171,6 +174,8 @@ final class CompiledGraph {
             for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
             phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
             for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+            // After the backward pass: some layers assign their weight gradients.
+            for loss in regularizedLosses { phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) } }
             phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         }
         if solver.useCudaGraph && !profiling {
@@ -197,6 +202,7 @@ final class CompiledGraph {
     func evaluate(batch: Batch) throws -> Float {
         let context = try load(batch, training: false)
         for layer in layers { layer.forward(context) }
+        for loss in regularizedLosses { loss.regularize(parameters, context: context, on: backend) }
         let loss = losses[0]
         backend.aucAccumulate(predictions: loss.predictions, labels: label.value, labelStride: inputSpec.labelDim,
                               count: batch.count, histogram: aucHistogram)

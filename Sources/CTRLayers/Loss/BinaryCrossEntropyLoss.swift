@@ -9,7 +9,8 @@ import CTRCore
 /// model.add(DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc4", "label"], topNames: ["loss"]))
 /// ```
 ///
-/// HugeCTR: `BinaryCrossEntropyLoss`. L1/L2 regularization (`use_regularizer`) is not available.
+/// HugeCTR: `BinaryCrossEntropyLoss`, with `use_regularizer`, `regularizer_type` and `lambda`
+/// (see `Regularization`).
 public final class BinaryCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     public func forward(_ context: StepContext) {
         let batch = context.batch
@@ -23,18 +24,17 @@ public final class BinaryCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.binaryCrossEntropyLoss
-    public static let parameterNames = ["use_regularizer"]
+    public static let parameterNames = ["use_regularizer", "regularizer_type", "lambda"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
         let check = Checker(config: config, inputs: inputs)
         try check.inputCount(2)
-        guard !config.useRegularizer else {
-            throw check.error("use_regularizer = true (L1/L2 weight regularization) is not available in this version; set useRegularizer: false.")
-        }
+        let regularization = try Regularization.of(config, check: check)
         guard inputs[0].shape.perSample == [1], inputs[1].shape.perSample == [1] else {
             throw check.error("expects bottoms [logits (batch, 1), label (batch, 1)], found '\(inputs[0].name)' \(inputs[0].perSampleShape) and '\(inputs[1].name)' \(inputs[1].perSampleShape). End the network with InnerProduct(num_output: 1).")
         }
-        return BinaryCrossEntropyLoss(name: config.name, logits: inputs[0], label: inputs[1], backend: context.backend)
+        return BinaryCrossEntropyLoss(name: config.name, logits: inputs[0], label: inputs[1], regularization: regularization,
+                                      backend: context.backend)
     }
 
     public static var conformanceCases: [ConformanceCase] {

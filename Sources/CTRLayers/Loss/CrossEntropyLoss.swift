@@ -45,14 +45,12 @@ public final class CrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.crossEntropyLoss
-    public static let parameterNames = ["use_regularizer"]
+    public static let parameterNames = ["use_regularizer", "regularizer_type", "lambda"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
         let check = Checker(config: config, inputs: inputs)
         try check.inputCount(2)
-        guard !config.useRegularizer else {
-            throw check.error("use_regularizer = true (L1/L2 weight regularization) is not available in this version; set useRegularizer: false.")
-        }
+        let regularization = try Regularization.of(config, check: check)
         let logits = inputs[0], label = inputs[1], classes = logits.perSampleShape.dims.last ?? 0
         guard logits.perSampleShape.rank == 1, classes >= 2 else {
             throw check.error("expects logits (batch, C) with C ≥ 2 classes, found '\(logits.name)' \(logits.perSampleShape). End the network with InnerProduct(num_output: <classes>).")
@@ -61,7 +59,8 @@ public final class CrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
         guard labelShape == [classes] || (classes == 2 && labelShape == [1]) else {
             throw check.error("label '\(label.name)' \(labelShape) does not fit logits '\(logits.name)' \(logits.perSampleShape): give one label column per class (batch, \(classes)) (one-hot or class weights)\(classes == 2 ? ", or the class index (batch, 1)" : ""). Set the Input's label dim to \(classes).")
         }
-        return CrossEntropyLoss(name: config.name, logits: logits, label: label, backend: context.backend)
+        return CrossEntropyLoss(name: config.name, logits: logits, label: label, regularization: regularization,
+                                backend: context.backend)
     }
 
     public static var conformanceCases: [ConformanceCase] {

@@ -25,9 +25,10 @@ public final class MultiCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
 
     public var aucColumns: [(prediction: Int, label: Int)] { (0..<width).map { ($0, $0) } }
 
-    init(name: String, logits: Variable, label: Variable, targetWeights: [Float], backend: any Backend) {
+    init(name: String, logits: Variable, label: Variable, targetWeights: [Float], regularization: Regularization?,
+         backend: any Backend) {
         self.targetWeights = backend.tensor(targetWeights, [targetWeights.count])
-        super.init(name: name, logits: logits, label: label, backend: backend)
+        super.init(name: name, logits: logits, label: label, regularization: regularization, backend: backend)
     }
 
     public func forward(_ context: StepContext) {
@@ -43,14 +44,12 @@ public final class MultiCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.multiCrossEntropyLoss
-    public static let parameterNames = ["target_weight_vec", "use_regularizer"]
+    public static let parameterNames = ["target_weight_vec", "use_regularizer", "regularizer_type", "lambda"]
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
         let check = Checker(config: config, inputs: inputs)
         try check.inputCount(2)
-        guard !config.useRegularizer else {
-            throw check.error("use_regularizer = true (L1/L2 weight regularization) is not available in this version; set useRegularizer: false.")
-        }
+        let regularization = try Regularization.of(config, check: check)
         let logits = inputs[0], label = inputs[1]
         guard logits.perSampleShape.rank == 1, label.perSampleShape == logits.perSampleShape else {
             throw check.error("expects bottoms [logits (batch, L), label (batch, L)] of one shape, found '\(logits.name)' \(logits.perSampleShape) and '\(label.name)' \(label.perSampleShape). Give the last InnerProduct num_output = the Input's label dim.")
@@ -64,7 +63,7 @@ public final class MultiCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
         }
         return MultiCrossEntropyLoss(name: config.name, logits: logits, label: label,
                                      targetWeights: weights.isEmpty ? Array(repeating: 1, count: width) : weights,
-                                     backend: context.backend)
+                                     regularization: regularization, backend: context.backend)
     }
 
     public static var conformanceCases: [ConformanceCase] {
