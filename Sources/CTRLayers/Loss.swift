@@ -72,4 +72,15 @@ public class LossLayer {
     }
 
     public func backward(_ context: StepContext) {}
+
+    /// The `DenseLayer` keys every loss reads.
+    static let regularizerParameterNames = ["use_regularizer", "regularizer_type", "lambda"]
+
+    /// The checks every loss's builder starts with (two bottoms, a usable `lambda`), and the
+    /// regularizer `config` asks for.
+    static func checkBottoms(_ config: DenseLayer, _ inputs: [Variable]) throws -> (Checker, Regularization?) {
+        let check = Checker(config: config, inputs: inputs)
+        try check.inputCount(2)
+        return (check, try Regularization.of(config, check: check))
+    }
 }

@@ -1,10 +1,11 @@
 import CTRCore
+import Foundation
 
 extension BackendSelfTest {
     /// The loss kernels on batches that span many thread blocks (the layer cases use a few rows):
     /// softmax cross-entropy with class weights and with class indices, the weighted multi-label
-    /// cross-entropy with ignored labels, and the L1/L2 penalty over several tensors, with and
-    /// without gradients.
+    /// cross-entropy with ignored labels, the L1/L2 penalty over several tensors, with and
+    /// without gradients, and the AUC of one column of a multi-label task.
     static func lossCases(seed: UInt64) -> [Case] {
         var rng = CounterRNG(seed: seed, stream: 97)
         func normals(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.nextNormal() * 3) } }
@@ -45,6 +46,14 @@ extension BackendSelfTest {
                 return doubles(b, loss) + doubles(b, term) + grads.flatMap { doubles(b, $0) } + values.flatMap { doubles(b, $0) }
             })
         }
+        list.append(Case(name: "AUC histogram, strided predictions, missing labels", tolerance: 1e-9) { b in
+            let histogram = b.makeTensor([AUCHistogram.count], .float64)
+            let p = wide.map { 1 / (1 + exp(-$0)) }
+            b.aucAccumulate(predictions: b.tensor(p, [p.count]).view(from: 2, [p.count - 2]), predictionStride: width,
+                            labels: b.tensor(multi, [multi.count]).view(from: 3, [multi.count - 3]), labelStride: width,
+                            count: rows - 1, histogram: histogram)
+            return [b.aucFromHistogram(histogram)]
+        })
         return list
     }
 }

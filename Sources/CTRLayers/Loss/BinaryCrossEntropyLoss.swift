@@ -24,12 +24,10 @@ public final class BinaryCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.binaryCrossEntropyLoss
-    public static let parameterNames = ["use_regularizer", "regularizer_type", "lambda"]
+    public static let parameterNames = regularizerParameterNames
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
-        let check = Checker(config: config, inputs: inputs)
-        try check.inputCount(2)
-        let regularization = try Regularization.of(config, check: check)
+        let (check, regularization) = try checkBottoms(config, inputs)
         guard inputs[0].shape.perSample == [1], inputs[1].shape.perSample == [1] else {
             throw check.error("expects bottoms [logits (batch, 1), label (batch, 1)], found '\(inputs[0].name)' \(inputs[0].perSampleShape) and '\(inputs[1].name)' \(inputs[1].perSampleShape). End the network with InnerProduct(num_output: 1).")
         }

@@ -45,12 +45,10 @@ public final class CrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.crossEntropyLoss
-    public static let parameterNames = ["use_regularizer", "regularizer_type", "lambda"]
+    public static let parameterNames = regularizerParameterNames
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
-        let check = Checker(config: config, inputs: inputs)
-        try check.inputCount(2)
-        let regularization = try Regularization.of(config, check: check)
+        let (check, regularization) = try checkBottoms(config, inputs)
         let logits = inputs[0], label = inputs[1], classes = logits.perSampleShape.dims.last ?? 0
         guard logits.perSampleShape.rank == 1, classes >= 2 else {
             throw check.error("expects logits (batch, C) with C ≥ 2 classes, found '\(logits.name)' \(logits.perSampleShape). End the network with InnerProduct(num_output: <classes>).")

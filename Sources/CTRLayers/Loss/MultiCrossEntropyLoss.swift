@@ -44,12 +44,10 @@ public final class MultiCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     // MARK: registry
 
     public static let layerType = LayerType.multiCrossEntropyLoss
-    public static let parameterNames = ["target_weight_vec", "use_regularizer", "regularizer_type", "lambda"]
+    public static let parameterNames = ["target_weight_vec"] + regularizerParameterNames
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
-        let check = Checker(config: config, inputs: inputs)
-        try check.inputCount(2)
-        let regularization = try Regularization.of(config, check: check)
+        let (check, regularization) = try checkBottoms(config, inputs)
         let logits = inputs[0], label = inputs[1]
         guard logits.perSampleShape.rank == 1, label.perSampleShape == logits.perSampleShape else {
             throw check.error("expects bottoms [logits (batch, L), label (batch, L)] of one shape, found '\(logits.name)' \(logits.perSampleShape) and '\(label.name)' \(label.perSampleShape). Give the last InnerProduct num_output = the Input's label dim.")
