@@ -207,7 +207,9 @@ final class CompiledGraph {
             phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
             for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
             // After the backward pass: some layers assign their weight gradients.
-            for loss in regularizedLosses { phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) } }
+            for loss in regularizedLosses {
+                phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) }
+            }
             phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         }
         if solver.useCudaGraph && !profiling {
@@ -239,12 +241,12 @@ final class CompiledGraph {
         for layer in layers { layer.forward(context) }
         for loss in regularizedLosses { loss.regularize(parameters, context: context, on: backend) }
         for (loss, histograms) in zip(losses, aucHistograms) {
-            let width = loss.predictions.shape.last, labelWidth = loss.label.shape.last
+            let predictions = loss.predictions, labels = loss.label.value
             for (column, histogram) in zip(loss.aucColumns, histograms) {
-                backend.aucAccumulate(predictions: loss.predictions.view(from: column.prediction, [loss.predictions.count - column.prediction]),
-                                      predictionStride: width,
-                                      labels: loss.label.value.view(from: column.label, [loss.label.value.count - column.label]),
-                                      labelStride: labelWidth, count: batch.count, histogram: histogram)
+                backend.aucAccumulate(predictions: predictions.view(from: column.prediction, [predictions.count - column.prediction]),
+                                      predictionStride: predictions.shape.last,
+                                      labels: labels.view(from: column.label, [labels.count - column.label]),
+                                      labelStride: labels.shape.last, count: batch.count, histogram: histogram)
             }
         }
         return weightedLoss()
