@@ -11,7 +11,7 @@ public enum LayerRegistry {
         Slice.self, MultiCross.self, Interaction.self, BinaryCrossEntropyLoss.self,
         FmOrder2.self, WeightMultiply.self, MatrixMultiply.self, FusedReshapeConcat.self, FusedReshapeConcatGeneral.self,
         ELU.self, Sub.self, ElementwiseMultiply.self, ReduceMean.self, Scale.self, Softmax.self, Select.self, Gather.self,
-        PReLUDice.self, Cast.self,
+        PReLUDice.self, Cast.self, CrossEntropyLoss.self, MultiCrossEntropyLoss.self,
         LayerNorm.self, BatchNorm.self, SequenceMask.self, MultiHeadAttention.self, GRU.self, MLP.self, FusedInnerProduct.self,
     ]
 

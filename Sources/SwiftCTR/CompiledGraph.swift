@@ -8,29 +8,41 @@ final class CompiledGraph {
     let solver: Solver
     let maxBatch: Int
     let seed: UInt64
-    let label: Variable, dense: Variable
+    /// One variable per label of the Input, `(maxBatch, label dim)`, in data order (names sorted).
+    let labels: [Variable]
+    /// Each label's first column in a batch's label rows, paired with `labels`.
+    private let labelOffsets: [Int]
+    let dense: Variable
     let embeddings: [(table: HashEmbedding, sparseIndex: Int, output: Variable)]
     let layers: [any Layer]
     let losses: [any Loss]
+    /// Each loss's task weight (`Model.compile(lossNames:lossWeights:)`), paired with `losses`.
+    let lossWeights: [Float]
+    /// The losses with a regularizer (`use_regularizer`), whose term covers all of `parameters`.
+    let regularizedLosses: [any Loss]
     let parameters: [Variable]
     let optimizer: DenseOptimizer
-    /// The summed loss of the last training iteration (waits for the device).
-    var lastLoss: Float { solver.genLossSummary ? losses.reduce(0) { $0 + $1.loss(on: backend) } : 0 }
+    /// The loss of the last training iteration, `Σ weight·loss` over the tasks (waits for the device).
+    var lastLoss: Float { solver.genLossSummary ? weightedLoss() : 0 }
     let inputSpec: Input
 
     /// Runs `GraphPasses` over the analysed layers, then allocates the tensors and builds the plan.
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
         let input = analysis.input
-        let plan = try GraphPasses.plan(analysis.layers, labelName: input.labelName,
+        let plan = try GraphPasses.plan(analysis.layers, labelNames: Set(input.labelNames),
                                         halfType: solver.useMixedPrecision ? solver.mixedPrecisionType : nil)
         self.backend = backend
         self.solver = solver
         self.seed = seed
         inputSpec = input
         maxBatch = max(solver.batchsize, solver.batchsizeEval)
-        label = Variable(name: input.labelName, shape: [maxBatch, input.labelDim], backend: backend)
+        let columns = input.labelColumns
+        let rows = maxBatch
+        labels = columns.map { Variable(name: $0.name, shape: [rows, $0.width], backend: backend) }
+        labelOffsets = columns.map(\.offset)
         dense = Variable(name: input.denseName, shape: [maxBatch, input.denseDim], backend: backend)
-        var tensors = [label.name: label, dense.name: dense]
+        var tensors = [dense.name: dense]
+        for label in labels { tensors[label.name] = label }
         var embeddings: [(HashEmbedding, Int, Variable)] = []
         for spec in analysis.embeddings {
             let index = input.dataReaderSparseParamArray.firstIndex { $0.topName == spec.bottomName }!
@@ -44,7 +56,9 @@ final class CompiledGraph {
         self.embeddings = embeddings
         layers = try Self.build(plan, tensors: tensors, factory: LayerFactory(backend: backend, seed: seed))
         losses = layers.compactMap { $0 as? any Loss }
-        for loss in losses { loss.scaler = solver.scaler }
+        lossWeights = losses.map { analysis.lossWeights[$0.label.name]! }
+        for (loss, weight) in zip(losses, lossWeights) { loss.scaler = solver.scaler * weight }
+        regularizedLosses = losses.filter { $0.regularization != nil }
         parameters = layers.flatMap(\.parameters)
         self.optimizer = try DenseOptimizer(optimizer, weights: parameters.map { ($0.value, $0.grad) }, backend: backend)
     }
@@ -128,7 +142,7 @@ final class CompiledGraph {
         guard batch.count <= maxBatch else {
             throw SwiftCTRError(.data, "a batch of \(batch.count) samples exceeds the compiled batch size \(maxBatch).")
         }
-        backend.upload(batch.labels, to: label.value)
+        uploadLabels(batch)
         backend.upload(batch.dense, to: dense.value)
         for (table, index, _) in embeddings {
             let sparse = batch.sparse[index]
@@ -137,6 +151,27 @@ final class CompiledGraph {
         if profiling { backend.mark("embedding forward") }
         for (table, _, _) in embeddings { try table.lookup(training: training) }
         return StepContext(batch: batch.count, training: training, iteration: 0, seed: seed)
+    }
+
+    /// A host buffer for one label's columns of a multi-label batch.
+    private var labelColumns: [Float] = []
+
+    /// The batch's labels into `labels`: as they are for one label, else each label's columns.
+    private func uploadLabels(_ batch: Batch) {
+        guard labels.count > 1 else { return backend.upload(batch.labels, to: labels[0].value) }
+        let stride = inputSpec.labelDim
+        for (label, offset) in zip(labels, labelOffsets) {
+            let width = label.shape.last
+            labelColumns.removeAll(keepingCapacity: true)
+            for sample in 0..<batch.count {
+                labelColumns += batch.labels[sample * stride + offset..<sample * stride + offset + width]
+            }
+            backend.upload(labelColumns, to: label.value)
+        }
+    }
+
+    private func weightedLoss() -> Float {
+        zip(losses, lossWeights).reduce(0) { $0 + $1.1 * $1.0.loss(on: backend) }
     }
 
     /// Seconds per phase of `train`, in step order, when `profiling` is on. Phases are timed by
@@ -171,6 +206,10 @@ final class CompiledGraph {
             for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
             phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
             for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+            // After the backward pass: some layers assign their weight gradients.
+            for loss in regularizedLosses {
+                phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) }
+            }
             phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         }
         if solver.useCudaGraph && !profiling {
@@ -189,27 +228,42 @@ final class CompiledGraph {
 
     static func kind(_ layer: any Layer) -> String { layer.typeName }
 
-    /// AUC histogram of the evaluation in progress, on the backend.
-    private lazy var aucHistogram = backend.makeTensor([AUCHistogram.count], .float64)
+    /// AUC histograms of the evaluation in progress, on the backend: one per `aucColumns` entry of
+    /// each loss.
+    private lazy var aucHistograms = losses.map { loss in
+        loss.aucColumns.map { _ in backend.makeTensor([AUCHistogram.count], .float64) }
+    }
 
-    /// Forward only: adds the first loss's probabilities to the evaluation's AUC on the backend and
-    /// returns the batch's loss.
+    /// Forward only: adds each task's probabilities to its AUC histograms on the backend and returns
+    /// the batch's loss, `Σ weight·loss` over the tasks.
     func evaluate(batch: Batch) throws -> Float {
         let context = try load(batch, training: false)
         for layer in layers { layer.forward(context) }
-        let loss = losses[0]
-        backend.aucAccumulate(predictions: loss.predictions, labels: label.value, labelStride: inputSpec.labelDim,
-                              count: batch.count, histogram: aucHistogram)
-        return loss.loss(on: backend)
+        for loss in regularizedLosses { loss.regularize(parameters, context: context, on: backend) }
+        for (loss, histograms) in zip(losses, aucHistograms) {
+            let predictions = loss.predictions, labels = loss.label.value
+            for (column, histogram) in zip(loss.aucColumns, histograms) {
+                backend.aucAccumulate(predictions: predictions.view(from: column.prediction, [predictions.count - column.prediction]),
+                                      predictionStride: predictions.shape.last,
+                                      labels: labels.view(from: column.label, [labels.count - column.label]),
+                                      labelStride: labels.shape.last, count: batch.count, histogram: histogram)
+            }
+        }
+        return weightedLoss()
     }
 
-    /// The AUC of the batches evaluated since the last call.
-    func evaluationAUC() -> Double { backend.aucFromHistogram(aucHistogram) }
+    /// Each task's AUC over the batches evaluated since the last call (the mean over its loss's
+    /// `aucColumns`), by label name in sorted order.
+    func evaluationAUCs() -> [(label: String, auc: Double)] {
+        zip(losses, aucHistograms).map { loss, histograms in
+            (loss.label.name, histograms.reduce(0) { $0 + backend.aucFromHistogram($1) } / Double(histograms.count))
+        }.sorted { $0.label < $1.label }
+    }
 
     func summary() -> String {
         var rows: [[String]] = [["layer", "type", "bottoms", "tops", "output shape", "params"]]
-        rows.append(["input", "Data", "-", "\(label.name), \(dense.name)",
-                     "(\(inputSpec.labelDim)), (\(inputSpec.denseDim))", "0"])
+        rows.append(["input", "Data", "-", (labels + [dense]).map(\.name).joined(separator: ", "),
+                     (labels + [dense]).map { "(\($0.shape.last))" }.joined(separator: ", "), "0"])
         for (table, _, output) in embeddings {
             rows.append([table.name, "SparseEmbedding", inputSpec.dataReaderSparseParamArray.map(\.topName).joined(separator: ","),
                          output.name, "\(output.perSampleShape)", "\(table.capacity * table.vecSize)"])

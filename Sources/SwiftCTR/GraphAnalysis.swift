@@ -1,6 +1,7 @@
 /// Checks a model definition as a whole before any memory is allocated: the input, the embeddings,
-/// unique top names, every bottom defined earlier, a loss. Every problem is a `SwiftCTRError` that
-/// names the layer and the fix. `GraphPasses` rewrites the checked layers next.
+/// unique top names, every bottom defined earlier, one loss per label, the loss weights. Every
+/// problem is a `SwiftCTRError` that names the layer and the fix. `GraphPasses` rewrites the
+/// checked layers next.
 ///
 /// ```swift
 /// let analysis = try GraphAnalysis(input: input, embeddings: [embedding], layers: layers)
@@ -10,13 +11,24 @@ struct GraphAnalysis {
     let embeddings: [SparseEmbedding]
     /// The dense layers, as added.
     let layers: [DenseLayer]
+    /// Each label's loss weight: from `Model.compile(lossNames:lossWeights:)`, else the Input's
+    /// `labelWeights`, else 1.
+    let lossWeights: [String: Float]
 
-    init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer]) throws {
+    /// `lossWeights` are `compile(lossNames:lossWeights:)`'s, by label name.
+    init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer], lossWeights: [String: Float] = [:]) throws {
         self.input = input
         self.embeddings = embeddings
         self.layers = layers
+        var weights: [String: Float] = [:]
+        for (i, name) in input.labelNames.enumerated() {
+            weights[name] = lossWeights[name] ?? (input.labelWeights.isEmpty ? 1 : input.labelWeights[i])
+        }
+        self.lossWeights = weights
         try checkInput()
-        var known = Set([input.labelName, input.denseName])
+        try checkLossWeights(lossWeights)
+        let labels = Set(input.labelNames)
+        var known = labels.union([input.denseName])
         let sparseNames = Set(input.dataReaderSparseParamArray.map(\.topName))
         known.formUnion(sparseNames)
         for embedding in embeddings {
@@ -24,25 +36,52 @@ struct GraphAnalysis {
             known.insert(embedding.sparseEmbeddingName)
         }
         for layer in layers {
-            try checkNames(layer, known: known, sparseNames: sparseNames)
+            try checkNames(layer, known: known, sparseNames: sparseNames, labels: labels)
             known.formUnion(layer.topNames)
         }
         guard layers.contains(where: { $0.layerType.isLoss }) else {
-            throw SwiftCTRError(.config, "the model has no loss layer. Add DenseLayer(.binaryCrossEntropyLoss, bottomNames: [<logits>, \"\(input.labelName)\"], topNames: [\"loss\"]) last.")
+            throw SwiftCTRError(.config, "the model has no loss layer. Add DenseLayer(.binaryCrossEntropyLoss, bottomNames: [<logits>, \"\(input.labelNames[0])\"], topNames: [\"loss\"]) last.")
+        }
+        for label in input.labelNames {
+            let readers = layers.filter { $0.layerType.isLoss && $0.bottomNames[1] == label }.map(\.name)
+            guard readers.count == 1 else {
+                throw SwiftCTRError(.config, readers.isEmpty
+                    ? "label '\(label)' is read by no loss layer; give every label of the Input one loss, e.g. DenseLayer(.binaryCrossEntropyLoss, bottomNames: [<logits>, \"\(label)\"], topNames: [\"\(label)_loss\"])."
+                    : "label '\(label)' is read by \(readers.count) loss layers (\(readers.joined(separator: ", "))); each label has exactly one loss.")
+            }
+        }
+    }
+
+    private func checkLossWeights(_ lossWeights: [String: Float]) throws {
+        for name in lossWeights.keys.sorted() where !input.labelNames.contains(name) {
+            throw SwiftCTRError(.config, "compile: loss name '\(name)' is not a label of the Input; loss names are label names: \(input.labelNames).")
+        }
+        for (name, weight) in self.lossWeights.sorted(by: { $0.key < $1.key }) where !weight.isFinite {
+            throw SwiftCTRError(.config, "the loss weight of label '\(name)' must be finite, found \(weight).")
         }
     }
 
     private func checkInput() throws {
         func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.config, "Input: " + message) }
-        guard input.labelDim >= 1 else { throw fail("label_dim must be ≥ 1, found \(input.labelDim).") }
+        guard !input.labelNames.isEmpty, input.labelDims.count == input.labelNames.count else {
+            throw fail("label_dims has \(input.labelDims.count) entries for \(input.labelNames.count) label_names \(input.labelNames); give one label dim per label name.")
+        }
+        guard input.labelWeights.isEmpty || input.labelWeights.count == input.labelNames.count else {
+            throw fail("label_weights has \(input.labelWeights.count) entries for \(input.labelNames.count) labels; give one weight per label (or none for all 1).")
+        }
+        for (name, dim) in zip(input.labelNames, input.labelDims) where dim < 1 {
+            throw fail("label_dim must be ≥ 1, found \(dim)\(input.labelNames.count > 1 ? " for label '\(name)'" : "").")
+        }
         guard input.denseDim >= 0 else { throw fail("dense_dim must be ≥ 0, found \(input.denseDim).") }
-        guard !input.labelName.isEmpty, !input.denseName.isEmpty, input.labelName != input.denseName else {
-            throw fail("label_name and dense_name must be distinct and non-empty, found '\(input.labelName)' and '\(input.denseName)'.")
+        var names: Set<String> = []
+        for name in input.labelNames + [input.denseName] {
+            guard !name.isEmpty, names.insert(name).inserted else {
+                throw fail("label and dense names must be distinct and non-empty, found labels \(input.labelNames) and dense '\(input.denseName)'.")
+            }
         }
         guard !input.dataReaderSparseParamArray.isEmpty else {
             throw fail("data_reader_sparse_param_array is empty; give at least one DataReaderSparseParam.")
         }
-        var names: Set<String> = [input.labelName, input.denseName]
         for sparse in input.dataReaderSparseParamArray {
             guard sparse.slotNum > 0 else { throw fail("sparse input '\(sparse.topName)': slot_num must be ≥ 1, found \(sparse.slotNum).") }
             guard sparse.nnzPerSlot.count == sparse.slotNum else {
@@ -88,7 +127,7 @@ struct GraphAnalysis {
         }
     }
 
-    private func checkNames(_ layer: DenseLayer, known: Set<String>, sparseNames: Set<String>) throws {
+    private func checkNames(_ layer: DenseLayer, known: Set<String>, sparseNames: Set<String>, labels: Set<String>) throws {
         func fail(_ message: String) -> SwiftCTRError {
             SwiftCTRError(.config, "layer '\(layer.name)' (\(layer.layerType.rawValue)): " + message)
         }
@@ -105,11 +144,13 @@ struct GraphAnalysis {
             throw fail("top name '\(top)' already exists (or is empty); every top name must be new.")
         }
         if layer.layerType.isLoss {
-            guard layer.bottomNames.count == 2, layer.bottomNames[1] == input.labelName else {
-                throw fail("a loss takes bottoms [<logits>, \"\(input.labelName)\"], found \(layer.bottomNames).")
+            guard layer.bottomNames.count == 2, labels.contains(layer.bottomNames[1]), !labels.contains(layer.bottomNames[0]) else {
+                let quoted = input.labelNames.map { "\"\($0)\"" }
+                let label = quoted.count == 1 ? quoted[0] : "one of " + quoted.joined(separator: ", ")
+                throw fail("a loss takes bottoms [<logits>, \(label)], found \(layer.bottomNames).")
             }
-        } else if layer.bottomNames.contains(input.labelName) {
-            throw fail("only loss layers may read the label '\(input.labelName)'.")
+        } else if let label = layer.bottomNames.first(where: labels.contains) {
+            throw fail("only loss layers may read the label '\(label)'.")
         }
     }
 }

@@ -31,6 +31,8 @@ public final class Model {
     private var embeddingSpecs: [SparseEmbedding] = []
     private var layerSpecs: [DenseLayer] = []
     private var orderProblem: SwiftCTRError?
+    /// `compile(lossNames:lossWeights:)`'s weights, by label name.
+    private var lossWeights: [String: Float] = [:]
     var graph: CompiledGraph?
     private var scheduler: LearningRateScheduler
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
@@ -97,10 +99,29 @@ public final class Model {
         guard let input else {
             throw SwiftCTRError(.config, "the model has no Input; add Input(labelDim:labelName:denseDim:denseName:dataReaderSparseParamArray:) first.")
         }
-        let analysis = try GraphAnalysis(input: input, embeddings: embeddingSpecs, layers: layerSpecs)
+        let analysis = try GraphAnalysis(input: input, embeddings: embeddingSpecs, layers: layerSpecs,
+                                         lossWeights: lossWeights)
         graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
                                   backend: backend)
         try backend.check()
+    }
+
+    /// Sets each named label's loss weight, then compiles (HugeCTR's `compile(loss_names,
+    /// loss_weights)`). The training loss is `Σ weight·loss` over the tasks and each task's
+    /// gradient is scaled by its weight; labels not named keep the Input's `labelWeights` (or 1).
+    ///
+    /// ```swift
+    /// try model.compile(lossNames: ["clicked", "liked"], lossWeights: [0.7, 0.3])
+    /// ```
+    public func compile(lossNames: [String], lossWeights: [Float]) throws {
+        guard lossNames.count == lossWeights.count else {
+            throw SwiftCTRError(.config, "compile: \(lossNames.count) loss names but \(lossWeights.count) loss weights; give one weight per name.")
+        }
+        guard Set(lossNames).count == lossNames.count else {
+            throw SwiftCTRError(.config, "compile: loss names \(lossNames) repeat a name; name each label once.")
+        }
+        self.lossWeights = Dictionary(uniqueKeysWithValues: zip(lossNames, lossWeights))
+        try compile()
     }
 
     private func compiled() throws -> CompiledGraph {
@@ -192,7 +213,7 @@ public final class Model {
     }
 
     /// Runs `batches` evaluation batches (default: the solver's `maxEvalBatches`) and returns AUC
-    /// and average loss.
+    /// (with several tasks the mean of the tasks' AUCs, each in `taskAUCs`) and average loss.
     public func evaluate(batches: Int? = nil) throws -> EvalMetrics {
         let graph = try compiled()
         if evalReader == nil {
@@ -209,11 +230,13 @@ public final class Model {
             samples += batch.count
             lossCount += 1
         }
-        let auc = graph.evaluationAUC()
+        let tasks = graph.evaluationAUCs()
         guard samples > 0 else {
             throw SwiftCTRError(.data, "evaluation read no samples from '\(readerParams.evalSource)'.")
         }
-        return EvalMetrics(auc: auc, averageLoss: lossSum / Double(max(lossCount, 1)), samples: samples)
+        let auc = tasks.count == 1 ? tasks[0].auc : tasks.reduce(0) { $0 + $1.auc } / Double(tasks.count)
+        return EvalMetrics(auc: auc, averageLoss: lossSum / Double(max(lossCount, 1)), samples: samples,
+                           taskAUCs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.label, $0.auc) }))
     }
 
     /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's

@@ -69,13 +69,18 @@ struct Progress {
 
     /// Reports an evaluation and restarts the training clocks.
     mutating func evaluation(iteration: Int, metrics: EvalMetrics) -> TrainingRecord {
-        note("eval at iter \(iteration): AUC \(String(format: "%.5f", metrics.auc))  average loss \(String(format: "%.5f", metrics.averageLoss))  (\(metrics.samples) samples)")
+        let tasks = metrics.taskAUCs.count > 1
+            ? " (" + metrics.taskAUCs.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.5f", $0.value))" }
+                .joined(separator: ", ") + ")"
+            : ""
+        note("eval at iter \(iteration): AUC \(String(format: "%.5f", metrics.auc))\(tasks)  average loss \(String(format: "%.5f", metrics.averageLoss))  (\(metrics.samples) samples)")
         let now = clock()
         window.resume(at: now)
         training.resume(at: now)
         var record = record(iteration: iteration, loss: metrics.averageLoss, rate: lastRate, lr: 0, at: now)
         record.evalAUC = metrics.auc
         record.evalLoss = metrics.averageLoss
+        if metrics.taskAUCs.count > 1 { record.evalTaskAUCs = metrics.taskAUCs }
         return record
     }
 

@@ -247,7 +247,7 @@ public enum BackendSelfTest {
                                  layers: layers, width: width, into: dx)
             return doubles(b, dx)
         })
-        list += primitiveCases(seed: seed) + normalizationCases(seed: seed)
+        list += primitiveCases(seed: seed) + normalizationCases(seed: seed) + lossCases(seed: seed)
         list += layerCases()
         list += OptimizerType.allCases.filter { (try? CreateOptimizer(optimizerType: $0).validateForDense()) != nil }
             .map { graphReplayCase(seed: seed, optimizer: $0) }

@@ -16,8 +16,11 @@ public struct TrainingRecord: Sendable, Codable {
     public var trainingSamples: Int
     /// Seconds spent in training steps since `fit` began: `elapsedSec` without the evaluations.
     public var trainingSec: Double
+    /// The evaluation's AUC (with several tasks, their mean).
     public var evalAUC: Double?
     public var evalLoss: Double?
+    /// Each task's AUC by label name, for a model with several tasks.
+    public var evalTaskAUCs: [String: Double]?
 
     /// Samples per second of the training steps so far, evaluation time excluded; 0 before any.
     public var trainingThroughput: Double { trainingSec > 0 ? Double(trainingSamples) / trainingSec : 0 }
@@ -30,5 +33,6 @@ public struct TrainingRecord: Sendable, Codable {
         case trainingSec = "training_sec"
         case evalAUC = "eval_auc"
         case evalLoss = "eval_loss"
+        case evalTaskAUCs = "eval_task_aucs"
     }
 }

@@ -39,7 +39,7 @@ private func withLayerAfterFC1(_ mid: DenseLayer) -> [DenseLayer] {
 }
 
 private func plan(_ layers: [DenseLayer], halfType: DType? = nil) throws -> [PlannedLayer] {
-    try GraphPasses.plan(layers, labelName: "label", halfType: halfType)
+    try GraphPasses.plan(layers, labelNames: ["label"], halfType: halfType)
 }
 
 private extension [PlannedLayer] {
@@ -60,7 +60,7 @@ struct PassTests {
                 layer(.innerProduct, ["dense"], "fc2"),
                 layer(.add, ["relu1", "fc2"], "sum"),
             ]
-            let plan = try FanOutSlices.apply(layers, labelName: "label")
+            let plan = try FanOutSlices.apply(layers, labelNames: ["label"])
             #expect(plan.map(\.spec.name) == ["dense_slice0", "fc1", "relu1", "fc2", "sum"])
             #expect(plan[0].spec.layerType == .slice)
             #expect(plan[0].spec.bottomNames == ["dense"])
@@ -78,7 +78,7 @@ struct PassTests {
                 layer(.binaryCrossEntropyLoss, ["fc1", "label"], "loss1"),
                 layer(.binaryCrossEntropyLoss, ["fc2", "label"], "loss2"),
             ]
-            let plan = try FanOutSlices.apply(layers, labelName: "label")
+            let plan = try FanOutSlices.apply(layers, labelNames: ["label"])
             #expect(plan.map(\.spec) == layers)
             #expect(!plan.contains { $0.isFanOutSlice })
         }
@@ -91,7 +91,7 @@ struct PassTests {
                 layer(.relu, ["a"], "ra"),
                 layer(.relu, ["b"], "rb"),
             ]
-            let plan = try FanOutSlices.apply(layers, labelName: "label")
+            let plan = try FanOutSlices.apply(layers, labelNames: ["label"])
             #expect(plan.map(\.spec.name) == ["a", "b", "b_slice0", "a_slice0", "sum", "ra", "rb"])
             #expect(plan[writing: "sum"]?.bottomNames == ["b_slice0", "a_slice0"])
             #expect(plan[writing: "ra"]?.bottomNames == ["a_slice1"])
@@ -99,27 +99,27 @@ struct PassTests {
 
         @Test(arguments: [2, FanOutSlices.maxReaders])
         func upToFiveReadersShareATensor(readers: Int) throws {
-            let plan = try FanOutSlices.apply((0..<readers).map { layer(.relu, ["dense"], "relu\($0)") }, labelName: "label")
+            let plan = try FanOutSlices.apply((0..<readers).map { layer(.relu, ["dense"], "relu\($0)") }, labelNames: ["label"])
             #expect(plan[0].topNames == (0..<readers).map { "dense_slice\($0)" })
             #expect(plan.dropFirst().map(\.bottomNames) == (0..<readers).map { ["dense_slice\($0)"] })
         }
 
         @Test func sixReadersAreAnError() {
             let error = #expect(throws: SwiftCTRError.self) {
-                try FanOutSlices.apply((0..<6).map { layer(.relu, ["dense"], "relu\($0)") }, labelName: "label")
+                try FanOutSlices.apply((0..<6).map { layer(.relu, ["dense"], "relu\($0)") }, labelNames: ["label"])
             }
             #expect(error?.message.contains("tensor 'dense' is read by 6 layers; at most 5") == true)
         }
 
         @Test func aLayerNamingATensorTwiceReadsTwoCopies() throws {
-            let plan = try FanOutSlices.apply([layer(.add, ["dense", "dense"], "twice")], labelName: "label")
+            let plan = try FanOutSlices.apply([layer(.add, ["dense", "dense"], "twice")], labelNames: ["label"])
             #expect(plan[0].topNames == ["dense_slice0", "dense_slice1"])
             #expect(plan[1].bottomNames == ["dense_slice0", "dense_slice1"])
         }
 
         @Test func aTopNamedLikeAnImplicitSliceIsAnError() {
             let layers = [layer(.relu, ["dense"], "dense_slice1"), layer(.relu, ["dense"], "relu2")]
-            let error = #expect(throws: SwiftCTRError.self) { try FanOutSlices.apply(layers, labelName: "label") }
+            let error = #expect(throws: SwiftCTRError.self) { try FanOutSlices.apply(layers, labelNames: ["label"]) }
             #expect(error?.message.contains("a layer already defines 'dense_slice1'. Rename that layer's top.") == true)
         }
     }

@@ -2,10 +2,11 @@ import CTRCore
 
 /// Metrics: AUC over a histogram of predictions, accumulated on the device per batch.
 extension CUDABackend {
-    public func aucAccumulate(predictions: Tensor, labels: Tensor, labelStride: Int, count: Int, histogram: Tensor) {
-        launch("auc_accumulate", count, [.pointer(address(predictions)), .pointer(address(labels)),
-                                         .int32(Int32(labelStride)), .int64(Int64(count)), .pointer(address(histogram)),
-                                         .int32(Int32(AUCHistogram.bins))])
+    public func aucAccumulate(predictions: Tensor, predictionStride: Int, labels: Tensor, labelStride: Int, count: Int,
+                              histogram: Tensor) {
+        launch("auc_accumulate", count, [.pointer(address(predictions)), .int32(Int32(predictionStride)),
+                                         .pointer(address(labels)), .int32(Int32(labelStride)), .int64(Int64(count)),
+                                         .pointer(address(histogram)), .int32(Int32(AUCHistogram.bins))])
     }
 
     public func aucFromHistogram(_ histogram: Tensor) -> Double {
@@ -27,13 +28,16 @@ extension KernelSource {
     /// `auc_accumulate`: two double atomics per prediction; `auc_area`: one block of 1024 threads
     /// scanning the histogram's bins once.
     static let metrics = #"""
-// AUC histogram (see AUCHistogram): positives, negatives, NaN counter.
-extern "C" __global__ void auc_accumulate(const float* p, const float* labels, int stride, i64 n, double* h, int bins) {
+// AUC histogram (see AUCHistogram): positives, negatives, NaN counter. A label below -0.5 is
+// missing: the pair is skipped.
+extern "C" __global__ void auc_accumulate(const float* p, int pstride, const float* labels, int stride, i64 n, double* h,
+                                          int bins) {
     GRID_STRIDE(i, n) {
-        float v = p[i];
+        double label = labels[i * stride];
+        if (label < -0.5) continue;
+        float v = p[i * pstride];
         if (v != v) { atomicAdd(h + 2 * bins, 1.0); continue; }
         int bin = (int)(__float_as_uint(fminf(fmaxf(v, 0.f), 1.f)) >> 10);
-        double label = labels[i * stride];
         if (label != 0.0) atomicAdd(h + bin, label);
         if (label != 1.0) atomicAdd(h + bins + bin, 1.0 - label);
     }

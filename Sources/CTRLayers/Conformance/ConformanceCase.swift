@@ -49,13 +49,19 @@ public struct ConformanceCase: Sendable {
     public func inputValues(seed: UInt64) -> [[Float]] {
         inputs.enumerated().map { k, input in
             var rng = CounterRNG(seed: seed, stream: 0xC0F0 + UInt64(k))
-            return (0..<input.count(samples: maxBatch)).map { _ in
+            let width = input.shape.last ?? 1
+            var hot = 0
+            return (0..<input.count(samples: maxBatch)).map { i in
                 switch input.values {
-                case .normal: Float(rng.nextNormal())
-                case .awayFromZero: { let z = Float(rng.nextNormal()); return z >= 0 ? z + 0.1 : z - 0.1 }()
-                case .probabilities: Float(rng.nextUniform())
-                case let .uniform(low, high): Float(rng.nextUniform(low, high))
-                case let .bernoulli(p): rng.nextUniform() < p ? 1 : 0
+                case .normal: return Float(rng.nextNormal())
+                case .awayFromZero: let z = Float(rng.nextNormal()); return z >= 0 ? z + 0.1 : z - 0.1
+                case .probabilities: return Float(rng.nextUniform())
+                case .oneHot:
+                    if i % width == 0 { hot = rng.nextInt(below: width) }
+                    return i % width == hot ? 1 : 0
+                case .probabilitiesOrIgnored: return rng.nextUniform() < 0.25 ? -1 : Float(rng.nextUniform())
+                case let .uniform(low, high): return Float(rng.nextUniform(low, high))
+                case let .bernoulli(p): return rng.nextUniform() < p ? 1 : 0
                 }
             }
         }

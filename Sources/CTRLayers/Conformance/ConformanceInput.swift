@@ -17,6 +17,11 @@ public struct ConformanceInput: Sendable {
         case uniform(Double, Double)
         /// 1 with probability p, else 0, e.g. attention masks.
         case bernoulli(Double)
+        /// One 1 per row of the last dimension, at a random position, and zeros (class labels).
+        case oneHot
+        /// Binary labels of which some are ignored: −1 with probability 1/4, else U(0, 1)
+        /// (MultiCrossEntropyLoss).
+        case probabilitiesOrIgnored
     }
 
     /// The variable's shape is `[samples · rowsPerSample] + shape` (`shape` when not `batched`).

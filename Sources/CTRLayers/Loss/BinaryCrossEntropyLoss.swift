@@ -9,29 +9,9 @@ import CTRCore
 /// model.add(DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc4", "label"], topNames: ["loss"]))
 /// ```
 ///
-/// HugeCTR: `BinaryCrossEntropyLoss`. L1/L2 regularization (`use_regularizer`) is not available.
-public final class BinaryCrossEntropyLoss: Loss, RegisteredLayer {
-    public let name: String
-    public let inputs: [Variable]
-    public let outputs: [Variable]
-    public let predictions: Tensor
-    public var scaler: Float = 1
-    public let lossValue: Tensor
-    public var label: Variable { inputs[1] }
-    let backend: any Backend
-
-    /// The mean loss of the last forward (waits for the device).
-    public var loss: Float { backend.floats(lossValue)[0] }
-
-    package init(name: String, logits: Variable, label: Variable, backend: any Backend) {
-        self.name = name
-        self.backend = backend
-        inputs = [logits, label]
-        outputs = [Variable(name: name, shape: [1, 1], backend: backend)]
-        predictions = backend.makeTensor(logits.shape, .float32)
-        lossValue = backend.makeTensor([1], .float32)
-    }
-
+/// HugeCTR: `BinaryCrossEntropyLoss`, with `use_regularizer`, `regularizer_type` and `lambda`
+/// (see `Regularization`).
+public final class BinaryCrossEntropyLoss: LossLayer, Loss, RegisteredLayer {
     public func forward(_ context: StepContext) {
         let batch = context.batch
         backend.binaryCrossEntropy(logits: inputs[0].value, labels: inputs[1].value, grad: inputs[0].grad,
@@ -41,23 +21,18 @@ public final class BinaryCrossEntropyLoss: Loss, RegisteredLayer {
         }
     }
 
-    public func backward(_ context: StepContext) {}
-
     // MARK: registry
 
     public static let layerType = LayerType.binaryCrossEntropyLoss
-    public static let parameterNames = ["use_regularizer"]
+    public static let parameterNames = regularizerParameterNames
 
     public static func make(_ config: DenseLayer, inputs: [Variable], context: LayerBuildContext) throws -> any Layer {
-        let check = Checker(config: config, inputs: inputs)
-        try check.inputCount(2)
-        guard !config.useRegularizer else {
-            throw check.error("use_regularizer = true (L1/L2 weight regularization) is not available in this version; set useRegularizer: false.")
-        }
+        let (check, regularization) = try checkBottoms(config, inputs)
         guard inputs[0].shape.perSample == [1], inputs[1].shape.perSample == [1] else {
             throw check.error("expects bottoms [logits (batch, 1), label (batch, 1)], found '\(inputs[0].name)' \(inputs[0].perSampleShape) and '\(inputs[1].name)' \(inputs[1].perSampleShape). End the network with InnerProduct(num_output: 1).")
         }
-        return BinaryCrossEntropyLoss(name: config.name, logits: inputs[0], label: inputs[1], backend: context.backend)
+        return BinaryCrossEntropyLoss(name: config.name, logits: inputs[0], label: inputs[1], regularization: regularization,
+                                      backend: context.backend)
     }
 
     public static var conformanceCases: [ConformanceCase] {

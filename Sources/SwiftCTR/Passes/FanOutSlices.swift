@@ -1,21 +1,21 @@
 /// The pass that gives every tensor read by k > 1 layers a Slice with k full-width copies, named
 /// `<tensor>_slice0` … `<tensor>_slice<k-1>`, right before its first reader; reader j then reads
 /// copy j, and the Slice's backward sums the readers' gradients (HugeCTR's graph analysis). The
-/// label is exempt: only losses read it.
+/// labels are exempt: only losses read them.
 ///
 /// ```swift
 /// // concat1 read by multicross1 and fc1:
-/// let plan = try FanOutSlices.apply(layers, labelName: "label")
+/// let plan = try FanOutSlices.apply(layers, labelNames: ["label"])
 /// // … Slice(concat1 → concat1_slice0, concat1_slice1), MultiCross(concat1_slice0), InnerProduct(concat1_slice1) …
 /// ```
 enum FanOutSlices {
     /// The most layers that may share one tensor.
     static let maxReaders = 5
 
-    static func apply(_ layers: [DenseLayer], labelName: String) throws -> [PlannedLayer] {
+    static func apply(_ layers: [DenseLayer], labelNames: Set<String>) throws -> [PlannedLayer] {
         var readers: [String: [Int]] = [:], firstRead: [String] = []
         for (i, layer) in layers.enumerated() {
-            for bottom in layer.bottomNames where bottom != labelName {
+            for bottom in layer.bottomNames where !labelNames.contains(bottom) {
                 if readers[bottom] == nil { firstRead.append(bottom) }
                 readers[bottom, default: []].append(i)
             }

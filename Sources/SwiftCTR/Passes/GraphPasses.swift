@@ -3,12 +3,12 @@
 /// result is the plan `CompiledGraph` builds, one `PlannedLayer` at a time.
 ///
 /// ```swift
-/// let plan = try GraphPasses.plan(analysis.layers, labelName: "label", halfType: nil)
+/// let plan = try GraphPasses.plan(analysis.layers, labelNames: ["label"], halfType: nil)
 /// ```
 enum GraphPasses {
-    static func plan(_ layers: [DenseLayer], labelName: String, halfType: DType?) throws -> [PlannedLayer] {
+    static func plan(_ layers: [DenseLayer], labelNames: Set<String>, halfType: DType?) throws -> [PlannedLayer] {
         if halfType != nil { try MixedPrecisionTypes.refuseFP32Only(layers) }
-        var plan = try FanOutSlices.apply(layers, labelName: labelName)
+        var plan = try FanOutSlices.apply(layers, labelNames: labelNames)
         plan = ConcatFolding.apply(plan)
         plan = ReLUDropoutFusion.apply(plan)
         if let halfType { plan = MixedPrecisionTypes.apply(plan, halfType: halfType) }
