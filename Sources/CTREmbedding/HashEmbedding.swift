@@ -17,14 +17,16 @@ import CTRCore
 /// ```
 ///
 /// HugeCTR: the one-GPU part of `DistributedSlotSparseEmbeddingHash` and
-/// `LocalizedSlotSparseEmbeddingHash` (which compute the same thing on one worker).
+/// `LocalizedSlotSparseEmbeddingHash` (which compute the same thing on one worker). Built with
+/// `init(oneHot:…)` it is `LocalizedSlotSparseEmbeddingOneHot` instead: the keys index the rows
+/// directly (`OneHotIndex`), and pooling, gradients and updates are the same.
 public final class HashEmbedding {
     public let name: String
     public let vecSize: Int, slots: Int, capacity: Int, maxBatch: Int, maxKeys: Int
     public let combiner: Combiner
     public let optimizer: SparseOptimizer
-    public let table: HashTable
-    /// `[capacity, vec]` rows, handed out in first-sight order.
+    public let keyMap: KeyMap
+    /// `[capacity, vec]` rows: handed out in first-sight order by a hash table, or the key's own row.
     public let values: Tensor
     /// `[maxBatch, slots, vec]` pooled output and its gradient.
     public let output: Tensor, outputGrad: Tensor
@@ -48,19 +50,46 @@ public final class HashEmbedding {
         case perSlot([Int])
     }
 
-    public init(name: String, vecSize: Int, slots: Int, combiner: Combiner, capacity: Int, maxBatch: Int,
-                maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues, seed: UInt64,
-                backend: any Backend) {
+    /// How keys become rows.
+    public enum KeyMap: Sendable {
+        /// A hash table hands out rows in first-sight order; training inserts, evaluation only looks up.
+        case hash(HashTable)
+        /// The key is its row, checked against its slot's range.
+        case oneHot(OneHotIndex)
+
+        /// The rows a Global update visits.
+        var rows: any EmbeddingRows {
+            switch self {
+            case .hash(let table): table
+            case .oneHot(let index): index
+            }
+        }
+    }
+
+    /// A hash embedding of `capacity` rows.
+    public convenience init(name: String, vecSize: Int, slots: Int, combiner: Combiner, capacity: Int, maxBatch: Int,
+                            maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues,
+                            seed: UInt64, backend: any Backend) {
+        self.init(name: name, vecSize: vecSize, slots: slots, combiner: combiner,
+                  keyMap: .hash(HashTable(capacity: capacity, backend: backend)), maxBatch: maxBatch,
+                  maxKeysPerSample: maxKeysPerSample, optimizer: optimizer, initialValues: initialValues, seed: seed,
+                  backend: backend)
+    }
+
+    init(name: String, vecSize: Int, slots: Int, combiner: Combiner, keyMap: KeyMap, maxBatch: Int,
+         maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues, seed: UInt64,
+         backend: any Backend) {
         self.name = name
         self.vecSize = vecSize
         self.slots = slots
         self.combiner = combiner
+        self.keyMap = keyMap
+        let capacity = keyMap.rows.capacity
         self.capacity = capacity
         self.maxBatch = maxBatch
         self.optimizer = optimizer
         self.backend = backend
         maxKeys = maxBatch * maxKeysPerSample
-        table = HashTable(capacity: capacity, backend: backend)
         values = backend.makeTensor([capacity, vecSize], .float32)
         output = backend.makeTensor([maxBatch, slots, vecSize], .float32)
         outputGrad = backend.makeTensor([maxBatch, slots, vecSize], .float32)
@@ -98,8 +127,13 @@ public final class HashEmbedding {
         backend.upload(host, to: values)
     }
 
-    /// Keys in use (asks the backend, which may wait for the device).
-    public var size: Int { backend.hashTableState(table).size }
+    /// Keys in use (asks the backend, which may wait for the device); every row for a one-hot map.
+    public var size: Int {
+        switch keyMap {
+        case .hash(let table): backend.hashTableState(table).size
+        case .oneHot(let index): index.size
+        }
+    }
 
     /// Looks up (training: inserts) the batch's keys and pools them into `output`.
     /// `offsets` has `batch·slots + 1` entries, sample-major.
@@ -143,19 +177,40 @@ public final class HashEmbedding {
         }
     }
 
-    /// The second half of `forward`: hash lookup (training: insertion) and pooling of the staged keys.
+    /// The second half of `forward`: the keys' rows (hash lookup, in training with insertion; or the
+    /// one-hot range check) and pooling of the staged keys.
     public func lookup(training: Bool) throws {
-        var overflowed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
+        var failed: Bool
+        switch keyMap {
+        case .hash(let table):
+            failed = !backend.hashLookup(table, keys: keys, count: keyCount, rows: rows, insert: training)
+        case .oneHot(let index):
+            failed = !backend.oneHotLookup(index, keys: keys, offsets: offsets, segments: batch * slots, rows: rows)
+        }
         lookupsSinceCheck += training ? 1 : Self.overflowCheckInterval
-        if !overflowed && lookupsSinceCheck >= Self.overflowCheckInterval {
+        if !failed && lookupsSinceCheck >= Self.overflowCheckInterval {
             lookupsSinceCheck = 0
-            overflowed = backend.hashTableState(table).overflowed
+            switch keyMap {
+            case .hash(let table): failed = backend.hashTableState(table).overflowed
+            case .oneHot(let index): failed = index.failure(backend) != nil
+            }
         }
-        if overflowed {
-            throw SwiftCTRError(.capacity, "embedding '\(name)': more than \(capacity) distinct keys were seen, the table's capacity. Raise workspace_size_per_gpu_in_mb (each MB holds \(rowsPerMB) rows of vector size \(vecSize) with this optimizer) or give slot_size_array with the true cardinalities.")
-        }
+        if failed { throw lookupError() }
         backend.embeddingPool(values: values, rows: rows, offsets: offsets, segments: batch * slots, vec: vecSize,
                               mean: combiner == .mean, into: output)
+    }
+
+    /// Why the keys found no rows: the hash table is full, or (one-hot) a key lies outside its
+    /// slot's range, which is then forgotten so that later batches can run.
+    private func lookupError() -> SwiftCTRError {
+        switch keyMap {
+        case .hash:
+            return SwiftCTRError(.capacity, "embedding '\(name)': more than \(capacity) distinct keys were seen, the table's capacity. Raise workspace_size_per_gpu_in_mb (each MB holds \(rowsPerMB) rows of vector size \(vecSize) with this optimizer) or give slot_size_array with the true cardinalities.")
+        case .oneHot(let index):
+            let (key, slot) = index.failure(backend) ?? (0, 0)
+            index.clearFailure(backend)
+            return SwiftCTRError(.data, "embedding '\(name)' (LocalizedSlotSparseEmbeddingOneHot): key \(key) of slot \(slot) is outside the slot's range \(index.bounds[slot])..<\(index.bounds[slot + 1]) (slot_size_array[\(slot)] = \(index.slotSizes[slot]), offset by the sizes of the slots before it). Give keys already offset per slot, as HugeCTR's Raw and Criteo data hold them, or correct slot_size_array.")
+        }
     }
 
     /// Rows one MB of workspace holds: value plus optimizer states, fp32.
@@ -183,16 +238,22 @@ public final class HashEmbedding {
                     : .adamLocal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
         }
         backend.sparseUpdate(update, values: values, states: states, uniqueRows: uniqueRows, uniqueGrads: uniqueGrads,
-                             uniqueCount: uniqueCount, maxCount: keyCount, rowSlot: rowSlot, table: table, vec: vecSize)
+                             uniqueCount: uniqueCount, maxCount: keyCount, rowSlot: rowSlot, table: keyMap.rows, vec: vecSize)
         backend.clearRowSlots(rowSlot, uniqueRows: uniqueRows, uniqueCount: uniqueCount, maxCount: keyCount)
     }
 
-    /// The vector of `key`, or nil when the key was never inserted.
+    /// The vector of `key`, or nil when the key was never inserted (one-hot: is no row).
     public func vector(for key: Int64) -> [Float]? {
-        let k = backend.makeTensor([1], .int64), r = backend.makeTensor([1], .int64)
-        backend.upload([key], to: k)
-        _ = backend.hashLookup(table, keys: k, count: 1, rows: r, insert: false)
-        let row = backend.int64s(r)[0]
+        let row: Int64
+        switch keyMap {
+        case .hash(let table):
+            let k = backend.makeTensor([1], .int64), r = backend.makeTensor([1], .int64)
+            backend.upload([key], to: k)
+            _ = backend.hashLookup(table, keys: k, count: 1, rows: r, insert: false)
+            row = backend.int64s(r)[0]
+        case .oneHot:
+            row = key < Int64(capacity) ? key : -1
+        }
         guard row >= 0 else { return nil }
         return Array(backend.floats(values, count: (Int(row) + 1) * vecSize)[(Int(row) * vecSize)...])
     }

@@ -123,6 +123,12 @@ final class CompiledGraph {
             throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': optimizer \(params.optimizerType.rawValue) is not available for embeddings in this version; use .adam or .sgd.")
         }
         let vec = spec.embeddingVecSize
+        if spec.embeddingType == .localizedSlotSparseEmbeddingOneHot {
+            return try HashEmbedding(oneHot: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum,
+                                     slotSizes: spec.slotSizeArray, combiner: Combiner(rawValue: spec.combiner)!,
+                                     maxBatch: maxBatch, maxKeysPerSample: sparse.maxFeatureNum, optimizer: optimizer,
+                                     seed: seed, backend: backend)
+        }
         let bytesPerRow = (1 + params.stateCopies) * 4 * vec
         let fromSlots = !spec.slotSizeArray.isEmpty
             && (spec.embeddingType == .localizedSlotSparseEmbeddingHash || spec.workspaceSizePerGPUInMB == 0)
@@ -284,7 +290,7 @@ final class CompiledGraph {
         text += "  activations and gradients: \(Table.bytes(activationBytes))\n"
         for (table, _, _) in embeddings {
             let bytesPerRow = (1 + table.optimizer.stateCount) * 4 * table.vecSize
-            let used = backend.hashTableState(table.table).size
+            let used = table.size
             text += "  embedding '\(table.name)': \(table.capacity) rows × \(table.vecSize), \(Table.bytes(table.capacity * bytesPerRow)) (\(used) keys in use; workspace_size_per_gpu_in_mb for the rows in use: \(max(1, (used * bytesPerRow + (1 << 20) - 1) >> 20)))\n"
         }
         return text

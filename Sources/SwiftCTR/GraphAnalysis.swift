@@ -112,8 +112,8 @@ struct GraphAnalysis {
         guard Combiner(rawValue: e.combiner) != nil else {
             throw fail("combiner must be \"sum\" or \"mean\", found \"\(e.combiner)\".")
         }
-        guard e.embeddingType != .localizedSlotSparseEmbeddingOneHot else {
-            throw fail("LocalizedSlotSparseEmbeddingOneHot is not available in this version; use LocalizedSlotSparseEmbeddingHash with slot_size_array.")
+        guard e.embeddingType != .localizedSlotSparseEmbeddingOneHot || !e.slotSizeArray.isEmpty else {
+            throw fail("LocalizedSlotSparseEmbeddingOneHot needs slot_size_array: it maps keys to rows. Give one size (the slot's key count) per slot.")
         }
         guard e.workspaceSizePerGPUInMB > 0 || !e.slotSizeArray.isEmpty else {
             throw fail("give workspace_size_per_gpu_in_mb > 0 or slot_size_array, so the table can be sized.")

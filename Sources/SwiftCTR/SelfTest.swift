@@ -211,6 +211,7 @@ public enum BackendSelfTest {
             return [w, mm, v].flatMap { doubles(b, $0) }
         })
         list += embeddingCases(seed: seed, vec: 16) + embeddingCases(seed: seed, vec: 5)
+        list += oneHotCases(seed: seed, vec: 16) + oneHotCases(seed: seed, vec: 5)
         list.append(Case(name: "AUC histogram (two batches, then reset)", tolerance: 1e-9) { b in
             let histogram = b.makeTensor([AUCHistogram.count], .float64)
             let p = x.map { 1 / (1 + exp(-$0)) }, l = y.map { $0 > 0.3 ? Float(1) : 0 }

@@ -1,4 +1,5 @@
-/// A hash-based sparse embedding over one sparse input, as HugeCTR's `SparseEmbedding`.
+/// A sparse embedding over one sparse input, as HugeCTR's `SparseEmbedding`: a hash table, or
+/// for `.localizedSlotSparseEmbeddingOneHot` (which needs `slotSizeArray`) keys that are rows.
 ///
 /// ```swift
 /// model.add(SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 69,

@@ -2,6 +2,7 @@ import CTRCore
 import CTRCPU
 import CTREmbedding
 import Foundation
+@testable import SwiftCTR
 import Testing
 
 // HashEmbedding against the layer-math spec §5: first-sight row order, sum/mean pooling (§5.2),
@@ -302,4 +303,283 @@ private let multiHot = Segments(segments: [[10, 11, 12], [], [13], [10, 10], [14
             #expect(rows(history[2], 0) != rows(history[1], 0), "LazyGlobal: the second touch applies the first gradient")
         }
     }
+}
+
+// LocalizedSlotSparseEmbeddingOneHot (layer math §5.4): keys already offset per slot are their own
+// rows; pooling, gradients and updates as for the hash tables, checked against plain loops over
+// the table.
+
+/// Slot sizes 4, 6, 3: slot 0 takes keys 0..<4, slot 1 keys 4..<10, slot 2 keys 10..<13.
+private let oneHotSizes = [4, 6, 3]
+
+private func makeOneHot(vec: Int = 4, combiner: Combiner = .sum, maxBatch: Int = 4, maxKeysPerSample: Int = 6,
+                        optimizer: SparseOptimizer = .sgd) throws -> HashEmbedding {
+    try HashEmbedding(oneHot: "onehot_emb", vecSize: vec, slots: oneHotSizes.count, slotSizes: oneHotSizes,
+                      combiner: combiner, maxBatch: maxBatch, maxKeysPerSample: maxKeysPerSample, optimizer: optimizer,
+                      seed: 3, backend: TS.cpu)
+}
+
+/// Two samples × three slots, multi-hot: 0: [1, 3]; 1: [4, 4, 9]; 2: []; 3: [0]; 4: [5]; 5: [12, 10].
+private let oneHotBatch = Segments(segments: [[1, 3], [4, 4, 9], [], [0], [5], [12, 10]])
+
+/// Pools rows `key` of `table` per segment in fp64: sum, or mean when n > 1.
+private func oneHotPool(_ table: [Float], vec: Int, _ batch: Segments, mean: Bool) -> [Double] {
+    batch.segments.flatMap { keys in
+        (0..<vec).map { k in
+            let sum = keys.reduce(0.0) { $0 + Double(table[Int($1) * vec + k]) }
+            return mean && keys.count > 1 ? sum / Double(keys.count) : sum
+        }
+    }
+}
+
+@Suite struct OneHotEmbeddingTests {
+    @Test func keysAreTheirOwnRowsAndBlocksStartPerSlot() throws {
+        let vec = 8
+        let emb = try makeOneHot(vec: vec)
+        #expect(emb.capacity == 13 && emb.size == 13, "capacity is the sum of the slot sizes, every row in use")
+        let initial = TS.floats(emb.values)
+        for (slot, range) in [(0, 0..<4), (1, 4..<10), (2, 10..<13)] {
+            let block = initial[(range.lowerBound * vec)..<(range.upperBound * vec)].map { abs(Double($0)) }
+            let bound = (1 / Double(oneHotSizes[slot])).squareRoot()
+            #expect(block.allSatisfy { $0 <= bound }, "block of slot \(slot) lies in U(±1/√\(oneHotSizes[slot]))")
+            #expect(block.max()! > 0.7 * bound, "block of slot \(slot) spreads over its range, max \(block.max()!)")
+        }
+        try emb.forward(keys: [2, 7, 11, 0, 4, 12], offsets: [0, 1, 2, 3, 4, 5, 6], batch: 2, training: true,
+                        oneHot: true)
+        let out = TS.floats(emb.output, 6 * vec)
+        for (segment, key) in [2, 7, 11, 0, 4, 12].enumerated() {
+            let row = Array(initial[(key * vec)..<((key + 1) * vec)])
+            #expect(Array(out[(segment * vec)..<((segment + 1) * vec)]) == row, "segment \(segment) is row \(key)")
+            #expect(emb.vector(for: Int64(key)) == row)
+        }
+        #expect(emb.vector(for: 13) == nil && emb.vector(for: -1) == nil)
+    }
+
+    @Test(arguments: [Combiner.sum, .mean])
+    func poolingMatchesReference(_ combiner: Combiner) throws {
+        let emb = try makeOneHot(vec: 5, combiner: combiner)
+        cpu.fill(emb.output, 777)
+        try forward(emb, oneHotBatch, samples: 2, training: true)
+        let out = TS.floats(emb.output)
+        TS.expectClose(Array(out.prefix(30)), oneHotPool(TS.floats(emb.values), vec: 5, oneHotBatch, mean: combiner == .mean),
+                       rtol: 1e-6, atol: 1e-7, "\(combiner) pooling")
+        TS.expectAll(Array(out[10..<15]), equal: 0, "an empty slot gives zeros")
+        TS.expectAll(Array(out[30...]), equal: 777, "samples beyond the batch are untouched")
+        // Evaluation uses the same rows.
+        try forward(emb, oneHotBatch, samples: 2, training: false)
+        #expect(TS.floats(emb.output, 30) == Array(out.prefix(30)))
+    }
+
+    /// SGD moves row `key` by −lr·Σ(occurrence gradients)/scaler, with the mean's 1/n per
+    /// occurrence; rows outside the batch stay.
+    @Test(arguments: [Combiner.sum, .mean])
+    func backwardAndSGDMatchReference(_ combiner: Combiner) throws {
+        let vec = 3, lr: Float = 0.1, scaler: Float = 2
+        let emb = try makeOneHot(vec: vec, combiner: combiner)
+        try forward(emb, oneHotBatch, samples: 2, training: true)
+        let before = TS.floats(emb.values)
+        let grads = TS.normals(oneHotBatch.segments.count * vec, seed: 19)
+        cpu.upload(grads, to: emb.outputGrad)
+        emb.backward()
+        emb.update(lr: lr, scaler: scaler)
+        var expected = before.map(Double.init)
+        for (s, keys) in oneHotBatch.segments.enumerated() {
+            let scale = combiner == .mean && keys.count > 1 ? 1 / Double(keys.count) : 1
+            for key in keys {
+                for k in 0..<vec {
+                    expected[Int(key) * vec + k] -= Double(lr) * Double(grads[s * vec + k]) * scale / Double(scaler)
+                }
+            }
+        }
+        let after = TS.floats(emb.values)
+        TS.expectClose(after, expected, rtol: 1e-5, atol: 1e-7, "\(combiner) SGD table")
+        for untouched in [2, 6, 7, 8, 11] {
+            let range = (untouched * vec)..<((untouched + 1) * vec)
+            #expect(after[range] == before[range], "row \(untouched) is in no segment")
+        }
+        // Key 4 twice in a segment of three keys.
+        let step = Double(lr) * (combiner == .mean ? 2.0 / 3 : 2) / Double(scaler)
+        let row4: [Double] = (0..<vec).map { k in Double(before[12 + k]) - step * Double(grads[vec + k]) }
+        TS.expectClose(Array(after[12..<15]), row4, rtol: 1e-5, atol: 1e-7, "row 4 by hand")
+    }
+
+    /// Adam Local and Global over two steps: Global moves every row of the table with a zero
+    /// gradient where untouched (rows touched before keep their momentum), Local only the batch's.
+    @Test(arguments: [false, true])
+    func sparseAdamMatchesReference(_ global: Bool) throws {
+        let vec = 2, lr: Float = 0.01, scaler: Float = 1
+        let (b1, b2, eps) = (0.9, 0.999, 1e-3)
+        let emb = try makeOneHot(vec: vec, optimizer: .adam(beta1: Float(b1), beta2: Float(b2), epsilon: Float(eps),
+                                                            global: global, lazy: false))
+        let initial = TS.floats(emb.values)
+        var w = initial.map(Double.init), history: [[Float]] = []
+        var m = [Double](repeating: 0, count: w.count), v = m
+        let steps = [oneHotBatch, Segments(segments: [[2], [8], [11], [], [], []])]
+        for (index, batch) in steps.enumerated() {
+            let t = Double(index + 1)
+            try forward(emb, batch, samples: 2, training: true)
+            let grads = TS.normals(batch.segments.count * vec, seed: 40 + UInt64(index), std: 0.1)
+            cpu.upload(grads, to: emb.outputGrad)
+            emb.backward()
+            emb.update(lr: lr, scaler: scaler)
+            var g = [Double](repeating: 0, count: w.count), touched = Set<Int>()
+            for (s, keys) in batch.segments.enumerated() {
+                for key in keys {
+                    touched.insert(Int(key))
+                    for k in 0..<vec { g[Int(key) * vec + k] += Double(grads[s * vec + k]) / Double(scaler) }
+                }
+            }
+            let alpha = Double(lr) * (1 - pow(b2, t)).squareRoot() / (1 - pow(b1, t))
+            for row in 0..<emb.capacity where global || touched.contains(row) {
+                for i in (row * vec)..<((row + 1) * vec) {
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
+                }
+            }
+            history.append(TS.floats(emb.values))
+            TS.expectClose(history[index], w, rtol: 1e-5, atol: 1e-7, "Adam \(global ? "Global" : "Local") step \(index + 1)")
+        }
+        // Row 1 is touched in step 1 only: Global keeps moving it in step 2, Local does not.
+        #expect((history[1][2..<4] != history[0][2..<4]) == global)
+        #expect(history[1][12..<14] == initial[12..<14], "row 6 is never touched, so m = v = 0 and it stays")
+    }
+
+    @Test func keyOutsideItsSlotThrowsNamingSlotKeyAndRange() throws {
+        let emb = try makeOneHot()
+        // Key 3 belongs to slot 0, but sits in slot 1 (keys 4..<10) of sample 0.
+        let wrongSlot = #expect(throws: SwiftCTRError.self) {
+            try emb.forward(keys: [1, 3, 10], offsets: [0, 1, 2, 3], batch: 1, training: true)
+        }
+        #expect(wrongSlot?.kind == .data)
+        let text = wrongSlot?.message ?? ""
+        for part in ["onehot_emb", "key 3", "slot 1", "4..<10", "slot_size_array[1] = 6", "offset"] {
+            #expect(text.contains(part), "'\(part)' missing from: \(text)")
+        }
+        // Past the last slot's end, and negative, in evaluation too.
+        let tooLarge = #expect(throws: SwiftCTRError.self) {
+            try emb.forward(keys: [0, 4, 13], offsets: [0, 1, 2, 3], batch: 1, training: false)
+        }
+        #expect(tooLarge?.message.contains("key 13 of slot 2") == true && tooLarge?.message.contains("10..<13") == true)
+        let negative = #expect(throws: SwiftCTRError.self) {
+            try emb.forward(keys: [-1, 4, 10], offsets: [0, 1, 2, 3], batch: 1, training: true)
+        }
+        #expect(negative?.message.contains("key -1 of slot 0 is outside the slot's range 0..<4") == true)
+        // The error is forgotten once reported: a good batch runs.
+        try emb.forward(keys: [3, 9, 12], offsets: [0, 1, 2, 3], batch: 1, training: true)
+        #expect(TS.floats(emb.output, 4) == emb.vector(for: 3))
+    }
+
+    @Test func slotSizeArrayIsRequiredWithOneSizePerSlot() {
+        func build(_ sizes: [Int]) throws {
+            _ = try HashEmbedding(oneHot: "onehot_emb", vecSize: 4, slots: 3, slotSizes: sizes, combiner: .sum, maxBatch: 2,
+                                  maxKeysPerSample: 3, optimizer: .sgd, seed: 1, backend: TS.cpu)
+        }
+        let missing = #expect(throws: SwiftCTRError.self) { try build([]) }
+        #expect(missing?.kind == .config)
+        #expect(missing?.message.contains("slot_size_array is required") == true, "\(missing?.message ?? "")")
+        let short = #expect(throws: SwiftCTRError.self) { try build([4, 6]) }
+        #expect(short?.message.contains("slot_size_array has 2 entries, expected one for each of the 3 slots") == true,
+                "\(short?.message ?? "")")
+        let empty = #expect(throws: SwiftCTRError.self) { try build([0, 0, 0]) }
+        #expect(empty?.message.contains("positive sum") == true, "\(empty?.message ?? "")")
+    }
+
+    /// A model over three one-hot slots of sizes 20, 30, 10 (keys offset per slot): embedding → FC(16)
+    /// → ReLU → FC(1) → BCE, with the model's Adam.
+    private func oneHotModel(slotSizes: [Int]? = [20, 30, 10], batch: Int = 128) throws -> Model {
+        let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory", checkType: .none)
+        let model = try Model(Solver(seed: 9, lr: 0.01, batchsizeEval: batch, batchsize: batch), reader, CreateOptimizer())
+        model.printsProgress = false
+        model.add(Input(labelDim: 1, labelName: "label", denseDim: 2, denseName: "dense",
+                        dataReaderSparseParamArray: [DataReaderSparseParam("data1", 1, true, 3)]))
+        model.add(SparseEmbedding(embeddingType: .localizedSlotSparseEmbeddingOneHot, embeddingVecSize: 4, combiner: "sum",
+                                  sparseEmbeddingName: "emb", bottomName: "data1", slotSizeArray: slotSizes ?? []))
+        model.add(DenseLayer(.reshape, bottomNames: ["emb"], topNames: ["flat"], leadingDim: 12))
+        model.add(DenseLayer(.concat, bottomNames: ["flat", "dense"], topNames: ["x"]))
+        model.add(DenseLayer(.innerProduct, bottomNames: ["x"], topNames: ["fc1"], numOutput: 16))
+        model.add(DenseLayer(.relu, bottomNames: ["fc1"], topNames: ["relu1"]))
+        model.add(DenseLayer(.innerProduct, bottomNames: ["relu1"], topNames: ["fc2"], numOutput: 1))
+        model.add(DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc2", "label"], topNames: ["loss"]))
+        try model.compile()
+        return model
+    }
+
+    /// Batches whose labels follow a hidden weight per key: keys drawn per slot and offset by the
+    /// slot sizes before, as OneHot expects them.
+    private func plantedBatches(_ count: Int, size: Int) -> [Batch] {
+        let sizes = [20, 30, 10], starts = [0, 20, 50]
+        var rng = CounterRNG(seed: 21, stream: 5)
+        let weights = (0..<60).map { _ in rng.nextNormal() * 1.5 }
+        return (0..<count).map { _ in
+            var keys: [Int64] = [], labels: [Float] = []
+            for _ in 0..<size {
+                var logit = 0.0
+                for slot in 0..<3 {
+                    let key = starts[slot] + rng.nextInt(below: sizes[slot])
+                    keys.append(Int64(key))
+                    logit += weights[key]
+                }
+                labels.append(rng.nextUniform() < 1 / (1 + exp(-logit)) ? 1 : 0)
+            }
+            return Batch(count: size, labels: labels, dense: (0..<size * 2).map { _ in Float(rng.nextNormal()) },
+                         sparse: [SparseBatch(rowOffsets: (0...size * 3).map(Int64.init), keys: keys)])
+        }
+    }
+
+    @Test func aModelLearnsThroughTheOneHotEmbedding() throws {
+        let model = try oneHotModel()
+        #expect(model.summary().contains("emb': 60 rows × 4"), "the table has Σ slot_size_array rows")
+        let batches = plantedBatches(8, size: 128)
+        var losses: [Float] = []
+        for step in 0..<64 {
+            try model.train(batch: batches[step % batches.count])
+            losses.append(model.currentLoss)
+        }
+        // Measured: about 0.73 over the first eight steps, 0.31 over the last eight.
+        let first = losses.prefix(8).reduce(0, +) / 8, last = losses.suffix(8).reduce(0, +) / 8
+        #expect(losses.allSatisfy { $0.isFinite })
+        #expect(first > 0.6, "an untrained model is near chance: \(first)")
+        #expect(last < first - 0.2, "the loss should fall: \(first) → \(last)")
+
+        // A key of the wrong slot stops training with the slot, key and range named.
+        var bad = batches[0]
+        var keys = bad.sparse[0].keys
+        keys[4] = 3  // sample 1, slot 1 (keys 20..<50)
+        bad.sparse = [SparseBatch(rowOffsets: bad.sparse[0].rowOffsets, keys: keys)]
+        let error = #expect(throws: SwiftCTRError.self) { try model.train(batch: bad) }
+        #expect(error?.message.contains("key 3 of slot 1 is outside the slot's range 20..<50") == true, "\(error?.message ?? "")")
+        try model.train(batch: batches[1])
+    }
+
+    @Test func compileNeedsSlotSizeArrayWithOneSizePerSlot() {
+        let missing = #expect(throws: SwiftCTRError.self) { try oneHotModel(slotSizes: nil) }
+        #expect(missing?.message.contains("SparseEmbedding 'emb'") == true)
+        #expect(missing?.message.contains("LocalizedSlotSparseEmbeddingOneHot needs slot_size_array") == true,
+                "\(missing?.message ?? "")")
+        let wrongLength = #expect(throws: SwiftCTRError.self) { try oneHotModel(slotSizes: [20, 30]) }
+        #expect(wrongLength?.message.contains("slot_size_array has 2 entries but input 'data1' has 3 slots") == true,
+                "\(wrongLength?.message ?? "")")
+    }
+
+    /// The GPU self-test's one-hot cases, with the fallback-GEMM CPU backend as the device: they
+    /// agree, and they check what they claim (the bad key is found, the eval key rejected).
+    @Test(arguments: [16, 5])
+    func selfTestCasesPassOnTheCPU(vec: Int) throws {
+        let cases = BackendSelfTest.oneHotCases(seed: 7, vec: vec)
+        #expect(cases.count == 3)
+        for c in cases {
+            let values = try c.run(TS.cpu)
+            let result = BackendSelfTest.compare(c.name, values, try c.run(BackendTests.fallback), tolerance: c.tolerance)
+            #expect(result.passed, "\(c.name): \(result.detail)")
+            if c.name.hasPrefix("one-hot lookup") {
+                #expect(Array(values.prefix(2)) == [602, 3], "slot 3's bad key 602 is recorded: \(values.prefix(2))")
+                #expect(values.dropFirst(2).contains(-1) && values.dropFirst(2).contains(601), "its row is -1, others their key")
+            } else {
+                #expect(values[0] == 1, "\(c.name): the out-of-range eval key is rejected")
+            }
+        }
+    }
+
+    let cpu = TS.cpu
 }

@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Hash tables, pooling, per-row gradients and sparse optimizer updates.
+/// Hash tables, one-hot indices, pooling, per-row gradients and sparse optimizer updates.
 extension CPUBackend {
     public func hashLookup(_ table: HashTable, keys: Tensor, count: Int, rows: Tensor, insert: Bool) -> Bool {
         let pk = keys.hostPointer(as: Int64.self), pr = rows.hostPointer(as: Int64.self)
@@ -44,6 +44,27 @@ extension CPUBackend {
 
     public func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool) {
         (table.size, false)
+    }
+
+    public func oneHotLookup(_ index: OneHotIndex, keys: Tensor, offsets: Tensor, segments: Int, rows: Tensor) -> Bool {
+        let pk = keys.hostPointer(as: Int64.self), po = offsets.hostPointer(as: Int64.self)
+        let pr = rows.hostPointer(as: Int64.self), bounds = index.deviceBounds.hostPointer(as: Int64.self)
+        let state = index.state.hostPointer(as: Int64.self), slots = index.slotSizes.count
+        var inRange = true
+        for g in 0..<segments {
+            let slot = g % slots, low = bounds[slot], high = bounds[slot + 1]
+            for j in Int(po[g])..<Int(po[g + 1]) {
+                let key = pk[j]
+                if key >= low && key < high {
+                    pr[j] = key
+                    continue
+                }
+                pr[j] = -1
+                if state[1] == 0 { (state[1], state[2], state[3]) = (1, key, Int64(slot)) }
+                inRange = false
+            }
+        }
+        return inRange
     }
 
     public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
@@ -107,7 +128,7 @@ extension CPUBackend {
 
     public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
                              uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor,
-                             table: HashTable, vec: Int) {
+                             table: any EmbeddingRows, vec: Int) {
         let count = min(maxCount, Int(uniqueCount.hostPointer(as: Int64.self)[0])), usedRows = table.size
         let pw = values.hostPointer(as: Float.self), pu = uniqueRows.hostPointer(as: Int64.self)
         let pg = uniqueGrads.hostPointer(as: Float.self)

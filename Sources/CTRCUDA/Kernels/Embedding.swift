@@ -1,6 +1,6 @@
 import CTRCore
 
-/// Embeddings: the GPU hash table, pooling of looked-up rows, gradients reduced per unique row,
+/// Embeddings: the GPU hash table and one-hot index, pooling of looked-up rows, gradients reduced per unique row,
 /// and the sparse optimizer updates.
 extension CUDABackend {
     /// Inserts without waiting: the key count and the overflow flag stay in `table.state` until
@@ -19,6 +19,16 @@ extension CUDABackend {
         let state = int64s(table.state, count: 2)
         table.size = min(Int(state[0]), table.capacity)
         return (table.size, state[1] & 0xFFFF_FFFF != 0)
+    }
+
+    /// Checks without waiting: an out-of-range key stays in `index.state` until it is read.
+    public func oneHotLookup(_ index: OneHotIndex, keys: Tensor, offsets: Tensor, segments: Int, rows: Tensor) -> Bool {
+        launch("one_hot_rows", segments, [
+            .pointer(address(keys)), .pointer(address(offsets)), .int64(Int64(segments)),
+            .int32(Int32(index.slotSizes.count)), .pointer(address(index.deviceBounds)), .pointer(address(rows)),
+            .pointer(address(index.state)),
+        ])
+        return true
     }
 
     public func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int, mean: Bool, into out: Tensor) {
@@ -57,7 +67,7 @@ extension CUDABackend {
     }
 
     public func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor, uniqueGrads: Tensor,
-                             uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: HashTable, vec: Int) {
+                             uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: any EmbeddingRows, vec: Int) {
         let w = address(values), u = address(uniqueRows), g = address(uniqueGrads), n = address(uniqueCount)
         let most = Int64(maxCount)
         switch update {
@@ -91,7 +101,8 @@ extension CUDABackend {
 }
 
 extension KernelSource {
-    /// `hash_lookup`: a few probes per key (8-byte loads, one CAS per insert); `embedding_pool`:
+    /// `hash_lookup`: a few probes per key (8-byte loads, one CAS per insert); `one_hot_rows`: 16
+    /// bytes read and 8 written per key; `embedding_pool`:
     /// a thread per output element (per four for `4`), reading every key's row once;
     /// gradients: one atomic add per key element, then sparse updates over the unique rows only
     /// (all used rows for the global Adam), 10 FLOPs and 28 bytes per element.
@@ -130,6 +141,23 @@ extern "C" __global__ void hash_lookup(i64* bucketKeys, i64* bucketRows, u64 mas
             while (row == -2) row = *slot;
             if (((volatile i64*)bucketKeys)[b] == key) { rows[i] = row >= 0 ? row : -1; break; }
             b = (b + 1) & mask;
+        }
+    }
+}
+
+// One thread per (sample, slot) segment: each key is its own row when it lies in its slot's
+// bounds; otherwise its row is -1 (pooling and gradients skip it) and the first such key wins
+// `state[1]` and records itself and its slot.
+extern "C" __global__ void one_hot_rows(const i64* keys, const i64* offsets, i64 segments, int slots, const i64* bounds,
+                                        i64* rows, i64* state) {
+    GRID_STRIDE(s, segments) {
+        int slot = (int)(s % slots);
+        i64 low = bounds[slot], high = bounds[slot + 1];
+        for (i64 j = offsets[s]; j < offsets[s + 1]; ++j) {
+            i64 key = keys[j];
+            if (key >= low && key < high) { rows[j] = key; continue; }
+            rows[j] = -1;
+            if (atomicCAS((u64*)(state + 1), 0ull, 1ull) == 0ull) { state[2] = key; state[3] = slot; }
         }
     }
 }

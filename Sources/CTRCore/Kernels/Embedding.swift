@@ -1,5 +1,5 @@
-/// Sparse embeddings: hash tables from keys to rows, pooling, per-row gradients and sparse
-/// optimizer updates.
+/// Sparse embeddings: hash tables (or one-hot indices) from keys to rows, pooling, per-row
+/// gradients and sparse optimizer updates.
 public protocol EmbeddingKernels: AnyObject, Sendable {
     /// Looks up (and in training inserts) `count` keys, writing each key's row (or -1 when absent
     /// and `insert` is false). Returns false when the backend already knows that inserting exceeded
@@ -9,6 +9,13 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     /// Keys in use and whether an insertion overflowed; also refreshes `table.size`. Waits for the
     /// device.
     func hashTableState(_ table: HashTable) -> (size: Int, overflowed: Bool)
+    /// One-hot lookup of the keys of `segments` (sample, slot) segments given by CSR `offsets`: a
+    /// key of segment g belongs to slot `g % index.slotSizes.count` and is its own row when it lies
+    /// in `index.bounds[slot] ..< index.bounds[slot + 1]`; otherwise its row is -1 and the key and
+    /// slot are recorded in `index.state` (if none is yet). Returns false when the backend already
+    /// knows a key was out of range (the CPU backend knows at once; a GPU backend reports it
+    /// through `index.state`). Cost: 16 bytes read and 8 written per key.
+    func oneHotLookup(_ index: OneHotIndex, keys: Tensor, offsets: Tensor, segments: Int, rows: Tensor) -> Bool
     /// Pools rows into `out[r, :]` for `segments` (sample, slot) segments given by CSR `offsets`:
     /// sum, or mean when `mean` and a segment has more than one key. Rows of -1 add nothing.
     func embeddingPool(values: Tensor, rows: Tensor, offsets: Tensor, segments: Int, vec: Int,
@@ -25,7 +32,7 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     /// every row in use in `table` with untouched rows seeing a zero gradient (Global, through
     /// `rowSlot`), or the catch-up LazyGlobal form using the per-row `lastStep`. See `SparseUpdate`.
     func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
-                      uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: HashTable,
+                      uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: any EmbeddingRows,
                       vec: Int)
 }
 
