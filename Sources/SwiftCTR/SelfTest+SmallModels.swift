@@ -30,12 +30,13 @@ extension BackendSelfTest {
     static func giveEachKeyItsOwnRow(_ model: Model, batches: [Batch], seed: UInt64) throws {
         let b = model.backend
         for (embedding, index, _) in model.graph!.embeddings {
+            guard case .hash(let table) = embedding.keyMap else { continue }  // one-hot rows are their keys
             let keys = Set(batches.flatMap { $0.sparse[index].keys }).sorted()
             guard !keys.isEmpty else { continue }
             let tk = b.makeTensor([keys.count], .int64), rows = b.makeTensor([keys.count], .int64)
             b.upload(keys, to: tk)
-            guard b.hashLookup(embedding.table, keys: tk, count: keys.count, rows: rows, insert: true),
-                  !b.hashTableState(embedding.table).overflowed else {
+            guard b.hashLookup(table, keys: tk, count: keys.count, rows: rows, insert: true),
+                  !b.hashTableState(table).overflowed else {
                 throw SwiftCTRError(.capacity, "self-test: embedding '\(embedding.name)' overflowed")
             }
             let vec = embedding.vecSize, stream = CounterRNG.stream(named: embedding.name)
