@@ -1,7 +1,7 @@
 import CTRCore
 
 extension BackendSelfTest {
-    /// The small DeepFM, DIN and BST models (`SmallModels`) trained for five steps from the same
+    /// The small DeepFM, DIN, BST and two-task models (`SmallModels`) trained for five steps from the same
     /// seed and batches, in fp32: the per-step losses on the device must be the CPU's. Dropout
     /// masks are drawn from (seed, step, layer) on every backend, so DeepFM keeps its dropout.
     static func smallModelCases(seed: UInt64) -> [Case] {
@@ -9,6 +9,7 @@ extension BackendSelfTest {
             ("DeepFM", SmallModels.DeepFM.model(), SmallModels.DeepFM.batches(5, size: 64, seed: seed)),
             ("DIN", SmallModels.DIN.model(), SmallModels.DIN.batches(5, size: 64, seed: seed)),
             ("BST", SmallModels.BST.model(), SmallModels.BST.batches(5, size: 64, seed: seed)),
+            ("two-task", SmallModels.TwoTask.model(), SmallModels.TwoTask.batches(5, size: 64, seed: seed)),
         ]
         return models.map { name, spec, batches in
             Case(name: "small \(name) model, 5 training steps: losses", tolerance: 1e-4) { b in

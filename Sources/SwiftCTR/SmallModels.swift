@@ -9,11 +9,15 @@ public struct SmallModel: Sendable {
     public var input: Input
     public var embeddings: [SparseEmbedding]
     public var layers: [DenseLayer]
+    /// For a multi-task model: `compile(lossNames:lossWeights:)`'s arguments.
+    public var lossWeights: (names: [String], weights: [Float])?
 
-    public init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer]) {
+    public init(input: Input, embeddings: [SparseEmbedding], layers: [DenseLayer],
+                lossWeights: (names: [String], weights: [Float])? = nil) {
         self.input = input
         self.embeddings = embeddings
         self.layers = layers
+        self.lossWeights = lossWeights
     }
 
     /// Adds the input, then the embeddings, then the layers.
@@ -32,7 +36,11 @@ public struct SmallModel: Sendable {
                               CreateOptimizer(optimizerType: .adam), backend: backend)
         model.printsProgress = false
         add(to: model)
-        try model.compile()
+        if let lossWeights {
+            try model.compile(lossNames: lossWeights.names, lossWeights: lossWeights.weights)
+        } else {
+            try model.compile()
+        }
         return model
     }
 
@@ -312,6 +320,53 @@ enum BehaviourData {
     }
 }
 
+extension SmallModels {
+    /// A shared-bottom two-task model (the MMoE sample's shape without the experts): one embedding
+    /// of `slots` one-hot slots and the dense features → Concat → a shared FC(16) ReLU → one tower
+    /// FC(8) ReLU FC(1) per task → a BinaryCrossEntropyLoss per label, compiled with loss weights
+    /// 1 and 0.5.
+    ///
+    /// Data: task "click" is 1 when x₀ + (v₀ even ? 1 : −1) > 0, task "buy" when
+    /// x₁ + (v₁ < keysPerSlot/2 ? 1 : −1) > 0; both read the same inputs.
+    public enum TwoTask {
+        static let slots = 3, keysPerSlot = 8, denseDim = 2, vec = 4
+
+        public static func model() -> SmallModel {
+            let sparse = DataReaderSparseParam("data1", 1, true, slots)
+            let input = Input(labelDims: [1, 1], labelNames: ["buy", "click"], denseDim: denseDim, denseName: "dense",
+                              dataReaderSparseParamArray: [sparse])
+            var layers = [
+                DenseLayer(.reshape, bottomNames: ["sparse_embedding1"], topNames: ["reshape1"], leadingDim: slots * vec),
+                DenseLayer(.concat, bottomNames: ["reshape1", "dense"], topNames: ["concat1"]),
+                DenseLayer(.innerProduct, bottomNames: ["concat1"], topNames: ["shared"], numOutput: 16),
+                DenseLayer(.relu, bottomNames: ["shared"], topNames: ["shared_relu"]),
+            ]
+            for task in ["click", "buy"] {
+                layers += [
+                    DenseLayer(.innerProduct, bottomNames: ["shared_relu"], topNames: ["\(task)_fc"], numOutput: 8),
+                    DenseLayer(.relu, bottomNames: ["\(task)_fc"], topNames: ["\(task)_relu"]),
+                    DenseLayer(.innerProduct, bottomNames: ["\(task)_relu"], topNames: ["\(task)_logit"], numOutput: 1),
+                    DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["\(task)_logit", task], topNames: ["\(task)_loss"]),
+                ]
+            }
+            return SmallModel(input: input, embeddings: [embedding("sparse_embedding1", "data1", vec: vec)], layers: layers,
+                              lossWeights: (["click", "buy"], [1, 0.5]))
+        }
+
+        /// `count` batches of `size` samples; label columns in sorted name order (buy, click).
+        public static func batches(_ count: Int, size: Int, seed: UInt64) -> [Batch] {
+            SampleCollector.batches(count, size: size, seed: seed, stream: "SmallModels.TwoTask") { rng, samples in
+                let x = (0..<denseDim).map { _ in Float(rng.nextNormal()) }
+                let v = (0..<slots).map { _ in rng.nextInt(below: keysPerSlot) }
+                let click: Float = x[0] + (v[0] % 2 == 0 ? 1 : -1) > 0 ? 1 : 0
+                let buy: Float = x[1] + (v[1] < keysPerSlot / 2 ? 1 : -1) > 0 ? 1 : 0
+                samples.add(labels: [buy, click], dense: x,
+                            sparse: [v.enumerated().map { [Int64($0.offset * keysPerSlot + $0.element)] }])
+            }
+        }
+    }
+}
+
 /// Samples gathered into a `Batch`: per sparse input, CSR rows of keys, slot after slot.
 struct SampleCollector {
     private var labels: [Float] = [], dense: [Float] = []
@@ -332,7 +387,12 @@ struct SampleCollector {
 
     /// One sample: `sparse[i][s]` holds the keys of slot s of sparse input i.
     mutating func add(label: Float, dense values: [Float], sparse: [[[Int64]]]) {
-        labels.append(label)
+        add(labels: [label], dense: values, sparse: sparse)
+    }
+
+    /// One sample with several label columns (a multi-task Input's, in sorted label-name order).
+    mutating func add(labels sample: [Float], dense values: [Float], sparse: [[[Int64]]]) {
+        labels += sample
         dense += values
         if count == 0 {
             offsets = Array(repeating: [0], count: sparse.count)

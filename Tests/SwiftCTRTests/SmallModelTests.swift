@@ -74,6 +74,21 @@ struct SmallModelTests {
 
     /// Every layer works on the batch's samples only: batches of 40 train the same in a model
     /// compiled for 40 as in one compiled for 64 (the rows past the batch are never read).
+    @Test("Two tasks (a loss per label, loss weights 1 and 0.5) both learn their rules")
+    func twoTask() throws {
+        let batches = SmallModels.TwoTask.batches(60, size: 64, seed: 6)
+        for column in 0..<2 {  // buy, click
+            let labels = batches.flatMap { b in (0..<b.count).map { b.labels[2 * $0 + column] } }
+            let rate = Double(labels.filter { $0 == 1 }.count) / Double(labels.count)
+            #expect((0.3...0.7).contains(rate), "label column \(column) should split the samples")
+        }
+        let losses = try trainingLosses(SmallModels.TwoTask.model(), batches: batches, lr: 0.03)
+        let (first, last) = firstAndLast(losses)
+        print("SmallModels.TwoTask: mean weighted loss of the first 10 steps \(first), of the last 10 \(last)")
+        #expect(first > 0.9, "two untrained BCE losses weighted 1 and 0.5 start near 1.5·ln 2, found \(first)")
+        #expect(losses.allSatisfy { $0.isFinite } && last < 0.6 * first, "loss \(first) → \(last)")
+    }
+
     @Test(arguments: ["DeepFM", "DIN", "BST"])
     func partialBatchesTrainAsFullOnes(_ name: String) throws {
         let (spec, batches) = Self.named(name, batches: 4, size: 40)
@@ -90,7 +105,7 @@ struct SmallModelTests {
         var devices: [any Backend] = [BackendTests.fallback]
         if CUDADriver.isAvailable() { devices.append(try CUDABackend()) }
         let cases = BackendSelfTest.smallModelCases(seed: 7)
-        #expect(cases.count == 3)
+        #expect(cases.map(\.name) == ["DeepFM", "DIN", "BST", "two-task"].map { "small \($0) model, 5 training steps: losses" })
         for c in cases {
             let expected = try c.run(TS.cpu)
             #expect(expected.count == 5 && expected.allSatisfy { $0.isFinite && $0 > 0 }, "\(c.name): \(expected)")
