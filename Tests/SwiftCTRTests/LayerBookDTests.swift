@@ -127,6 +127,47 @@ import Testing
         }
     }
 
+    /// Width 13 padded to 16 (a GEMM alignment of 8, forced on the CPU) must equal the unpadded
+    /// layer: output, dX, and dU, dV, db accumulated over two backward passes, on a partial batch;
+    /// the parameters keep HugeCTR's shapes and the padding of U and b stays zero.
+    @Test(arguments: [1, 3])
+    func multiCrossV2PaddedMatchesUnpadded(layers: Int) throws {
+        let n = 13, k = 5, rows = 6, batch = 5
+        let (xPadded, values) = TS.randomVariable("x", [rows, n], seed: 231)
+        let xPlain = TS.variable("x", [rows, n], values)
+        func make(_ x: Variable, _ alignment: Int?) -> MultiCrossV2 {
+            MultiCrossV2(name: "cross", input: x, layers: layers, projectionDim: k, weightInit: .xavierNorm,
+                         initializer: WeightInitializer(seed: 3), backend: cpu, alignment: alignment)
+        }
+        let padded = make(xPadded, 8), plain = make(xPlain, nil)
+        #expect(padded.paddedWidth == 16 && plain.paddedWidth == n)
+        #expect(padded.parameters.map(\.shape) == plain.parameters.map(\.shape))
+        for (p, q) in zip(padded.parameters, plain.parameters) {
+            let values = TS.normals(q.value.count, seed: 240, std: 0.3)
+            TS.set(p.value, values)
+            TS.set(q.value, values)
+        }
+        let ctx = StepContext(batch: batch, training: true), dy = TS.normals(rows * n, seed: 233)
+        for layer in [padded, plain] {
+            layer.forward(ctx)
+            TS.backward(layer, ctx, outputGrads: [dy])
+            layer.backward(ctx)
+        }
+        let used = batch * n
+        TS.expectClose(TS.floats(padded.outputs[0].value, used), TS.floats(plain.outputs[0].value, used), rtol: 1e-5, atol: 1e-5,
+                       "padded forward")
+        TS.expectClose(TS.floats(xPadded.grad, used), TS.floats(xPlain.grad, used), rtol: 1e-5, atol: 1e-5, "padded dX")
+        for (p, q) in zip(padded.parameters, plain.parameters) {
+            TS.expectClose(TS.floats(p.grad), TS.floats(q.grad), rtol: 1e-5, atol: 1e-5, "padded d\(p.name)")
+        }
+        let storage = try #require(padded.padded)
+        for l in 0..<layers {
+            TS.expectAll(Array(TS.floats(storage.u).dropFirst((l * 16 + n) * k).prefix((16 - n) * k)), equal: 0, "U_\(l) padding")
+            TS.expectAll(Array(TS.floats(storage.du).dropFirst((l * 16 + n) * k).prefix((16 - n) * k)), equal: 0, "dU_\(l) padding")
+            TS.expectAll(Array(TS.floats(storage.dbias).dropFirst(l * 16 + n).prefix(16 - n)), equal: 0, "db_\(l) padding")
+        }
+    }
+
     @Test(arguments: [1, 3])
     func multiCrossV2PartialBatch(layers: Int) throws {
         try LayerTests().partialBatch(PartialCase(

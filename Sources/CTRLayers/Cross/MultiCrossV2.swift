@@ -12,6 +12,15 @@ import CTRCore
 /// element-wise primitives; `x_l·U_l`, `H_l` and every `x_l` are kept for backward. Cost: about
 /// 12·B·n·k·L FLOPs per training step, plus a few passes over `(B, n)` per layer.
 ///
+/// When `n` is not a multiple of the backend's `gemmAlignment`, the layer runs at the padded width
+/// `n̄` (n rounded up), so that the GEMMs keep their fast kernels: `x_0` goes through a zero-padded
+/// copy, every state is `(B, n̄)`, `U_l` and `b_l` are views of the first rows of zero-padded
+/// `(n̄, k)` and `(1, n̄)` storage (as InnerProduct's `W`), and `V_l` is copied into a `(k, n̄)` one
+/// with zero columns each forward. The padded columns stay exactly zero: `H_l` is zero there (zero
+/// columns of `V̄_l`, zero bias tail), so is `x_0 ⊙ H_l`, and backward's `S_0 = G ⊙ x_0` and
+/// `S_1·Ūᵀ` are zero there too. The output and dX take the first n columns, dV the first n
+/// columns of the padded gradient.
+///
 /// ```swift
 /// model.add(DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: 3,
 ///                      projectionDim: 512))
@@ -29,15 +38,24 @@ public final class MultiCrossV2: Layer {
     public let outputs: [Variable]
     /// U_0, V_0, b_0, U_1, V_1, b_1, ….
     public let parameters: [Variable]
-    let layers: Int, width: Int, rank: Int, maxRows: Int
-    /// Per layer `x_l·U_l` (maxRows×k) and `H_l` (maxRows×n); `x_1 … x_{L−1}` (maxRows×n each).
+    /// `width` is n, `paddedWidth` n̄ (n unless padded): the width of every internal `(rows, ·)` tensor.
+    let layers: Int, width: Int, paddedWidth: Int, rank: Int, maxRows: Int
+    /// Per layer `x_l·U_l` (maxRows×k) and `H_l` (maxRows×n̄); `x_1 … x_{L−1}` (maxRows×n̄ each),
+    /// and when padded also `x_L`, whose first n columns are the output.
     let projected: Tensor, hidden: Tensor, states: Tensor
-    /// Backward scratch: `S_0` and `G_l ⊙ H_l` (maxRows×n), `S_1` (maxRows×k), the running `G` (maxRows×n).
+    /// Backward scratch: `S_0` and `G_l ⊙ H_l` (maxRows×n̄), `S_1` (maxRows×k), the running `G` (maxRows×n̄).
     let s0: Tensor, direct: Tensor, s1: Tensor, g: Tensor
+    /// Only when padded: `x_0` with zero columns (maxRows×n̄), per layer `U_l`, `dU_l` (n̄×k),
+    /// `b_l`, `db_l` (1×n̄) whose first rows are the parameters, `V̄_l` (k×n̄) and `dV̄_l` scratch (k×n̄).
+    let padded: Padded?
+    struct Padded {
+        let x0: Tensor, u: Tensor, du: Tensor, bias: Tensor, dbias: Tensor, v: Tensor, dv: Tensor
+    }
     let backend: any Backend
 
+    /// `alignment` overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
     package init(name: String, input: Variable, layers: Int, projectionDim k: Int, weightInit: Initializer,
-                 initializer: WeightInitializer, backend: any Backend) {
+                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil) {
         self.name = name
         self.backend = backend
         self.layers = layers
@@ -45,15 +63,31 @@ public final class MultiCrossV2: Layer {
         let n = input.shape.last, rows = input.shape[0]
         width = n
         maxRows = rows
+        let align = alignment ?? backend.gemmAlignment
+        let np = align > 1 && n % align != 0 ? (n + align - 1) / align * align : n
+        paddedWidth = np
+        padded = np == n ? nil : Padded(
+            x0: backend.makeTensor([rows, np], .float32),
+            u: backend.makeTensor([layers * np, k], .float32), du: backend.makeTensor([layers * np, k], .float32),
+            bias: backend.makeTensor([layers, np], .float32), dbias: backend.makeTensor([layers, np], .float32),
+            v: backend.makeTensor([layers * k, np], .float32), dv: backend.makeTensor([k, np], .float32))
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
         let weightDistribution: WeightInitializer.Distribution =
             weightInit == .zero ? .zero : .normal((2 / Float(n + k)).squareRoot())
         var params: [Variable] = []
         for l in 0..<layers {
-            let u = Variable(name: "\(name).\(l).u", shape: [n, k], backend: backend)
+            let u: Variable, b: Variable
+            if let p = padded {
+                u = Variable(name: "\(name).\(l).u", value: p.u.view(from: l * np * k, [n, k]),
+                             grad: p.du.view(from: l * np * k, [n, k]))
+                b = Variable(name: "\(name).\(l).bias", value: p.bias.view(from: l * np, [1, n]),
+                             grad: p.dbias.view(from: l * np, [1, n]))
+            } else {
+                u = Variable(name: "\(name).\(l).u", shape: [n, k], backend: backend)
+                b = Variable(name: "\(name).\(l).bias", shape: [1, n], backend: backend)
+            }
             let v = Variable(name: "\(name).\(l).v", shape: [k, n], backend: backend)
-            let b = Variable(name: "\(name).\(l).bias", shape: [1, n], backend: backend)
             for w in [u, v] {
                 initializer.fill(w.value, weightDistribution, stream: WeightInitializer.stream(w.name), backend: backend)
             }
@@ -61,69 +95,110 @@ public final class MultiCrossV2: Layer {
         }
         parameters = params
         projected = backend.makeTensor([layers * rows, k], .float32)
-        hidden = backend.makeTensor([layers * rows, n], .float32)
-        states = backend.makeTensor([max(1, layers - 1) * rows, n], .float32)
-        s0 = backend.makeTensor([rows, n], .float32)
-        direct = backend.makeTensor([rows, n], .float32)
+        hidden = backend.makeTensor([layers * rows, np], .float32)
+        states = backend.makeTensor([max(1, padded == nil ? layers - 1 : layers) * rows, np], .float32)
+        s0 = backend.makeTensor([rows, np], .float32)
+        direct = backend.makeTensor([rows, np], .float32)
         s1 = backend.makeTensor([rows, k], .float32)
-        g = backend.makeTensor([rows, n], .float32)
+        g = backend.makeTensor([rows, np], .float32)
     }
 
     private func u(_ l: Int) -> Variable { parameters[3 * l] }
     private func v(_ l: Int) -> Variable { parameters[3 * l + 1] }
     private func b(_ l: Int) -> Variable { parameters[3 * l + 2] }
     private func projected(_ l: Int) -> Tensor { projected.view(from: l * maxRows * rank, [maxRows, rank]) }
-    private func hidden(_ l: Int) -> Tensor { hidden.view(from: l * maxRows * width, [maxRows, width]) }
-    /// `x_l`: the input for l = 0, the output for l = L, else a saved state.
+    private func hidden(_ l: Int) -> Tensor { hidden.view(from: l * maxRows * paddedWidth, [maxRows, paddedWidth]) }
+    /// `x_l`: the input (or its padded copy) for l = 0, unpadded the output for l = L, else a saved state.
     private func state(_ l: Int) -> Tensor {
-        l == 0 ? inputs[0].value : l == layers ? outputs[0].value : states.view(from: (l - 1) * maxRows * width, [maxRows, width])
+        if l == 0 { return padded?.x0 ?? inputs[0].value }
+        if l == layers && padded == nil { return outputs[0].value }
+        return states.view(from: (l - 1) * maxRows * paddedWidth, [maxRows, paddedWidth])
     }
+    /// The GEMM operands `U_l` (n̄×k), `V_l` (k×n̄), `b_l` (1×n̄), and the gradients `dU_l`, `db_l` at those shapes.
+    private func uValue(_ l: Int) -> Tensor { padded.map { $0.u.view(from: l * paddedWidth * rank, [paddedWidth, rank]) } ?? u(l).value }
+    private func uGrad(_ l: Int) -> Tensor { padded.map { $0.du.view(from: l * paddedWidth * rank, [paddedWidth, rank]) } ?? u(l).grad }
+    private func vValue(_ l: Int) -> Tensor { padded.map { $0.v.view(from: l * rank * paddedWidth, [rank, paddedWidth]) } ?? v(l).value }
+    private func bValue(_ l: Int) -> Tensor { padded.map { $0.bias.view(from: l * paddedWidth, [1, paddedWidth]) } ?? b(l).value }
+    private func bGrad(_ l: Int) -> Tensor { padded.map { $0.dbias.view(from: l * paddedWidth, [1, paddedWidth]) } ?? b(l).grad }
 
     public func forward(_ context: StepContext) {
-        let rows = inputs[0].rows(context.batch), n = width, k = rank, x0 = inputs[0].value, count = rows * n
+        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank, x0 = state(0), count = rows * n
+        if let p = padded {
+            // Only the first `width` columns are written: the tails of x̄_0 and V̄_l stay zero.
+            backend.copyColumns(inputs[0].value, srcWidth: width, srcStart: 0, into: p.x0, dstWidth: n, dstStart: 0,
+                                rows: rows, width: width, accumulate: false)
+            for l in 0..<layers {
+                backend.copyColumns(v(l).value, srcWidth: width, srcStart: 0, into: vValue(l), dstWidth: n, dstStart: 0,
+                                    rows: k, width: width, accumulate: false)
+            }
+        }
         for l in 0..<layers {
             let x = state(l), xu = projected(l), h = hidden(l), next = state(l + 1)
-            backend.gemm(transA: false, transB: false, m: rows, n: k, k: n, alpha: 1, a: x, b: u(l).value, beta: 0, c: xu)
-            backend.gemm(transA: false, transB: false, m: rows, n: n, k: k, alpha: 1, a: xu, b: v(l).value, beta: 0, c: h)
-            backend.addBias(h, bias: b(l).value, rows: rows, cols: n)
+            backend.gemm(transA: false, transB: false, m: rows, n: k, k: n, alpha: 1, a: x, b: uValue(l), beta: 0, c: xu)
+            backend.gemm(transA: false, transB: false, m: rows, n: n, k: k, alpha: 1, a: xu, b: vValue(l), beta: 0, c: h)
+            backend.addBias(h, bias: bValue(l), rows: rows, cols: n)
             backend.binary(.multiply, x0, h, into: next, count: count)
             backend.binary(.add, next, x, into: next, count: count)
+        }
+        if padded != nil {
+            backend.copyColumns(state(layers), srcWidth: n, srcStart: 0, into: outputs[0].value, dstWidth: width, dstStart: 0,
+                                rows: rows, width: width, accumulate: false)
         }
     }
 
     public func backward(_ context: StepContext) {
-        let rows = inputs[0].rows(context.batch), n = width, k = rank, x0 = inputs[0].value, count = rows * n
-        let dx = inputs[0].grad
-        if layers > 1 { backend.copy(outputs[0].grad.view(from: 0, [count]), to: g) }
+        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank, x0 = state(0), count = rows * n
+        // Padded, dX is gathered at width n̄ in x_L's buffer (backward does not read x_L) and G
+        // starts as the output's gradient with a zero tail.
+        let dx = padded == nil ? inputs[0].grad : state(layers)
+        if padded != nil {
+            backend.copyColumns(outputs[0].grad, srcWidth: width, srcStart: 0, into: g, dstWidth: n, dstStart: 0,
+                                rows: rows, width: width, accumulate: false)
+        } else if layers > 1 {
+            backend.copy(outputs[0].grad.view(from: 0, [count]), to: g)
+        }
         for l in stride(from: layers - 1, through: 0, by: -1) {
             // G = dL/dx_{l+1}: the output's gradient for the last layer, else the running one.
-            let grad = l == layers - 1 ? outputs[0].grad : g, last = l == layers - 1
+            let last = l == layers - 1, grad = last && padded == nil ? outputs[0].grad : g
             // One pass gives the direct term G ⊙ H_l (d/dx_0) and S_0 = G ⊙ x_0 (d/dH_l).
             backend.binaryBackward(.multiply, a: x0, b: hidden(l), dy: grad, da: last ? dx : direct, db: s0, count: count)
             if !last { backend.binary(.add, dx, direct, into: dx, count: count) }
-            backend.sumRows(s0, rows: rows, cols: n, into: b(l).grad, accumulate: true)
-            backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 1,
-                         c: v(l).grad)
-            backend.gemm(transA: false, transB: true, m: rows, n: k, k: n, alpha: 1, a: s0, b: v(l).value, beta: 0, c: s1)
+            backend.sumRows(s0, rows: rows, cols: n, into: bGrad(l), accumulate: true)
+            if let p = padded {
+                backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 0,
+                             c: p.dv)
+                backend.copyColumns(p.dv, srcWidth: n, srcStart: 0, into: v(l).grad, dstWidth: width, dstStart: 0,
+                                    rows: k, width: width, accumulate: true)
+            } else {
+                backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 1,
+                             c: v(l).grad)
+            }
+            backend.gemm(transA: false, transB: true, m: rows, n: k, k: n, alpha: 1, a: s0, b: vValue(l), beta: 0, c: s1)
             backend.gemm(transA: true, transB: false, m: n, n: k, k: rows, alpha: 1, a: state(l), b: s1, beta: 1,
-                         c: u(l).grad)
+                         c: uGrad(l))
             // dL/dx_l = S_1·U_lᵀ + G: into the running gradient, or for x_0 added to dX.
             if l > 0 {
-                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: u(l).value, beta: 1, c: g)
+                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1, c: g)
             } else {
                 backend.binary(.add, dx, grad, into: dx, count: count)
-                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: u(l).value, beta: 1, c: dx)
+                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1, c: dx)
             }
+        }
+        if padded != nil {
+            backend.copyColumns(dx, srcWidth: n, srcStart: 0, into: inputs[0].grad, dstWidth: width, dstStart: 0,
+                                rows: rows, width: width, accumulate: false)
         }
     }
 
     /// The float64 reference and cases that `MultiCross.conformanceCases` adds for v2.
     static var conformanceCases: [ConformanceCase] {
         /// Per row: `x ← x_0 ⊙ ((x·U)·V + b) + x`; parameters are U_0, V_0, b_0, U_1, ….
-        func multiCrossV2(_ layers: Int, width n: Int, projection k: Int) -> ConformanceCase {
+        func multiCrossV2(_ layers: Int, width n: Int, projection k: Int, alignment: Int? = nil) -> ConformanceCase {
             let config = DenseLayer(.multiCross, bottomNames: ["x"], topNames: ["cross"], numLayers: layers, projectionDim: k)
-            return ConformanceCase("MultiCross v2 \(layers) layer\(layers == 1 ? "" : "s") of width \(n), projection \(k)",
-                                   config, inputs: [ConformanceInput([n])], batch: 3, parameterStd: 0.3) { r in
+            let padding = alignment.map { ", padded to a multiple of \($0)" } ?? ""
+            return ConformanceCase("MultiCross v2 \(layers) layer\(layers == 1 ? "" : "s") of width \(n), projection \(k)\(padding)",
+                                   config, inputs: [ConformanceInput([n])], batch: 3, gemmAlignment: alignment,
+                                   parameterStd: 0.3) { r in
                 let x0 = r.inputs[0]
                 return [(0..<r.batch).flatMap { row in
                     let first = Array(x0[row * n..<(row + 1) * n])
@@ -139,6 +214,6 @@ public final class MultiCrossV2: Layer {
             }
         }
         return [multiCrossV2(1, width: 5, projection: 2), multiCrossV2(3, width: 7, projection: 3),
-                multiCrossV2(2, width: 4, projection: 6)]
+                multiCrossV2(2, width: 4, projection: 6), multiCrossV2(3, width: 13, projection: 4, alignment: 8)]
     }
 }
