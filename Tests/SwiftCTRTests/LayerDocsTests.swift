@@ -34,6 +34,18 @@ struct LayerDocsTests {
         return try files.map { try String(contentsOf: $0, encoding: .utf8) }
     }
 
+    /// A default as the page shows it: `1`, `1e-05`, `` `Default` ``, `[]`.
+    static func show(_ value: JSONValue) -> String {
+        switch value {
+        case .bool(let flag): "\(flag)"
+        case .int(let number): "\(number)"
+        case .double(let number): "\(Float(number))"
+        case .string(let string): "`\(string)`"
+        case .array(let list): "[" + list.map(show).joined(separator: ", ") + "]"
+        case .null, .object: "?"
+        }
+    }
+
     /// `elu_alpha` → `eluAlpha`.
     static func swiftName(_ key: String) -> String {
         let parts = key.split(separator: "_")
@@ -80,7 +92,7 @@ struct LayerDocsTests {
                 text += "| keyword | Swift | default |\n|---|---|---|\n"
                 for key in type.parameterNames {
                     let snake = LayerBookTests.key(key)
-                    text += "| `\(key)` | `\(swiftName(snake))` | \(defaults[snake]?.description ?? "(required)") |\n"
+                    text += "| `\(key)` | `\(swiftName(snake))` | \(defaults[snake].map(show) ?? "(required)") |\n"
                 }
                 text += "\n"
             }
