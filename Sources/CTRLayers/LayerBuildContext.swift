@@ -8,10 +8,14 @@ public struct LayerBuildContext: Sendable {
     /// Overrides the backend's `gemmAlignment` for InnerProduct's padded copies (conformance cases
     /// use it to run the padded path on a CPU too).
     public var gemmAlignment: Int?
+    /// Mixed precision's 16-bit type (nil in fp32): layers that keep internal states for their
+    /// GEMMs (MultiCross v2) store them in it.
+    public var halfType: DType?
 
-    public init(backend: any Backend, initializer: WeightInitializer, gemmAlignment: Int? = nil) {
+    public init(backend: any Backend, initializer: WeightInitializer, gemmAlignment: Int? = nil, halfType: DType? = nil) {
         self.backend = backend
         self.initializer = initializer
         self.gemmAlignment = gemmAlignment
+        self.halfType = halfType
     }
 }

@@ -12,13 +12,16 @@ import CTRCore
 public struct LayerFactory {
     public let backend: any Backend
     public let initializer: WeightInitializer
+    /// Mixed precision's 16-bit type, handed to the layers through `LayerBuildContext`.
+    public let halfType: DType?
 
-    public init(backend: any Backend, seed: UInt64) {
+    public init(backend: any Backend, seed: UInt64, halfType: DType? = nil) {
         self.backend = backend
         initializer = WeightInitializer(seed: seed)
+        self.halfType = halfType
     }
 
-    var context: LayerBuildContext { LayerBuildContext(backend: backend, initializer: initializer) }
+    var context: LayerBuildContext { LayerBuildContext(backend: backend, initializer: initializer, halfType: halfType) }
 
     /// An InnerProduct reading `inputs`, or with several of them their concatenation along the last
     /// axis (2D, equal rows): a Concat read only by this layer, folded into it. `halfType` and

@@ -29,8 +29,8 @@ final class CompiledGraph {
     /// Runs `GraphPasses` over the analysed layers, then allocates the tensors and builds the plan.
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
         let input = analysis.input
-        let plan = try GraphPasses.plan(analysis.layers, labelNames: Set(input.labelNames),
-                                        halfType: solver.useMixedPrecision ? solver.mixedPrecisionType : nil)
+        let halfType = solver.useMixedPrecision ? solver.mixedPrecisionType : nil
+        let plan = try GraphPasses.plan(analysis.layers, labelNames: Set(input.labelNames), halfType: halfType)
         self.backend = backend
         self.solver = solver
         self.seed = seed
@@ -54,7 +54,7 @@ final class CompiledGraph {
             embeddings.append((table, index, output))
         }
         self.embeddings = embeddings
-        layers = try Self.build(plan, tensors: tensors, factory: LayerFactory(backend: backend, seed: seed))
+        layers = try Self.build(plan, tensors: tensors, factory: LayerFactory(backend: backend, seed: seed, halfType: halfType))
         losses = layers.compactMap { $0 as? any Loss }
         lossWeights = losses.map { analysis.lossWeights[$0.label.name]! }
         for (loss, weight) in zip(losses, lossWeights) { loss.scaler = solver.scaler * weight }

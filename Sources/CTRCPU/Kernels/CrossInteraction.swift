@@ -70,6 +70,37 @@ extension CPUBackend {
         }
     }
 
+    public func lowRankCross(x0: Tensor, h: Tensor, bias: Tensor, x: Tensor, rows: Int, width: Int, into out: Tensor,
+                             outWidth: Int) {
+        let p0 = x0.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self), px = x.hostPointer(as: Float.self)
+        let pb = bias.hostPointer(as: Float.self), po = out.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
+            for r in range {
+                let i = r * width, o = r * outWidth
+                for c in 0..<outWidth { po[o + c] = p0[i + c] * (ph[i + c] + pb[c]) + px[i + c] }
+            }
+        }
+    }
+
+    public func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
+                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?) {
+        let pg = g.hostPointer(as: Float.self), p0 = x0.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self)
+        let pb = bias.hostPointer(as: Float.self), ps = s0.hostPointer(as: Float.self), pd = dx.hostPointer(as: Float.self)
+        let pc = gCopy?.hostPointer(as: Float.self)
+        parallelFor(rows, threads: threads, grain: max(1, 16_384 / max(width, 1))) { range in
+            for r in range {
+                let i = r * width
+                for c in 0..<width {
+                    let gv = c < gWidth ? pg[r * gWidth + c] : 0
+                    ps[i + c] = gv * p0[i + c]
+                    let direct = gv * (ph[i + c] + pb[c]) + (addG ? gv : 0)
+                    pd[i + c] = accumulate ? pd[i + c] + direct : direct
+                    pc?[i + c] = gv
+                }
+            }
+        }
+    }
+
     public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
         let pg = g.hostPointer(as: Float.self), pc = c.hostPointer(as: Float.self)
         let pw = weights.hostPointer(as: Float.self), pdb = db.hostPointer(as: Float.self)

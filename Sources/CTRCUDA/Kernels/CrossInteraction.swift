@@ -44,6 +44,25 @@ extension CUDABackend {
                                                 .pointer(address(upstream))])
     }
 
+    public func lowRankCross(x0: Tensor, h: Tensor, bias: Tensor, x: Tensor, rows: Int, width: Int, into out: Tensor,
+                             outWidth: Int) {
+        launchRows("low_rank_cross", rows: rows, width: outWidth, [
+            .pointer(address(x0)), code(x0.dtype), .pointer(address(h)), code(h.dtype), .pointer(address(bias)),
+            .pointer(address(x)), code(x.dtype), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
+            code(out.dtype), .int32(Int32(outWidth)),
+        ])
+    }
+
+    public func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
+                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?) {
+        launchRows("low_rank_cross_backward", rows: rows, width: width, [
+            .pointer(address(g)), .int32(Int32(gWidth)), .pointer(address(x0)), code(x0.dtype), .pointer(address(h)),
+            code(h.dtype), .pointer(address(bias)), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(s0)),
+            code(s0.dtype), .pointer(address(dx)), .int32(accumulate ? 1 : 0), .int32(addG ? 1 : 0),
+            .pointer(gCopy.map(address) ?? 0),
+        ])
+    }
+
     public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
         launch("cross_bias_gradients", width, [.pointer(address(g)), .pointer(address(c)), .pointer(address(weights)),
                                                .int32(Int32(layers)), .int32(Int32(width)), .pointer(address(db))])
@@ -85,6 +104,30 @@ extension KernelSource {
     /// recursions O(rows·layers). Interaction: one block per sample staging (F+1)·w floats in
     /// shared memory, then n(n−1)/2 dot products of w (n = F+1); the backward n²·w FLOPs per sample.
     static let crossInteraction = #"""
+// DCN v2: out = x0 ⊙ (h + bias) + x, over the first outWidth of width columns.
+extern "C" __global__ void low_rank_cross(const void* x0, int t0, const void* h, int th, const float* bias,
+                                          const void* x, int tx, i64 rows, int width, void* out, int to, int outWidth) {
+    ROWS_COLS(r, c, rows, outWidth) {
+        i64 i = r * width + c;
+        store_as(out, r * outWidth + c, to, load_as(x0, i, t0) * (load_as(h, i, th) + bias[c]) + load_as(x, i, tx));
+    }
+}
+
+// Its backward: s0 = g ⊙ x0, dx (+)= g ⊙ (h + bias) (+ g), gCopy = g with a zero tail; g is fp32
+// with gWidth ≤ width columns.
+extern "C" __global__ void low_rank_cross_backward(const float* g, int gWidth, const void* x0, int t0, const void* h,
+                                                   int th, const float* bias, i64 rows, int width, void* s0, int ts,
+                                                   float* dx, int accumulate, int addG, float* gCopy) {
+    ROWS_COLS(r, c, rows, width) {
+        i64 i = r * width + c;
+        float gv = c < gWidth ? g[r * gWidth + c] : 0.f;
+        store_as(s0, i, ts, gv * load_as(x0, i, t0));
+        float direct = gv * (load_as(h, i, th) + bias[c]) + (addG ? gv : 0.f);
+        dx[i] = accumulate ? dx[i] + direct : direct;
+        if (gCopy) gCopy[i] = gv;
+    }
+}
+
 // One warp per row: out[r] = <a[r], b[r]>.
 extern "C" __global__ void row_dot(const float* a, const float* b, i64 rows, int width, float* out) {
     i64 r = ((i64)blockIdx.x * blockDim.x + threadIdx.x) / 32;

@@ -22,6 +22,18 @@ public protocol CrossInteractionKernels: AnyObject, Sendable {
     /// (`scaleRows` and a GEMM, in one pass on a GPU).
     func crossInputGradient(g: Tensor, h: Tensor, e: Tensor, weights: Tensor, rows: Int, layers: Int, width: Int,
                             into dx: Tensor)
+    /// One DCN-v2 cross layer's combination step: `out[r, c] = x0[r, c]·(h[r, c] + bias[c]) + x[r, c]`
+    /// for c < `outWidth`, where x0, h and x are rows × `width` and out is rows × `outWidth`
+    /// (`outWidth` ≤ `width`: the last layer drops the padding columns). Tensors may be stored in
+    /// fp32 or, on a backend with 16-bit storage, bf16/fp16; bias is fp32. Cost: 3 FLOPs per element.
+    func lowRankCross(x0: Tensor, h: Tensor, bias: Tensor, x: Tensor, rows: Int, width: Int, into out: Tensor,
+                      outWidth: Int)
+    /// Its backward from `g = dL/dout` (rows × `gWidth`, `gWidth` ≤ `width`, zero beyond): `s0 = g ⊙ x0`
+    /// (dL/dh, rows × width); `dx = (accumulate ? dx : 0) + g ⊙ (h + bias) + (addG ? g : 0)` (fp32,
+    /// rows × width); and, when `gCopy` is given, `gCopy = g` at rows × width with a zero tail
+    /// (fp32), so that the next GEMM can add into it. Cost: about 5 FLOPs per element.
+    func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
+                              s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?)
     /// Throws when this backend cannot run Interaction on `features` embedding vectors of `width`
     /// (a GPU kernel that holds a sample's vectors in shared memory); models check at compile.
     func validateInteraction(features: Int, width: Int) throws

@@ -8,9 +8,16 @@ import CTRCore
 ///
 /// Backward, with `G = dL/dx_{l+1}` from the last layer down: `S_0 = G ⊙ x_0`,
 /// `S_1 = S_0·V_lᵀ`, `dV_l += (x_l·U_l)ᵀ·S_0`, `dU_l += x_lᵀ·S_1`, `db_l += Σ_rows S_0`,
-/// `dL/dx_l = S_1·U_lᵀ + G`, and `dX = Σ_l G_l ⊙ H_l + dL/dx_0`. Composed from GEMMs and
-/// element-wise primitives; `x_l·U_l`, `H_l` and every `x_l` are kept for backward. Cost: about
-/// 12·B·n·k·L FLOPs per training step, plus a few passes over `(B, n)` per layer.
+/// `dL/dx_l = S_1·U_lᵀ + G`, and `dX = Σ_l G_l ⊙ H_l + dL/dx_0`. Per layer two GEMMs forward and
+/// four backward, with one fused pass each way between them (`lowRankCross`: bias, `x_0 ⊙ H_l`
+/// and the residual; `lowRankCrossBackward`: `S_0`, the direct term of dX and the running G); the
+/// bias is added in those passes, so `H_l` is kept without it. Cost: about 12·B·n·k·L FLOPs per
+/// training step, plus two passes over `(B, n)` per layer.
+///
+/// In mixed precision (`halfType`) every internal state — `x_0`'s copy, `x_l·U_l`, `H_l`,
+/// `x_1 … x_{L−1}`, `S_0`, `S_1` — is stored in 16 bits, which the GEMMs read directly (fp32
+/// accumulation); the running G, dX, the weights and their gradients stay fp32, and the output is
+/// written in fp32.
 ///
 /// When `n` is not a multiple of the backend's `gemmAlignment`, the layer runs at the padded width
 /// `n̄` (n rounded up), so that the GEMMs keep their fast kernels: `x_0` goes through a zero-padded
@@ -18,8 +25,8 @@ import CTRCore
 /// `(n̄, k)` and `(1, n̄)` storage (as InnerProduct's `W`), and `V_l` is copied into a `(k, n̄)` one
 /// with zero columns each forward. The padded columns stay exactly zero: `H_l` is zero there (zero
 /// columns of `V̄_l`, zero bias tail), so is `x_0 ⊙ H_l`, and backward's `S_0 = G ⊙ x_0` and
-/// `S_1·Ūᵀ` are zero there too. The output and dX take the first n columns, dV the first n
-/// columns of the padded gradient.
+/// `S_1·Ūᵀ` are zero there too. The last layer writes only the first n columns of the output, and
+/// dX and dV take the first n columns of their padded versions.
 ///
 /// ```swift
 /// model.add(DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: 3,
@@ -40,37 +47,40 @@ public final class MultiCrossV2: Layer {
     public let parameters: [Variable]
     /// `width` is n, `paddedWidth` n̄ (n unless padded): the width of every internal `(rows, ·)` tensor.
     let layers: Int, width: Int, paddedWidth: Int, rank: Int, maxRows: Int
-    /// Per layer `x_l·U_l` (maxRows×k) and `H_l` (maxRows×n̄); `x_1 … x_{L−1}` (maxRows×n̄ each),
-    /// and when padded also `x_L`, whose first n columns are the output.
-    let projected: Tensor, hidden: Tensor, states: Tensor
-    /// Backward scratch: `S_0` and `G_l ⊙ H_l` (maxRows×n̄), `S_1` (maxRows×k), the running `G` (maxRows×n̄).
-    let s0: Tensor, direct: Tensor, s1: Tensor, g: Tensor
-    /// Only when padded: `x_0` with zero columns (maxRows×n̄), per layer `U_l`, `dU_l` (n̄×k),
-    /// `b_l`, `db_l` (1×n̄) whose first rows are the parameters, `V̄_l` (k×n̄) and `dV̄_l` scratch (k×n̄).
+    /// Per layer `x_l·U_l` (maxRows×k) and `H_l` without bias (maxRows×n̄); `x_1 … x_{L−1}` (maxRows×n̄ each);
+    /// `x_0`'s copy (maxRows×n̄) when padded or 16-bit. All in the state type.
+    let projected: Tensor, hidden: Tensor, states: Tensor, x0Copy: Tensor?
+    /// Backward scratch: `S_0` (maxRows×n̄) and `S_1` (maxRows×k) in the state type, the running `G`
+    /// (maxRows×n̄, fp32), and when padded dX at width n̄ (fp32).
+    let s0: Tensor, s1: Tensor, g: Tensor, dxPadded: Tensor?
+    /// Only when padded: per layer `U_l`, `dU_l` (n̄×k), `b_l`, `db_l` (1×n̄) whose first rows are the
+    /// parameters (fp32), `V̄_l` (k×n̄, state type) and `dV̄_l` scratch (k×n̄, fp32).
     let padded: Padded?
     struct Padded {
-        let x0: Tensor, u: Tensor, du: Tensor, bias: Tensor, dbias: Tensor, v: Tensor, dv: Tensor
+        let u: Tensor, du: Tensor, bias: Tensor, dbias: Tensor, v: Tensor, dv: Tensor
     }
     let backend: any Backend
 
-    /// `alignment` overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
+    /// `alignment` overrides the backend's `gemmAlignment` (tests use it to exercise the padded path
+    /// on a CPU); `halfType` is mixed precision's 16-bit type for the internal states.
     package init(name: String, input: Variable, layers: Int, projectionDim k: Int, weightInit: Initializer,
-                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil) {
+                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil, halfType: DType? = nil) {
         self.name = name
         self.backend = backend
         self.layers = layers
         rank = k
-        let n = input.shape.last, rows = input.shape[0]
+        let n = input.shape.last, rows = input.shape[0], state = halfType ?? .float32
         width = n
         maxRows = rows
         let align = alignment ?? backend.gemmAlignment
         let np = align > 1 && n % align != 0 ? (n + align - 1) / align * align : n
         paddedWidth = np
         padded = np == n ? nil : Padded(
-            x0: backend.makeTensor([rows, np], .float32),
             u: backend.makeTensor([layers * np, k], .float32), du: backend.makeTensor([layers * np, k], .float32),
             bias: backend.makeTensor([layers, np], .float32), dbias: backend.makeTensor([layers, np], .float32),
-            v: backend.makeTensor([layers * k, np], .float32), dv: backend.makeTensor([k, np], .float32))
+            v: backend.makeTensor([layers * k, np], state), dv: backend.makeTensor([k, np], .float32))
+        x0Copy = np != n || state != .float32 ? backend.makeTensor([rows, np], state) : nil
+        dxPadded = np != n ? backend.makeTensor([rows, np], .float32) : nil
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
         let weightDistribution: WeightInitializer.Distribution =
@@ -94,13 +104,12 @@ public final class MultiCrossV2: Layer {
             params += [u, v, b]
         }
         parameters = params
-        projected = backend.makeTensor([layers * rows, k], .float32)
-        hidden = backend.makeTensor([layers * rows, np], .float32)
-        states = backend.makeTensor([max(1, padded == nil ? layers - 1 : layers) * rows, np], .float32)
-        s0 = backend.makeTensor([rows, np], .float32)
-        direct = backend.makeTensor([rows, np], .float32)
-        s1 = backend.makeTensor([rows, k], .float32)
-        g = backend.makeTensor([rows, np], .float32)
+        projected = backend.makeTensor([layers * rows, k], state)
+        hidden = backend.makeTensor([layers * rows, np], state)
+        states = backend.makeTensor([max(1, layers - 1) * rows, np], state)
+        s0 = backend.makeTensor([rows, np], state)
+        s1 = backend.makeTensor([rows, k], state)
+        g = backend.makeTensor([layers > 1 ? rows : 1, np], .float32)
     }
 
     private func u(_ l: Int) -> Variable { parameters[3 * l] }
@@ -108,10 +117,9 @@ public final class MultiCrossV2: Layer {
     private func b(_ l: Int) -> Variable { parameters[3 * l + 2] }
     private func projected(_ l: Int) -> Tensor { projected.view(from: l * maxRows * rank, [maxRows, rank]) }
     private func hidden(_ l: Int) -> Tensor { hidden.view(from: l * maxRows * paddedWidth, [maxRows, paddedWidth]) }
-    /// `x_l`: the input (or its padded copy) for l = 0, unpadded the output for l = L, else a saved state.
+    /// `x_l` for l < L: the input (or its copy) for l = 0, else a saved state.
     private func state(_ l: Int) -> Tensor {
-        if l == 0 { return padded?.x0 ?? inputs[0].value }
-        if l == layers && padded == nil { return outputs[0].value }
+        if l == 0 { return x0Copy ?? inputs[0].value }
         return states.view(from: (l - 1) * maxRows * paddedWidth, [maxRows, paddedWidth])
     }
     /// The GEMM operands `U_l` (n̄×k), `V_l` (k×n̄), `b_l` (1×n̄), and the gradients `dU_l`, `db_l` at those shapes.
@@ -122,47 +130,37 @@ public final class MultiCrossV2: Layer {
     private func bGrad(_ l: Int) -> Tensor { padded.map { $0.dbias.view(from: l * paddedWidth, [1, paddedWidth]) } ?? b(l).grad }
 
     public func forward(_ context: StepContext) {
-        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank, x0 = state(0), count = rows * n
-        if let p = padded {
+        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank
+        if let x0 = x0Copy {
             // Only the first `width` columns are written: the tails of x̄_0 and V̄_l stay zero.
-            backend.copyColumns(inputs[0].value, srcWidth: width, srcStart: 0, into: p.x0, dstWidth: n, dstStart: 0,
+            backend.copyColumns(inputs[0].value, srcWidth: width, srcStart: 0, into: x0, dstWidth: n, dstStart: 0,
                                 rows: rows, width: width, accumulate: false)
+        }
+        if padded != nil {
             for l in 0..<layers {
                 backend.copyColumns(v(l).value, srcWidth: width, srcStart: 0, into: vValue(l), dstWidth: n, dstStart: 0,
                                     rows: k, width: width, accumulate: false)
             }
         }
         for l in 0..<layers {
-            let x = state(l), xu = projected(l), h = hidden(l), next = state(l + 1)
+            let x = state(l), xu = projected(l), h = hidden(l), last = l == layers - 1
             backend.gemm(transA: false, transB: false, m: rows, n: k, k: n, alpha: 1, a: x, b: uValue(l), beta: 0, c: xu)
             backend.gemm(transA: false, transB: false, m: rows, n: n, k: k, alpha: 1, a: xu, b: vValue(l), beta: 0, c: h)
-            backend.addBias(h, bias: bValue(l), rows: rows, cols: n)
-            backend.binary(.multiply, x0, h, into: next, count: count)
-            backend.binary(.add, next, x, into: next, count: count)
-        }
-        if padded != nil {
-            backend.copyColumns(state(layers), srcWidth: n, srcStart: 0, into: outputs[0].value, dstWidth: width, dstStart: 0,
-                                rows: rows, width: width, accumulate: false)
+            backend.lowRankCross(x0: state(0), h: h, bias: bValue(l), x: x, rows: rows, width: n,
+                                 into: last ? outputs[0].value : state(l + 1), outWidth: last ? width : n)
         }
     }
 
     public func backward(_ context: StepContext) {
-        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank, x0 = state(0), count = rows * n
-        // Padded, dX is gathered at width n̄ in x_L's buffer (backward does not read x_L) and G
-        // starts as the output's gradient with a zero tail.
-        let dx = padded == nil ? inputs[0].grad : state(layers)
-        if padded != nil {
-            backend.copyColumns(outputs[0].grad, srcWidth: width, srcStart: 0, into: g, dstWidth: n, dstStart: 0,
-                                rows: rows, width: width, accumulate: false)
-        } else if layers > 1 {
-            backend.copy(outputs[0].grad.view(from: 0, [count]), to: g)
-        }
+        let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank
+        let dx = dxPadded ?? inputs[0].grad
         for l in stride(from: layers - 1, through: 0, by: -1) {
-            // G = dL/dx_{l+1}: the output's gradient for the last layer, else the running one.
-            let last = l == layers - 1, grad = last && padded == nil ? outputs[0].grad : g
-            // One pass gives the direct term G ⊙ H_l (d/dx_0) and S_0 = G ⊙ x_0 (d/dH_l).
-            backend.binaryBackward(.multiply, a: x0, b: hidden(l), dy: grad, da: last ? dx : direct, db: s0, count: count)
-            if !last { backend.binary(.add, dx, direct, into: dx, count: count) }
+            // G = dL/dx_{l+1}: the output's gradient (width n) for the last layer, else the running one,
+            // which the last layer's pass starts as a copy of G.
+            let last = l == layers - 1
+            backend.lowRankCrossBackward(g: last ? outputs[0].grad : g, gWidth: last ? width : n, x0: state(0),
+                                         h: hidden(l), bias: bValue(l), rows: rows, width: n, s0: s0, dx: dx,
+                                         accumulate: !last, addG: l == 0, gCopy: last && layers > 1 ? g : nil)
             backend.sumRows(s0, rows: rows, cols: n, into: bGrad(l), accumulate: true)
             if let p = padded {
                 backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 0,
@@ -176,16 +174,12 @@ public final class MultiCrossV2: Layer {
             backend.gemm(transA: false, transB: true, m: rows, n: k, k: n, alpha: 1, a: s0, b: vValue(l), beta: 0, c: s1)
             backend.gemm(transA: true, transB: false, m: n, n: k, k: rows, alpha: 1, a: state(l), b: s1, beta: 1,
                          c: uGrad(l))
-            // dL/dx_l = S_1·U_lᵀ + G: into the running gradient, or for x_0 added to dX.
-            if l > 0 {
-                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1, c: g)
-            } else {
-                backend.binary(.add, dx, grad, into: dx, count: count)
-                backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1, c: dx)
-            }
+            // dL/dx_l = S_1·U_lᵀ + G: into the running gradient, or for x_0 into dX (which holds G already).
+            backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1,
+                         c: l > 0 ? g : dx)
         }
-        if padded != nil {
-            backend.copyColumns(dx, srcWidth: n, srcStart: 0, into: inputs[0].grad, dstWidth: width, dstStart: 0,
+        if let dxPadded {
+            backend.copyColumns(dxPadded, srcWidth: n, srcStart: 0, into: inputs[0].grad, dstWidth: width, dstStart: 0,
                                 rows: rows, width: width, accumulate: false)
         }
     }
