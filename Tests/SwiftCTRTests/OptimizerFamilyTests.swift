@@ -304,6 +304,38 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
         #expect(rms.contains("RMSProp has no update"), "\(rms)")
     }
 
+    // MARK: learning-rate schedule
+
+    /// HugeCTR's `get_next()` in its own fp32 arithmetic (API spec §6.1) gives the scheduler's
+    /// rates bit for bit, warm-up, constant part, decay and end included; `restore(step:)` picks
+    /// the schedule up where a run left it.
+    @Test func scheduleEqualsHugeCTRInFloat32() throws {
+        let (base, warmup, start, steps, power, end): (Float, Int, Int, Int, Float, Float) = (0.3, 7, 12, 9, 1.7, 0.02)
+        var schedule = try LearningRateScheduler(baseLR: base, warmupSteps: warmup, decayStart: start, decaySteps: steps,
+                                                 decayPower: power, endLR: end)
+        var rates: [Float] = []
+        for step in 1...25 {
+            let expected: Float
+            if step <= warmup {
+                expected = Float(step) * base / Float(warmup)
+            } else if step <= start {
+                expected = base
+            } else if step <= start + steps {
+                let f = powf(Float(start + steps - step) / Float(steps), power)
+                expected = base * f > end ? base * f : end
+            } else {
+                expected = end
+            }
+            rates.append(schedule.next())
+            #expect(rates.last == expected, "step \(step): \(rates.last!) vs \(expected)")
+        }
+        #expect(rates[warmup - 1] == base && rates[start] < base && rates[start + steps - 1] == end)
+        var resumed = try LearningRateScheduler(baseLR: base, warmupSteps: warmup, decayStart: start, decaySteps: steps,
+                                                decayPower: power, endLR: end)
+        resumed.restore(step: 14)
+        #expect((15...25).map { _ in resumed.next() } == Array(rates[14...]))
+    }
+
     // MARK: setLearningRate
 
     /// The rate given to `setLearningRate` before each step trains exactly as the solver's
