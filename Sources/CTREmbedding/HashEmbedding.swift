@@ -32,7 +32,10 @@ public final class HashEmbedding {
     public let output: Tensor, outputGrad: Tensor
     let keys: Tensor, offsets: Tensor, rows: Tensor
     let uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor, rowSlot: Tensor
-    let states: [Tensor]
+    /// The optimizer's per-row states in HugeCTR's file order (`SparseOptimizer.stateCount`):
+    /// `[capacity, vec]` fp32 each, except LazyGlobal Adam's third, the `[capacity]` int64 step of
+    /// each row's last update (0: never).
+    package let states: [Tensor]
     var batch = 0, keyCount = 0
     /// Training lookups since the table's overflow flag was last read.
     var lookupsSinceCheck = 0
@@ -103,6 +106,9 @@ public final class HashEmbedding {
         backend.fill(rowSlot, int64: -1)
         states = (0..<optimizer.stateCount).map { i in
             i == 2 ? backend.makeTensor([capacity], .int64) : backend.makeTensor([capacity, vecSize], .float32)
+        }
+        if optimizer.initialState != 0 {
+            for state in states { backend.fill(state, optimizer.initialState) }
         }
         initialize(initialValues, seed: seed)
     }
@@ -226,20 +232,15 @@ public final class HashEmbedding {
     /// Applies the sparse optimizer with learning rate `lr` (gradients divided by `scaler`).
     public func update(lr: Float, scaler: Float) {
         step += 1
-        let update: SparseUpdate
-        switch optimizer {
-        case .sgd:
-            update = .sgd(lr: lr, gradScale: 1 / scaler)
-        case let .adam(beta1, beta2, epsilon, global, lazy):
-            update = lazy
-                ? .adamLazyGlobal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
-                : global
-                    ? .adamGlobal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
-                    : .adamLocal(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step, gradScale: 1 / scaler)
-        }
-        backend.sparseUpdate(update, values: values, states: states, uniqueRows: uniqueRows, uniqueGrads: uniqueGrads,
-                             uniqueCount: uniqueCount, maxCount: keyCount, rowSlot: rowSlot, table: keyMap.rows, vec: vecSize)
+        backend.sparseUpdate(optimizer.update(lr: lr, step: step, gradScale: 1 / scaler), values: values, states: states,
+                             uniqueRows: uniqueRows, uniqueGrads: uniqueGrads, uniqueCount: uniqueCount,
+                             maxCount: keyCount, rowSlot: rowSlot, table: keyMap.rows, vec: vecSize)
         backend.clearRowSlots(rowSlot, uniqueRows: uniqueRows, uniqueCount: uniqueCount, maxCount: keyCount)
+    }
+
+    /// Sets the update counter (Adam's t after the last update), e.g. when resuming a snapshot.
+    package func restore(step: Int) {
+        self.step = step
     }
 
     /// The vector of `key`, or nil when the key was never inserted (one-hot: is no row).

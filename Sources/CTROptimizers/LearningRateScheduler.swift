@@ -1,7 +1,10 @@
 import CTRCore
 
-/// HugeCTR's learning-rate schedule: linear warm-up, constant, then polynomial decay to `endLR`.
-/// `next()` is called once before each training iteration (step counts from 1).
+/// HugeCTR's learning-rate schedule (the CPU `LearningRateScheduler`, API spec §6.1): linear
+/// warm-up over `warmupSteps`, constant until `decayStart` (0: never decays), then
+/// `max(baseLR·((decayStart + decaySteps − step)/decaySteps)^decayPower, endLR)`, and `endLR`
+/// after `decayStart + decaySteps`. `next()` is called once before each training iteration (step
+/// counts from 1), in fp32 as HugeCTR computes it.
 ///
 /// ```swift
 /// var schedule = try LearningRateScheduler(baseLR: 0.001, warmupSteps: 10)
@@ -31,15 +34,15 @@ public struct LearningRateScheduler: Sendable {
         if step <= decayStart { return baseLR }
         if step <= decayStart + decaySteps {
             let f = Float(decayStart + decaySteps - step) / Float(decaySteps)
-            return max(baseLR * powf_(f, decayPower), endLR)
+            return max(baseLR * powf(f, decayPower), endLR)
         }
         return endLR
     }
-}
 
-@inline(__always)
-private func powf_(_ x: Float, _ y: Float) -> Float {
-    Float(exp(Double(y) * log(Double(x))))
+    /// Continues the schedule after `step` calls of `next()`, e.g. when resuming a snapshot.
+    package mutating func restore(step: Int) {
+        self.step = step
+    }
 }
 
 #if canImport(Glibc)

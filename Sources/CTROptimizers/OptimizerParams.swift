@@ -62,15 +62,62 @@ public struct OptimizerParams: Sendable, Codable, Equatable {
         }
     }
 
-    /// Throws unless this version can run the optimizer on dense weights.
-    public func validateForDense() throws {
-        guard optimizerType == .adam || optimizerType == .sgd else {
-            throw SwiftCTRError(.config, "optimizer \(optimizerType.rawValue) is not available in this version of SwiftCTR; use .adam or .sgd.")
+    /// State tensors per dense weight (API spec §4.3): Adam m, v; AdaGrad accum; MomentumSGD
+    /// momentum; Nesterov accum; Ftrl n, z; SGD none.
+    public var denseStateCount: Int {
+        switch optimizerType {
+        case .adam, .ftrl: 2
+        case .adaGrad, .momentumSGD, .nesterov, .rmsProp: 1
+        case .sgd: 0
         }
-        if optimizerType == .adam {
-            guard beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0 else {
-                throw SwiftCTRError(.config, "Adam needs 0 ≤ beta1 < 1, 0 ≤ beta2 < 1 and epsilon > 0; found beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon).")
+    }
+
+    /// Throws unless the optimizer can update dense weights with these hyper-parameters
+    /// (`update_type` does not matter for dense weights).
+    public func validateForDense() throws {
+        try validateHyperParameters()
+    }
+
+    /// Throws unless the optimizer can update the rows of a hash embedding with this update type:
+    /// Ftrl (and RMSProp) have no sparse update in HugeCTR, and LazyGlobal is Adam's only.
+    public func validateForSparse() throws {
+        guard optimizerType != .ftrl else {
+            throw SwiftCTRError(.config, "optimizer Ftrl updates dense weights only; HugeCTR's hash embeddings have no Ftrl update. Give the SparseEmbedding its own optimizer (e.g. optimizer: CreateOptimizer(optimizerType: .adaGrad)); Adam, AdaGrad, MomentumSGD, Nesterov and SGD work for embeddings.")
+        }
+        try validateHyperParameters()
+        guard updateType != .lazyGlobal || optimizerType == .adam else {
+            throw SwiftCTRError(.config, "update type LazyGlobal works with Adam only, found \(optimizerType.rawValue). Use .global or .local with \(optimizerType.rawValue), or optimizerType .adam with .lazyGlobal.")
+        }
+    }
+
+    private func validateHyperParameters() throws {
+        func fail(_ needs: String, _ found: String) -> SwiftCTRError {
+            SwiftCTRError(.config, "\(optimizerType.rawValue) needs \(needs); found \(found). Fix the CreateOptimizer arguments.")
+        }
+        switch optimizerType {
+        case .adam:
+            guard beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0 && epsilon.isFinite else {
+                throw fail("0 ≤ beta1 < 1, 0 ≤ beta2 < 1 and epsilon > 0", "beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon)")
             }
+        case .adaGrad:
+            guard initialAccuValue >= 0 && initialAccuValue.isFinite && epsilon >= 0 && epsilon.isFinite,
+                  epsilon > 0 || initialAccuValue > 0 else {
+                throw fail("initial_accu_value ≥ 0 and epsilon ≥ 0, not both 0 (a weight whose gradient is still 0 would get 0/0 = NaN)",
+                           "initial_accu_value \(initialAccuValue), epsilon \(epsilon)")
+            }
+        case .momentumSGD, .nesterov:
+            guard momentumFactor >= 0 && momentumFactor < 1 else {
+                throw fail("0 ≤ momentum_factor < 1 (1 or more makes the steps grow without bound)",
+                           "momentum_factor \(momentumFactor)")
+            }
+        case .ftrl:
+            guard [beta, lambda1, lambda2].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+                throw fail("beta ≥ 0, lambda1 ≥ 0 and lambda2 ≥ 0", "beta \(beta), lambda1 \(lambda1), lambda2 \(lambda2)")
+            }
+        case .rmsProp:
+            throw SwiftCTRError(.config, "optimizer RMSProp has no update for dense weights or hash embeddings in HugeCTR (only its embedding collection has one); use Adam, AdaGrad, MomentumSGD, Nesterov, Ftrl (dense only) or SGD.")
+        case .sgd:
+            break
         }
     }
 }

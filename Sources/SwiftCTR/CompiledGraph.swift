@@ -106,21 +106,20 @@ final class CompiledGraph {
                                       maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
         let params = spec.optimizer ?? modelOptimizer
         do {
-            try params.validateForDense()
+            try params.validateForSparse()
         } catch let error as SwiftCTRError {
             throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': \(error.message)")
         }
-        let optimizer: SparseOptimizer
-        switch (params.optimizerType, params.updateType) {
-        case (.sgd, .lazyGlobal), (.adaGrad, .lazyGlobal), (.momentumSGD, .lazyGlobal), (.nesterov, .lazyGlobal):
-            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': update type LazyGlobal works with Adam only, found \(params.optimizerType.rawValue). Use .global or .local.")
-        case (.sgd, _):
-            optimizer = .sgd
-        case (.adam, let update):
-            optimizer = .adam(beta1: params.beta1, beta2: params.beta2, epsilon: params.epsilon,
-                              global: update == .global, lazy: update == .lazyGlobal)
-        default:
-            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': optimizer \(params.optimizerType.rawValue) is not available for embeddings in this version; use .adam or .sgd.")
+        let global = params.updateType != .local
+        let optimizer: SparseOptimizer = switch params.optimizerType {
+        case .adam:
+            .adam(beta1: params.beta1, beta2: params.beta2, epsilon: params.epsilon, global: global,
+                  lazy: params.updateType == .lazyGlobal)
+        case .adaGrad: .adaGrad(initialAccuValue: params.initialAccuValue, epsilon: params.epsilon)
+        case .momentumSGD: .momentumSGD(factor: params.momentumFactor, global: global)
+        case .nesterov: .nesterov(mu: params.momentumFactor, global: global)
+        case .sgd: .sgd
+        case .ftrl, .rmsProp: preconditionFailure("validateForSparse refuses \(params.optimizerType.rawValue)")
         }
         let vec = spec.embeddingVecSize
         if spec.embeddingType == .localizedSlotSparseEmbeddingOneHot {

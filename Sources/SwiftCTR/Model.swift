@@ -35,6 +35,8 @@ public final class Model {
     private var lossWeights: [String: Float] = [:]
     var graph: CompiledGraph?
     private var scheduler: LearningRateScheduler
+    /// The rate `setLearningRate` gave, which `train(batch:)` uses instead of the scheduler's.
+    private var setRate: Float?
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
     private var step = 0
     private var trainReader: BatchReader?
@@ -239,14 +241,31 @@ public final class Model {
                            taskAUCs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.label, $0.auc) }))
     }
 
-    /// One training iteration on `batch` with the scheduler's next learning rate (HugeCTR's
-    /// low-level `train()`, with the batch given instead of read). It does not wait for the device;
-    /// `currentLoss` does. Throws, before any work, when `batch` does not fit the `Input` or holds
-    /// more samples than the compiled batch size.
+    /// Sets the learning rate of the dense network and every embedding for the following
+    /// `train(batch:)` calls, which then leave the scheduler alone (HugeCTR's `set_learning_rate`,
+    /// for the low-level loop `lr = schedule.next(); setLearningRate(lr); train()`). `fit` keeps
+    /// drawing its rates from the solver's schedule.
+    ///
+    /// ```swift
+    /// var schedule = try LearningRateScheduler(baseLR: 0.001, warmupSteps: 100)
+    /// try model.setLearningRate(schedule.next())
+    /// try model.train(batch: batch)
+    /// ```
+    public func setLearningRate(_ lr: Float) throws {
+        guard lr >= 0 && lr.isFinite else {
+            throw SwiftCTRError(.config, "setLearningRate: the learning rate must be finite and ≥ 0, found \(lr).")
+        }
+        setRate = lr
+    }
+
+    /// One training iteration on `batch` with the rate `setLearningRate` gave, else the
+    /// scheduler's next one (HugeCTR's low-level `train()`, with the batch given instead of read).
+    /// It does not wait for the device; `currentLoss` does. Throws, before any work, when `batch`
+    /// does not fit the `Input` or holds more samples than the compiled batch size.
     public func train(batch: Batch) throws {
         let graph = try compiled()
         try batch.validate(for: input!, maxBatch: graph.maxBatch)
-        try graph.train(batch: batch, lr: scheduler.next(), iteration: step)
+        try graph.train(batch: batch, lr: setRate ?? scheduler.next(), iteration: step)
         step += 1
         try backend.check()
     }

@@ -55,9 +55,14 @@ struct SelfTestTests {
         // Every registered layer's conformance cases, and graph replay for each dense optimizer.
         let layerCases = LayerRegistry.types.reduce(0) { $0 + $1.conformanceCases.count }
         #expect(results.filter { $0.name.hasPrefix("layer ") }.count == layerCases)
-        for optimizer in ["Adam", "SGD"] {
+        for optimizer in ["Adam", "SGD", "AdaGrad", "MomentumSGD", "Nesterov", "Ftrl"] {
             #expect(results.contains { $0.name.hasPrefix("training step replayed") && $0.name.hasSuffix(optimizer) })
         }
+        for optimizer in ["AdaGrad", "MomentumSGD local", "MomentumSGD global", "Nesterov local", "Nesterov global"] {
+            #expect(results.contains { $0.name.hasPrefix("sparse \(optimizer), vec") }, "single sparse \(optimizer) update")
+            #expect(results.contains { $0.name == "one-hot embedding, 3 steps of sparse \(optimizer)" })
+        }
+        #expect(results.filter { $0.name.hasPrefix("dense ") }.count == 4)
     }
 
     @Test func comparisonCatchesAWrongValue() {

@@ -97,8 +97,7 @@ private func scheduleRef(base: Double, warmup: Int, decayStart: Int, decaySteps:
     }
 
     @Test(arguments: [
-        ("AdaGrad", OptimizerParams(optimizerType: .adaGrad)),
-        ("Ftrl", OptimizerParams(optimizerType: .ftrl)),
+        ("RMSProp", OptimizerParams(optimizerType: .rmsProp)),
         ("Adam beta1 1", OptimizerParams(optimizerType: .adam, beta1: 1)),
         ("Adam beta2 -0.1", OptimizerParams(optimizerType: .adam, beta2: -0.1)),
         ("Adam epsilon 0", OptimizerParams(optimizerType: .adam, epsilon: 0)),

@@ -185,6 +185,48 @@ extension CPUBackend {
                     pv[base + k] = decay2 * pv[base + k] + (1 - beta2) * gk * gk
                 }
             }
+        case let .adaGrad(lr, epsilon, gradScale):
+            let pa = states[0].hostPointer(as: Float.self)
+            touchedElements(count, pu, vec) { e, j in adaGradElement(pw + e, pa + e, pg[j] * gradScale, lr, epsilon) }
+        case let .momentumLocal(lr, factor, gradScale):
+            let pm = states[0].hostPointer(as: Float.self)
+            touchedElements(count, pu, vec) { e, j in momentumElement(pw + e, pm + e, pg[j] * gradScale, lr, factor) }
+        case let .nesterovLocal(lr, mu, gradScale):
+            let pm = states[0].hostPointer(as: Float.self)
+            touchedElements(count, pu, vec) { e, j in nesterovElement(pw + e, pm + e, pg[j] * gradScale, lr, mu) }
+        case let .momentumGlobal(lr, factor, gradScale):
+            let pm = states[0].hostPointer(as: Float.self)
+            usedElements(usedRows, rowSlot, vec) { e, j in
+                momentumElement(pw + e, pm + e, j >= 0 ? pg[j] * gradScale : 0, lr, factor)
+            }
+        case let .nesterovGlobal(lr, mu, gradScale):
+            let pm = states[0].hostPointer(as: Float.self)
+            usedElements(usedRows, rowSlot, vec) { e, j in
+                nesterovGlobalElement(pw + e, pm + e, j >= 0 ? pg[j] * gradScale : 0, lr, mu)
+            }
+        }
+    }
+
+    /// `body(e, j)` for element e of every touched row and j, its index into the unique gradients.
+    private func touchedElements(_ count: Int, _ uniqueRows: UnsafeMutablePointer<Int64>, _ vec: Int,
+                                 _ body: (Int, Int) -> Void) {
+        parallelFor(count, threads: threads, grain: 1024) { range in
+            for j in range {
+                let base = Int(uniqueRows[j]) * vec
+                for k in 0..<vec { body(base + k, j * vec + k) }
+            }
+        }
+    }
+
+    /// `body(e, j)` for element e of every used row; j indexes the unique gradients, or is -1 for
+    /// an untouched row.
+    private func usedElements(_ usedRows: Int, _ rowSlot: Tensor, _ vec: Int, _ body: (Int, Int) -> Void) {
+        let slots = rowSlot.hostPointer(as: Int64.self)
+        parallelFor(usedRows, threads: threads, grain: 2048) { range in
+            for row in range {
+                let slot = Int(slots[row]), base = row * vec
+                for k in 0..<vec { body(base + k, slot >= 0 ? slot * vec + k : -1) }
+            }
         }
     }
 }

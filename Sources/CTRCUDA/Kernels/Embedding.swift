@@ -96,6 +96,32 @@ extension CUDABackend {
             ])
             launch("set_last_step", maxCount, [.pointer(address(states[2])), .pointer(u), .pointer(n), .int64(most),
                                                .int64(Int64(step))])
+        case let .adaGrad(lr, epsilon, gradScale):
+            touched(op: 0, lr, epsilon, gradScale)
+        case let .momentumLocal(lr, factor, gradScale):
+            touched(op: 1, lr, factor, gradScale)
+        case let .nesterovLocal(lr, mu, gradScale):
+            touched(op: 2, lr, mu, gradScale)
+        case let .momentumGlobal(lr, factor, gradScale):
+            everyRow(op: 1, lr, factor, gradScale)
+        case let .nesterovGlobal(lr, mu, gradScale):
+            everyRow(op: 3, lr, mu, gradScale)
+        }
+
+        /// A one-state update (`one_state_step` code `op`) of the touched rows with hyper-parameter `h`.
+        func touched(op: Int32, _ lr: Float, _ h: Float, _ gradScale: Float) {
+            launch("sparse_one_state", maxCount * vec, [
+                .int32(op), .pointer(w), .pointer(address(states[0])), .pointer(u), .pointer(g), .pointer(n), .int64(most),
+                .int32(Int32(vec)), .float(lr), .float(h), .float(gradScale),
+            ])
+        }
+        /// The same over every used row (the device's count in `table.state`).
+        func everyRow(op: Int32, _ lr: Float, _ h: Float, _ gradScale: Float) {
+            launch("sparse_one_state_global", table.capacity * vec, [
+                .int32(op), .pointer(w), .pointer(address(states[0])), .pointer(address(rowSlot)), .pointer(g),
+                .pointer(address(table.state)), .int64(Int64(table.capacity)), .int32(Int32(vec)), .float(lr), .float(h),
+                .float(gradScale),
+            ])
         }
     }
 }
@@ -105,7 +131,8 @@ extension KernelSource {
     /// bytes read and 8 written per key; `embedding_pool`:
     /// a thread per output element (per four for `4`), reading every key's row once;
     /// gradients: one atomic add per key element, then sparse updates over the unique rows only
-    /// (all used rows for the global Adam), 10 FLOPs and 28 bytes per element.
+    /// (all used rows for Global Adam, MomentumSGD and Nesterov), up to 10 FLOPs and 28 bytes per
+    /// element.
     static let embedding = #"""
 __device__ __forceinline__ u64 mix_key(i64 key) {
     u64 z = (u64)key * 0x9E3779B97F4A7C15ull;
@@ -296,6 +323,49 @@ extern "C" __global__ void sparse_adam_lazy(float* w, float* m, float* v, i64* l
         w[e] -= alpha * m[e] / (sqrtf(v[e]) + eps);
         m[e] = powf(beta1, skipped) * m[e] + (1.f - beta1) * gi;
         v[e] = powf(beta2, skipped) * v[e] + (1.f - beta2) * gi * gi;
+    }
+}
+
+// HugeCTR's Global Nesterov, both passes: m = μ·m; w += μ·m; then m −= lr·g; w −= (1+μ)·lr·g
+// (the second pass changes nothing for an untouched row's g = 0).
+__device__ __forceinline__ void nesterov_global_step(float* w, float* m, float g, float lr, float mu) {
+    float decayed = *m * mu, step = lr * g;
+    float coasted = *w + decayed * mu;
+    *m = decayed - step;
+    *w = coasted - (1.f + mu) * step;
+}
+// The one-state element steps of Kernels/Optimizer.swift by code `op`: 0 AdaGrad,
+// 1 MomentumSGD, 2 Nesterov, 3 Global Nesterov; `h` is ε, the momentum factor or μ.
+__device__ __forceinline__ void one_state_step(int op, float* w, float* s, float g, float lr, float h) {
+    switch (op) {
+    case 0: adagrad_step(w, s, g, lr, h); break;
+    case 1: momentum_step(w, s, g, lr, h); break;
+    case 2: nesterov_step(w, s, g, lr, h); break;
+    default: nesterov_global_step(w, s, g, lr, h);
+    }
+}
+
+// A one-state update of the touched rows.
+extern "C" __global__ void sparse_one_state(int op, float* w, float* s, const i64* uniqueRows, const float* g,
+                                            const i64* uniqueCount, i64 maxCount, int vec, float lr, float h,
+                                            float gradScale) {
+    i64 count = min(*uniqueCount, maxCount);
+    GRID_STRIDE(i, count * vec) {
+        int k; i64 j = divmod(i, vec, &k);
+        i64 e = uniqueRows[j] * vec + k;
+        one_state_step(op, w + e, s + e, g[i] * gradScale, lr, h);
+    }
+}
+
+// A one-state update of every used row; untouched rows take g = 0.
+extern "C" __global__ void sparse_one_state_global(int op, float* w, float* s, const i64* rowSlot, const float* g,
+                                                   const i64* tableSize, i64 capacity, int vec, float lr, float h,
+                                                   float gradScale) {
+    i64 usedRows = min(*tableSize, capacity);
+    GRID_STRIDE(e, usedRows * vec) {
+        int k; i64 r = divmod(e, vec, &k);
+        i64 slot = rowSlot[r];
+        one_state_step(op, w + e, s + e, slot >= 0 ? g[slot * vec + k] * gradScale : 0.f, lr, h);
     }
 }
 

@@ -29,8 +29,9 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     /// `rowSlot[uniqueRows[j]] = -1` for j < `uniqueCount[0]` (at most `maxCount`).
     func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int)
     /// Sparse update of the `uniqueCount[0]` (≤ `maxCount`) rows in `uniqueRows` (Local), or of
-    /// every row in use in `table` with untouched rows seeing a zero gradient (Global, through
-    /// `rowSlot`), or the catch-up LazyGlobal form using the per-row `lastStep`. See `SparseUpdate`.
+    /// every row in use in `table` with untouched rows seeing a zero gradient (Global Adam,
+    /// MomentumSGD and Nesterov, through `rowSlot`), or the catch-up LazyGlobal form using the
+    /// per-row `lastStep`. See `SparseUpdate`.
     func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
                       uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: any EmbeddingRows,
                       vec: Int)
@@ -46,4 +47,16 @@ public enum SparseUpdate: Sendable {
     case adamGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
     /// Adam with the skipped zero-gradient steps applied at the next touch. states = [m, v, lastStep].
     case adamLazyGlobal(lr: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, gradScale: Float)
+    /// AdaGrad on touched rows (HugeCTR's Global is the same): `a += g²; w −= lr·g/(ε + √a)`.
+    /// states = [accum].
+    case adaGrad(lr: Float, epsilon: Float, gradScale: Float)
+    /// MomentumSGD on touched rows: `m = f·m − lr·g; w += m`. states = [momentum].
+    case momentumLocal(lr: Float, factor: Float, gradScale: Float)
+    /// MomentumSGD on every used row, untouched ones with g = 0 (`m = f·m; w += m`). states = [momentum].
+    case momentumGlobal(lr: Float, factor: Float, gradScale: Float)
+    /// Nesterov on touched rows: `m′ = μ·m − lr·g; w += −μ·m + (1+μ)·m′; m = m′`. states = [accum].
+    case nesterovLocal(lr: Float, mu: Float, gradScale: Float)
+    /// Nesterov on every used row in HugeCTR's two passes: `m = μ·m; w += μ·m`, then on touched rows
+    /// `m −= lr·g; w −= (1+μ)·lr·g`. states = [accum].
+    case nesterovGlobal(lr: Float, mu: Float, gradScale: Float)
 }
