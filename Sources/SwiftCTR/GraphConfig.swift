@@ -142,7 +142,8 @@ private struct TensorNames {
 
 extension JSONValue {
     /// The JSON text in `file`, parsed; a `.io` error when it cannot be read, a `.config` error
-    /// naming the place when it is not JSON.
+    /// naming the line and column when it is not JSON. Numbers written with a fraction or an
+    /// exponent (`10.0`, `1e-05`) stay `.double`, so a float that HugeCTR wrote reads back as one.
     ///
     /// ```swift
     /// let root = try JSONValue(file: "dcn.json")
@@ -152,27 +153,39 @@ extension JSONValue {
             throw SwiftCTRError(.io, "cannot read the JSON file '\(file)'; check the path and its permissions.")
         }
         do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
+            self.init(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
         } catch {
-            throw SwiftCTRError(.config, "'\(file)' is not valid JSON: \(Self.syntaxProblem(data) ?? "\(error)"). Fix the text there (e.g. check it with `python3 -m json.tool`).")
+            throw SwiftCTRError(.config, "'\(file)' is not valid JSON: \(Self.syntaxProblem(error, in: data)). Fix the text there (e.g. check it with `python3 -m json.tool`).")
         }
     }
 
-    /// What is wrong with the JSON text `data`, with its line and column where the parser says
-    /// ("Invalid value around character 15" → "… (line 2, column 7)").
-    private static func syntaxProblem(_ data: Data) -> String? {
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return nil
-        } catch {
-            guard var detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else { return nil }
-            if detail.hasSuffix(".") { detail.removeLast() }
-            guard let range = detail.range(of: "character "),
-                  let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count else { return detail }
-            let before = data.prefix(offset)
-            let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
-            let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
-            return "\(detail) (line \(line), column \(column))"
+    /// A value `JSONSerialization` returned.
+    private init(foundation value: Any) {
+        switch value {
+        case let text as String: self = .string(text)
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue)
+            // An NSDecimalNumber's doubleValue is not the nearest double (0.8999999761581421 → …424).
+            case "d", "f": self = .double(number is NSDecimalNumber ? Double(number.stringValue) ?? number.doubleValue : number.doubleValue)
+            default: self = .int(number.intValue)
+            }
+        case let items as [Any]: self = .array(items.map(JSONValue.init(foundation:)))
+        case let members as [String: Any]: self = .object(members.mapValues(JSONValue.init(foundation:)))
+        default: self = .null
         }
+    }
+
+    /// The parser's complaint about `data`, with the line and column it names
+    /// ("Invalid value around character 15" → "… (line 2, column 7)").
+    private static func syntaxProblem(_ error: any Error, in data: Data) -> String {
+        guard var detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else { return "\(error)" }
+        if detail.hasSuffix(".") { detail.removeLast() }
+        guard let range = detail.range(of: "character "),
+              let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count else { return detail }
+        let before = data.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return "\(detail) (line \(line), column \(column))"
     }
 }

@@ -15,6 +15,9 @@ struct Summary: ParsableCommand {
     @Option(help: "Precision on a GPU: fp32, tf32, bf16 or fp16 (a legacy configuration's mixed_precision applies unless this is given).")
     var precision = "fp32"
 
+    @Option(help: "Also write the model to this file as HugeCTR's graph_to_json writes it (graph JSON; a legacy configuration's graph too).")
+    var graphJSON: String?
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
@@ -45,6 +48,10 @@ struct Summary: ParsableCommand {
             setup.printWarnings()
             try model.compile()
             model.summary()
+            if let graphJSON {
+                try model.graphToJSON(graphConfigFile: graphJSON)
+                print("graph JSON: \(graphJSON)")
+            }
         }
     }
 }

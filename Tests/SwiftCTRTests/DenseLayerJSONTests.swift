@@ -8,7 +8,7 @@ import Testing
 
 /// A layer of `type` with non-default values for every key §2.4 serializes for it (Reshape's
 /// `shape` mode and Select's `dim`/`index`, which SwiftCTR adds, are in `reshapeModes`).
-private func sample(_ type: LayerType) -> DenseLayer {
+func jsonSampleLayer(_ type: LayerType) -> DenseLayer {
     let one = { (bottom: String) in DenseLayer(type, bottomNames: [bottom], topNames: ["out"]) }
     var layer = DenseLayer(type, bottomNames: ["a", "b"], topNames: ["out"])
     switch type {
@@ -85,7 +85,7 @@ private func errorMessage(_ entry: [String: JSONValue], index: Int = 5) -> Strin
 struct DenseLayerJSONTests {
     @Test("every registered type round-trips writer → reader", arguments: LayerRegistry.available)
     func roundTrip(type: LayerType) throws {
-        let layer = sample(type)
+        let layer = jsonSampleLayer(type)
         let entry = layer.hugeCTRJSON()
         #expect(entry["type"] == .string(type.rawValue))
         let (back, unknown) = try DenseLayer.decodeHugeCTRJSON(entry, index: 1)
