@@ -55,9 +55,8 @@ public struct LegacyConfig: Sendable {
         let layers = try top.required("layers", "an array of layer objects", { $0.arrayValue(\.objectValue) })
         reader = try DataReaderParams(legacyDataLayer: JSONEntryReader(layers[0], path: "", where: "data layer 0"), folder: folder)
         (self.solver, self.optimizer, self.fit, self.modelFiles) = (solver, optimizer, fit, modelFiles)
-        let blocks = [("solver", solverBlock), ("optimizer", optimizerBlock)]
-        warnings = graph.warnings + blocks.flatMap { name, block in
-            block.unknownKeys().map { "\(name) block: key '\($0)' is not known to SwiftCTR and is ignored." }
+        warnings = graph.warnings + (solverBlock.unknownKeys() + optimizerBlock.unknownKeys()).map {
+            "\(top.place): key '\($0)' is not known to SwiftCTR and is ignored."
         }
     }
 
