@@ -2,10 +2,11 @@ import CTRCore
 
 /// HugeCTR's graph-JSON entry of a dense layer (spec §2.4), both directions.
 ///
-/// The writer produces what `Model.graph_to_json` writes, with two repairs: `PReLU_Dice` writes
-/// `alpha` (HugeCTR's reader wants `elu_alpha`; both are read here), and `MultiCross` writes
-/// `mc_param.projection_dim` when it is > 0 (HugeCTR reads it but does not write it, losing DCN v2).
-/// Not serialized, as in HugeCTR: Reshape's `shape` mode and Select's `dim`/`index`.
+/// The writer produces what `Model.graph_to_json` writes, with repairs where HugeCTR's own files do
+/// not read back: `PReLU_Dice` writes `alpha` (HugeCTR's reader wants `elu_alpha`; both are read
+/// here), `MultiCross` writes `mc_param.projection_dim` when it is > 0 (HugeCTR reads it but does
+/// not write it, losing DCN v2), Reshape's `shape` mode writes `shape` and Select writes `dim` and
+/// `index` (HugeCTR writes neither).
 ///
 /// ```swift
 /// let fc = DenseLayer(.innerProduct, bottomNames: ["concat1"], topNames: ["fc1"], numOutput: 1024)
@@ -56,6 +57,8 @@ extension DenseLayer {
         case .reshape:
             if selected {
                 entry["selected"] = .array(selectedSlots.map { .int($0) })
+            } else if !shape.isEmpty {
+                entry["shape"] = .array(shape.map { .int($0) })
             } else {
                 entry["leading_dim"] = .int(leadingDim)
                 entry["time_step"] = .int(timeStep)
@@ -88,8 +91,11 @@ extension DenseLayer {
                 entry["regularizer"] = .string(regularizerType.rawValue)
                 entry["lambda"] = .float(lambda)
             }
+        case .select:
+            entry["dim"] = .int(dim)
+            entry["index"] = .array(index.map { .int($0) })
         case .add, .sub, .relu, .reluHalf, .sigmoid, .interaction, .elementwiseMultiply, .matrixMultiply,
-             .fusedReshapeConcat, .fusedReshapeConcatGeneral, .cast, .select:
+             .fusedReshapeConcat, .fusedReshapeConcatGeneral, .cast:
             break
         }
         return entry
@@ -177,6 +183,8 @@ extension DenseLayer {
             if let slots = try reader.optional("selected", "an array of slot ids", { $0.arrayValue(\.intValue) }) {
                 selected = true
                 selectedSlots = slots
+            } else if let dims = try reader.optional("shape", "an array of integers such as [-1, 26, 16]", { $0.arrayValue(\.intValue) }) {
+                shape = dims
             } else {
                 leadingDim = try reader.required("leading_dim", "an integer (or a \"selected\" array of slot ids)", \.intValue)
                 timeStep = try reader.optional("time_step", "an integer", \.intValue) ?? timeStep
@@ -226,8 +234,11 @@ extension DenseLayer {
                 regularizerType = type
                 lambda = try reader.optional("lambda", "a number", \.floatValue) ?? lambda
             }
+        case .select:
+            dim = try reader.optional("dim", "an integer", \.intValue) ?? dim
+            index = try reader.optional("index", "an array of integers", { $0.arrayValue(\.intValue) }) ?? index
         case .add, .sub, .relu, .reluHalf, .sigmoid, .interaction, .elementwiseMultiply, .matrixMultiply,
-             .fusedReshapeConcat, .fusedReshapeConcatGeneral, .cast, .select:
+             .fusedReshapeConcat, .fusedReshapeConcatGeneral, .cast:
             break
         }
     }
@@ -272,23 +283,23 @@ extension DenseLayer {
 
 /// One JSON object of a layer entry being read: typed look-ups that throw `.config` errors naming
 /// the layer, the key, what was expected and what was found, and a record of the keys used.
-final class JSONEntryReader {
-    let members: [String: JSONValue]
-    let path: String
-    let place: String
+package final class JSONEntryReader {
+    package let members: [String: JSONValue]
+    package let path: String
+    package let place: String
     private var used: Set<String> = []
     private var children: [JSONEntryReader] = []
 
-    init(_ members: [String: JSONValue], path: String, where place: String) {
+    package init(_ members: [String: JSONValue], path: String, where place: String) {
         self.members = members
         self.path = path
         self.place = place
     }
 
-    func use(_ key: String) { used.insert(key) }
+    package func use(_ key: String) { used.insert(key) }
 
     /// The value at `key` converted by `convert`; nil when absent; a `.config` error when mistyped.
-    func optional<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws -> T? {
+    package func optional<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws -> T? {
         guard let value = members[key] else { return nil }
         used.insert(key)
         guard let converted = convert(value) else {
@@ -298,7 +309,7 @@ final class JSONEntryReader {
         return converted
     }
 
-    func required<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws -> T {
+    package func required<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws -> T {
         guard let value = try optional(key, expected, convert) else {
             throw SwiftCTRError(.config, "\(place): key '\(path)\(key)' is required: expected \(expected), "
                                 + "found nothing (the key is missing). Add \"\(key)\" to \(path.isEmpty ? "the entry" : "'\(path.dropLast())'").")
@@ -307,26 +318,42 @@ final class JSONEntryReader {
     }
 
     /// The nested object at `key` (required).
-    func object(_ key: String) throws -> JSONEntryReader {
-        let nested = try required(key, "an object", \.objectValue)
-        let child = JSONEntryReader(nested, path: path + key + ".", where: place)
+    package func object(_ key: String) throws -> JSONEntryReader {
+        child(try required(key, "an object", \.objectValue), path: path + key + ".")
+    }
+
+    /// The nested object at `key`; nil when absent.
+    package func optionalObject(_ key: String) throws -> JSONEntryReader? {
+        guard let nested = try optional(key, "an object", \.objectValue) else { return nil }
+        return child(nested, path: path + key + ".")
+    }
+
+    /// The objects of the array at `key` (required), each read with its index in the path: `sparse[1].top`.
+    package func objects(_ key: String, _ expected: String) throws -> [JSONEntryReader] {
+        try required(key, expected, { $0.arrayValue(\.objectValue) }).enumerated().map { i, nested in
+            child(nested, path: path + key + "[\(i)].")
+        }
+    }
+
+    private func child(_ members: [String: JSONValue], path: String) -> JSONEntryReader {
+        let child = JSONEntryReader(members, path: path, where: place)
         children.append(child)
         return child
     }
 
     /// The keys of this object and of its nested objects that no look-up used, sorted.
-    func unknownKeys() -> [String] {
+    package func unknownKeys() -> [String] {
         (members.keys.filter { !used.contains($0) }.map { path + $0 } + children.flatMap { $0.unknownKeys() }).sorted()
     }
 }
 
 extension JSONValue {
-    var stringValue: String? { if case .string(let value) = self { value } else { nil } }
-    var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
-    var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
+    package var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    package var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+    package var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 
     /// An integer, or a float with an integral value (`2.0`).
-    var intValue: Int? {
+    package var intValue: Int? {
         switch self {
         case .int(let value): return value
         case .double(let value) where value.rounded() == value && abs(value) < 9.0e15: return Int(value)
@@ -334,7 +361,7 @@ extension JSONValue {
         }
     }
 
-    var floatValue: Float? {
+    package var floatValue: Float? {
         switch self {
         case .int(let value): return Float(value)
         case .double(let value): return Float(value)
@@ -342,17 +369,17 @@ extension JSONValue {
         }
     }
 
-    var initializerValue: Initializer? { stringValue.flatMap(Initializer.init(rawValue:)) }
-    var activationValue: Activation? { stringValue.flatMap(Activation.init(rawValue:)) }
+    package var initializerValue: Initializer? { stringValue.flatMap(Initializer.init(rawValue:)) }
+    package var activationValue: Activation? { stringValue.flatMap(Activation.init(rawValue:)) }
 
     /// A tensor name or an array of names (`bottom`, `top`).
-    var namesValue: [String]? {
+    package var namesValue: [String]? {
         if let name = stringValue { return [name] }
         return arrayValue(\.stringValue)
     }
 
     /// Every element converted, or nil when this is not an array or one element does not convert.
-    func arrayValue<T>(_ convert: (JSONValue) -> T?) -> [T]? {
+    package func arrayValue<T>(_ convert: (JSONValue) -> T?) -> [T]? {
         guard case .array(let items) = self else { return nil }
         var out: [T] = []
         for item in items {

@@ -1,6 +1,8 @@
 /// Any JSON text decodes into a `JSONValue` (with Foundation's `JSONDecoder`), integers kept apart
-/// from numbers with a fraction or an exponent, so a HugeCTR graph file can be read into the
-/// entries `DenseLayer(hugeCTRJSON:index:)` takes.
+/// from numbers with a fraction, so a HugeCTR graph file can be read into the entries
+/// `DenseLayer(hugeCTRJSON:index:)` takes. `JSONDecoder` reads a number with an integral value
+/// (`10.0`, `1e2`) as an integer, which the layer readers accept where a float belongs; to keep
+/// such a number a `.double` (and compare whole files), read the file with `JSONValue(file:)`.
 ///
 /// ```swift
 /// let entry = try JSONDecoder().decode([String: JSONValue].self, from: Data(#"{"type": "ReLU", "bottom": "fc1", "top": "relu1"}"#.utf8))

@@ -269,8 +269,8 @@ final class CompiledGraph {
         var rows: [[String]] = [["layer", "type", "bottoms", "tops", "output shape", "params"]]
         rows.append(["input", "Data", "-", (labels + [dense]).map(\.name).joined(separator: ", "),
                      (labels + [dense]).map { "(\($0.shape.last))" }.joined(separator: ", "), "0"])
-        for (table, _, output) in embeddings {
-            rows.append([table.name, "SparseEmbedding", inputSpec.dataReaderSparseParamArray.map(\.topName).joined(separator: ","),
+        for (table, index, output) in embeddings {
+            rows.append([table.name, "SparseEmbedding", inputSpec.dataReaderSparseParamArray[index].topName,
                          output.name, "\(output.perSampleShape)", "\(table.capacity * table.vecSize)"])
         }
         for layer in layers {

@@ -27,9 +27,9 @@ public final class Model {
     /// Prints the progress line and evaluation results to standard error.
     public var printsProgress = true
 
-    private var input: Input?
-    private var embeddingSpecs: [SparseEmbedding] = []
-    private var layerSpecs: [DenseLayer] = []
+    private(set) var input: Input?
+    private(set) var embeddingSpecs: [SparseEmbedding] = []
+    private(set) var layerSpecs: [DenseLayer] = []
     private var orderProblem: SwiftCTRError?
     /// `compile(lossNames:lossWeights:)`'s weights, by label name.
     private var lossWeights: [String: Float] = [:]

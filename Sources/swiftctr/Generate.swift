@@ -24,6 +24,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Most keys per slot: one number for all slots or a comma-separated list (1 = one-hot).")
     var nnz: String = "1"
 
+    @Option(help: "Dense features per sample (0 for none).")
+    var denseDim: Int = SyntheticConfig.default.denseDim
+
     @Option(help: "Training files.")
     var files: Int = SyntheticConfig.default.trainFiles
 
@@ -61,6 +64,7 @@ struct Generate: ParsableCommand {
         config.numEval = eval
         config.seed = seed
         config.trainFiles = files
+        config.denseDim = denseDim
         config.linearStd = linearStd
         config.interactionStd = interactionStd
         config.minExpectedCount = minExpectedCount

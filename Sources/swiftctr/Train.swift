@@ -4,7 +4,10 @@ import SwiftCTR
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the HugeCTR DCN sample model (default: on a generated dataset, no arguments needed).")
+        abstract: "Train the HugeCTR DCN sample model (default: on a generated dataset, no arguments needed), or a model given as HugeCTR JSON.")
+
+    @Argument(help: "A HugeCTR JSON model to train instead of --model: graph JSON (graph_to_json's form; data from --data) or a legacy full configuration (its own solver, optimizer and reader).")
+    var config: String?
 
     @Option(help: "Dataset folder written by `swiftctr generate` (default: generate or reuse data/dcn-default).")
     var data: String?
@@ -57,6 +60,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if let config { return try runJSON(config) }
         try reportingErrors {
             let backend = try deviceOptions.backend()
             let directory = data ?? "data/dcn-default"
@@ -111,7 +115,7 @@ struct Train: ParsableCommand {
     }
 
     /// Reuses the dataset in `directory`, or generates the default one there when it is missing.
-    private func prepareData(_ directory: String) throws -> (SyntheticConfig, Double) {
+    func prepareData(_ directory: String) throws -> (SyntheticConfig, Double) {
         if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
             return try SyntheticGenerator.load(directory: directory)
         }

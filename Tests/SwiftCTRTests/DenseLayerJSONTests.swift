@@ -6,9 +6,9 @@ import Testing
 // registered type, the spellings HugeCTR's own files use, the defaults of optional keys, the
 // errors, and the unknown keys a caller can warn about.
 
-/// A layer of `type` with non-default values for every key §2.4 serializes for it (and only those:
-/// Reshape's `shape` and Select's `dim`/`index` are not serialized, so they stay at their defaults).
-private func sample(_ type: LayerType) -> DenseLayer {
+/// A layer of `type` with non-default values for every key §2.4 serializes for it (Reshape's
+/// `shape` mode and Select's `dim`/`index`, which SwiftCTR adds, are in `reshapeModes`).
+func jsonSampleLayer(_ type: LayerType) -> DenseLayer {
     let one = { (bottom: String) in DenseLayer(type, bottomNames: [bottom], topNames: ["out"]) }
     var layer = DenseLayer(type, bottomNames: ["a", "b"], topNames: ["out"])
     switch type {
@@ -85,7 +85,7 @@ private func errorMessage(_ entry: [String: JSONValue], index: Int = 5) -> Strin
 struct DenseLayerJSONTests {
     @Test("every registered type round-trips writer → reader", arguments: LayerRegistry.available)
     func roundTrip(type: LayerType) throws {
-        let layer = sample(type)
+        let layer = jsonSampleLayer(type)
         let entry = layer.hugeCTRJSON()
         #expect(entry["type"] == .string(type.rawValue))
         let (back, unknown) = try DenseLayer.decodeHugeCTRJSON(entry, index: 1)
@@ -102,7 +102,7 @@ struct DenseLayerJSONTests {
         #expect(try decode(entry) == mlp)
     }
 
-    @Test("Reshape in selected-slots mode round-trips; shape mode and Select's dim/index are not serialized")
+    @Test("Reshape's selected and shape modes and Select's dim/index round-trip (HugeCTR writes neither shape nor dim/index)")
     func reshapeModes() throws {
         let selected = DenseLayer(.reshape, bottomNames: ["emb"], topNames: ["r"], selected: true, selectedSlots: [0, 3])
         #expect(selected.hugeCTRJSON()["selected"] == [0, 3])
@@ -110,11 +110,12 @@ struct DenseLayerJSONTests {
         #expect(try decode(selected.hugeCTRJSON()) == selected)
 
         let shaped = DenseLayer(.reshape, bottomNames: ["emb"], topNames: ["r"], shape: [-1, 26, 16])
-        #expect(try decode(shaped.hugeCTRJSON()).shape == [])
+        #expect(shaped.hugeCTRJSON() == ["type": "Reshape", "bottom": "emb", "top": "r", "shape": [-1, 26, 16]])
+        #expect(try decode(shaped.hugeCTRJSON()) == shaped)
         let select = DenseLayer(.select, bottomNames: ["x"], topNames: ["y"], dim: 1, index: [0, 2])
-        #expect(select.hugeCTRJSON() == ["type": "Select", "bottom": "x", "top": "y"])
-        let back = try decode(select.hugeCTRJSON())
-        #expect(back.dim == 0 && back.index == [])
+        #expect(select.hugeCTRJSON() == ["type": "Select", "bottom": "x", "top": "y", "dim": 1, "index": [0, 2]])
+        #expect(try decode(select.hugeCTRJSON()) == select)
+        #expect(try decode(["type": "Select", "bottom": "x", "top": "y"]) == DenseLayer(.select, bottomNames: ["x"], topNames: ["y"]))
     }
 
     @Test("initializers are written only when not Default")

@@ -1,0 +1,83 @@
+import Foundation
+import SwiftCTR
+
+/// `swiftctr train MODEL.json`: a graph JSON trains on `--data` (a `swiftctr generate` folder,
+/// default `data/dcn-default`) with the command's solver options and Adam; a legacy full
+/// configuration brings its solver, optimizer and reader, and `--data`, `--max-iter`,
+/// `--eval-interval`, `--precision` (other than fp32) and `--cuda-graph off` override them.
+extension Train {
+    func runJSON(_ file: String) throws {
+        try reportingErrors {
+            var setup = try JSONModelSetup(file: file)
+            let model: Model, fit: FitSettings
+            var plotFile = plot, oracle: Double?
+            switch setup.config {
+            case .graph(let graph):
+                let directory = data ?? "data/dcn-default"
+                let (dataset, oracleAUC) = try prepareData(directory)
+                try Self.check(graph.input, fits: dataset, directory: directory, file: file)
+                let evalBatch = min(10_000, dataset.numEval)
+                var solver = Solver(modelName: graph.modelName, seed: seed, lr: lr,
+                                    maxEvalBatches: max(1, dataset.numEval / evalBatch), batchsizeEval: evalBatch,
+                                    batchsize: batchSize, i64InputKey: dataset.i64Keys, useCudaGraph: cudaGraph == "on")
+                JSONModelSetup.apply(precision: precision, to: &solver)
+                model = try Model(solver, Self.reader(directory, dataset), CreateOptimizer(optimizerType: .adam, updateType: .global),
+                                  backend: try deviceOptions.backend())
+                model.construct(graph)
+                let iterations = maxIter ?? max(1, dataset.numTrain / batchSize)
+                fit = FitSettings(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),
+                                  snapshot: 0)
+                (plotFile, oracle) = (plot ?? directory + "/training.svg", oracleAUC)
+            case .legacy(var legacy):
+                if let data {
+                    let (dataset, oracleAUC) = try prepareData(data)
+                    try Self.check(legacy.graph.input, fits: dataset, directory: data, file: file)
+                    legacy.reader = Self.reader(data, dataset)
+                    legacy.solver.i64InputKey = dataset.i64Keys
+                    (plotFile, oracle) = (plot ?? data + "/training.svg", oracleAUC)
+                }
+                if let maxIter { (legacy.solver.repeatDataset, legacy.fit.maxIter, legacy.fit.numEpochs) = (true, maxIter, 0) }
+                if let evalInterval { legacy.fit.evalInterval = evalInterval }
+                if precision != "fp32" { JSONModelSetup.apply(precision: precision, to: &legacy.solver) }
+                if cudaGraph == "off" { legacy.solver.useCudaGraph = false }
+                setup.noteModelFiles(legacy)
+                let backend = try setup.backend(deviceOptions.device, solver: &legacy.solver)
+                model = try legacy.makeModel(backend: backend)
+                fit = legacy.fit
+            }
+            setup.printWarnings()
+            try model.compile()
+            model.summary()
+            print("device: \(model.backend.name)")
+            let sink = try metricsOut.map { try MetricsSink(path: $0) }
+            model.onRecord = { sink?.write($0) }
+            let records = try model.fit(fit)
+            if let plotFile {
+                let svg = TrainingPlot.svg(records, title: "SwiftCTR \((file as NSString).lastPathComponent)", oracleAUC: oracle)
+                do {
+                    try svg.write(toFile: plotFile, atomically: true, encoding: .utf8)
+                } catch {
+                    throw SwiftCTRError(.io, "cannot write --plot file '\(plotFile)': \(error.localizedDescription)")
+                }
+                print("training curves: \(plotFile)")
+            }
+            if let auc = records.last(where: { $0.evalAUC != nil })?.evalAUC {
+                print(String(format: "eval AUC %.4f", auc) + (oracle.map { String(format: "   oracle AUC %.4f", $0) } ?? ""))
+            }
+        }
+    }
+
+    /// The Norm file lists of a `swiftctr generate` folder.
+    private static func reader(_ directory: String, _ dataset: SyntheticConfig) -> DataReaderParams {
+        DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"], evalSource: directory + "/eval_list.txt",
+                         checkType: dataset.check, numWorkers: 2)
+    }
+
+    /// Throws unless the model's Data layer reads what the generated files in `directory` hold.
+    private static func check(_ input: Input, fits dataset: SyntheticConfig, directory: String, file: String) throws {
+        let slots = input.dataReaderSparseParamArray.reduce(0) { $0 + $1.slotNum }
+        guard input.labelDim == 1, input.denseDim == dataset.denseDim, slots == dataset.slotSizes.count else {
+            throw SwiftCTRError(.config, "the Data layer of '\(file)' reads \(input.labelDim) label column(s), \(input.denseDim) dense values and \(slots) slots per sample, but '\(directory)' holds 1 label, \(dataset.denseDim) dense values and \(dataset.slotSizes.count) slots. Write matching data with `swiftctr generate --out DIR --dense-dim \(input.denseDim) --slot-sizes …` (\(slots) sizes) and pass --data DIR\(input.labelDim == 1 ? "" : "; generated data has one label, so a multi-task model needs your own data in a legacy configuration").")
+        }
+    }
+}
