@@ -8,8 +8,9 @@ public final class DenseOptimizer {
     /// Steps taken (Adam's t after the last update).
     public private(set) var step = 0
     let weights: [(value: Tensor, grad: Tensor)]
-    /// Adam's m and v per weight tensor.
-    let states: [[Tensor]]
+    /// Each weight's state tensors (its shape, fp32) in HugeCTR's file order (API spec §4.3): Adam
+    /// m, v; AdaGrad accum; MomentumSGD momentum; Nesterov accum; Ftrl n, z; SGD none.
+    package let states: [[Tensor]]
     let backend: any Backend
 
     public init(_ params: OptimizerParams, weights: [(value: Tensor, grad: Tensor)], backend: any Backend) throws {
@@ -21,6 +22,11 @@ public final class DenseOptimizer {
             params.optimizerType == .adam
                 ? [backend.makeTensor(w.value.shape, .float32), backend.makeTensor(w.value.shape, .float32)] : []
         }
+    }
+
+    /// Sets the step counter, e.g. when resuming from a snapshot (HugeCTR's files do not keep it).
+    package func restore(step: Int) {
+        self.step = step
     }
 
     public func update(lr: Float, scaler: Float) {

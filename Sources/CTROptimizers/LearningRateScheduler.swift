@@ -35,6 +35,11 @@ public struct LearningRateScheduler: Sendable {
         }
         return endLR
     }
+
+    /// Continues the schedule after `step` calls of `next()`, e.g. when resuming a snapshot.
+    package mutating func restore(step: Int) {
+        self.step = step
+    }
 }
 
 @inline(__always)
