@@ -145,6 +145,10 @@ public final class Model {
 
     /// Trains for `maxIter` iterations (or `numEpochs` passes when the solver's `repeatDataset` is
     /// false), printing progress every `display` iterations and evaluating every `evalInterval`.
+    /// Every `snapshot` iterations it writes `saveParamsToFiles(prefix: snapshotPrefix, iter: i)`
+    /// as HugeCTR does: after iteration i + 1 for each positive multiple i of `snapshot`. After
+    /// `resume(from:)` it continues at the snapshot's iteration, epoch and data position, so
+    /// `maxIter` and `numEpochs` count from the start of the interrupted run.
     @discardableResult
     public func fit(numEpochs: Int = 0, maxIter: Int = 2000, display: Int = 200, evalInterval: Int = 1000,
                     snapshot: Int = 10000, snapshotPrefix: String = "") throws -> [TrainingRecord] {

@@ -92,8 +92,15 @@ struct ResumeTests {
         let model = try MF.model(dataset)
         try model.fit(maxIter: 3, display: 0, evalInterval: 0, snapshot: 1, snapshotPrefix: folder + "/s")
         let other = try MF.model(dataset, solver: MF.solver(seed: 10))
-        #expect(throws: SwiftCTRError.self) { try other.resume(from: folder + "/s") }
-        #expect(throws: SwiftCTRError.self) { try other.resume(from: folder + "/none") }
+        let seed = #expect(throws: SwiftCTRError.self) { try other.resume(from: folder + "/s") }
+        #expect(seed?.message.contains("trained with seed 9, this model has seed 10") == true)
+        let none = #expect(throws: SwiftCTRError.self) { try other.resume(from: folder + "/none") }
+        #expect(none?.message.contains("no complete snapshot with prefix") == true)
+        let uncompiled = try Model(MF.solver(), DataReaderParams(dataReaderType: .norm, source: [dataset.trainList],
+                                                                   evalSource: dataset.evalList, checkType: .sum),
+                                   CreateOptimizer())
+        let notCompiled = #expect(throws: SwiftCTRError.self) { try uncompiled.resume(from: folder + "/s") }
+        #expect(notCompiled?.message.contains("not compiled") == true)
     }
 
     @Test("a reader started at batch n hands out what a reader that skipped n batches would",

@@ -65,40 +65,26 @@ extension Model {
     /// `load_sparse_weights(list)`): `key`, `emb_vector` and, for Localized and OneHot, `slot_id`.
     /// A hash table is rebuilt with key i at row i.
     public func loadSparseWeights(_ folders: [String]) throws {
-        let graph = try compiledForFiles("loadSparseWeights")
-        try checkCount(folders.count, graph: graph, what: "sparse model folders")
-        for (folder, embedding) in zip(folders, graph.embeddings) {
-            try loadSparseModel(folder, into: embedding.table)
-        }
+        try eachEmbedding(folders, "loadSparseWeights", what: "sparse model folders", loadSparseModel)
     }
 
     /// Loads the sparse model folder of each named embedding (HugeCTR's
     /// `load_sparse_weights(dict)`); embeddings not named keep their rows.
     public func loadSparseWeights(_ folders: [String: String]) throws {
-        let graph = try compiledForFiles("loadSparseWeights")
-        for (name, folder) in folders.sorted(by: { $0.key < $1.key }) {
-            try loadSparseModel(folder, into: embedding(named: name, graph: graph))
-        }
+        try namedEmbeddings(folders, "loadSparseWeights", loadSparseModel)
     }
 
     /// Loads one sparse optimizer-states file per embedding, in add order (HugeCTR's
     /// `load_sparse_optimizer_states(list)`): each fp32 state over the table's full capacity. Load
     /// the sparse model of the same snapshot first: state row r belongs to table row r.
     public func loadSparseOptimizerStates(_ files: [String]) throws {
-        let graph = try compiledForFiles("loadSparseOptimizerStates")
-        try checkCount(files.count, graph: graph, what: "sparse optimizer-states files")
-        for (file, embedding) in zip(files, graph.embeddings) {
-            try loadSparseStates(file, into: embedding.table)
-        }
+        try eachEmbedding(files, "loadSparseOptimizerStates", what: "sparse optimizer-states files", loadSparseStates)
     }
 
     /// Loads the sparse optimizer-states file of each named embedding (HugeCTR's
     /// `load_sparse_optimizer_states(dict)`).
     public func loadSparseOptimizerStates(_ files: [String: String]) throws {
-        let graph = try compiledForFiles("loadSparseOptimizerStates")
-        for (name, file) in files.sorted(by: { $0.key < $1.key }) {
-            try loadSparseStates(file, into: embedding(named: name, graph: graph))
-        }
+        try namedEmbeddings(files, "loadSparseOptimizerStates", loadSparseStates)
     }
 
     // MARK: writing
@@ -175,17 +161,26 @@ extension Model {
         return graph
     }
 
-    private func checkCount(_ count: Int, graph: CompiledGraph, what: String) throws {
-        guard count == graph.embeddings.count else {
-            throw SwiftCTRError(.config, "\(count) \(what) given, but the model has \(graph.embeddings.count) embeddings (\(graph.embeddings.map(\.table.name).joined(separator: ", "))); give one per embedding in add order.")
+    /// Runs `load` on each embedding, in add order, with its path from `paths` (one per embedding).
+    private func eachEmbedding(_ paths: [String], _ method: String, what: String,
+                               _ load: (String, HashEmbedding) throws -> Void) throws {
+        let graph = try compiledForFiles(method)
+        guard paths.count == graph.embeddings.count else {
+            throw SwiftCTRError(.config, "\(method): \(paths.count) \(what) given, but the model has \(graph.embeddings.count) embeddings (\(graph.embeddings.map(\.table.name).joined(separator: ", "))); give one per embedding in add order.")
         }
+        for (path, embedding) in zip(paths, graph.embeddings) { try load(path, embedding.table) }
     }
 
-    private func embedding(named name: String, graph: CompiledGraph) throws -> HashEmbedding {
-        guard let table = graph.embeddings.first(where: { $0.table.name == name })?.table else {
-            throw SwiftCTRError(.config, "the model has no embedding named '\(name)'; its embeddings are \(graph.embeddings.map(\.table.name)).")
+    /// Runs `load` on each embedding `paths` names, with its path.
+    private func namedEmbeddings(_ paths: [String: String], _ method: String,
+                                 _ load: (String, HashEmbedding) throws -> Void) throws {
+        let graph = try compiledForFiles(method)
+        for (name, path) in paths.sorted(by: { $0.key < $1.key }) {
+            guard let table = graph.embeddings.first(where: { $0.table.name == name })?.table else {
+                throw SwiftCTRError(.config, "\(method): the model has no embedding named '\(name)'; its embeddings are \(graph.embeddings.map(\.table.name)).")
+            }
+            try load(path, table)
         }
-        return table
     }
 
     /// The BatchNorm statistics for the weights in `file`: exact from the snapshot manifest that
