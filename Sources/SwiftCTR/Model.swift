@@ -159,6 +159,7 @@ public final class Model {
             guard numEpochs > 0 else { throw SwiftCTRError(.config, "fit: num_epochs must be ≥ 1 when repeat_dataset is false, found \(numEpochs).") }
         }
         var progress = Progress(total: solver.repeatDataset ? maxIter : nil, batch: solver.batchsize, enabled: printsProgress)
+        if snapshot > 0 { try ModelFileNames(prefix: snapshotPrefix, iteration: 0).checkFolder() }
         var records: [TrainingRecord] = []
         position = resumePosition ?? DataPosition()
         resumePosition = nil

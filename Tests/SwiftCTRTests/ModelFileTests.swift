@@ -30,6 +30,8 @@ struct ModelFileTests {
         #expect(ModelFileNames(manifest: "out/a_b_12.snapshot.json") == ModelFileNames(prefix: "out/a_b", iteration: 12))
         #expect(ModelFileNames(dense: "out/x_dense_7.model") == ModelFileNames(prefix: "out/x", iteration: 7))
         #expect(ModelFileNames(manifest: "out/a.snapshot.json") == nil)
+        #expect(["s", "a/b", "/s", "out/", "a/b/c"].map { [$0.folderOfPath, $0.nameInPath] }
+            == [["", "s"], ["a", "b"], ["/", "s"], ["out", ""], ["a/b", "c"]])
     }
 
     @Test("every file has HugeCTR's layout")

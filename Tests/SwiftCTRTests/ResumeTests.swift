@@ -16,8 +16,8 @@ struct ResumeTests {
 
     /// The bytes of every file of snapshot `names`, by name without its prefix (manifest left out).
     static func contents(_ names: ModelFileNames) throws -> [String: Data] {
-        let folder = (names.prefix as NSString).deletingLastPathComponent
-        let stem = (names.prefix as NSString).lastPathComponent
+        let folder = names.prefix.folderOfPath
+        let stem = names.prefix.nameInPath
         var files: [String: Data] = [:]
         for file in try SnapshotManifest.read(names.manifest).files {
             files[String(file.name.dropFirst(stem.count))] = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file.name))

@@ -92,7 +92,7 @@ enum AtomicFile {
     }
 
     private static func syncFolder(of path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = path.folderOfPath
         try syncFolder(folder.isEmpty ? "." : folder)
     }
 

@@ -93,16 +93,13 @@ extension Model {
     /// removing an older one of the same name, so that it never describes files of another run).
     func writeModelFiles(_ names: ModelFileNames) throws {
         let graph = try compiledForFiles("saveParamsToFiles")
-        let folder = (names.manifest as NSString).deletingLastPathComponent
-        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
-            throw SwiftCTRError(.io, "the folder '\(folder)' of the model prefix '\(names.prefix)' does not exist; create it or change the prefix.")
-        }
+        try names.checkFolder()
         try AtomicFile.remove(names.manifest)
         var files: [SnapshotManifest.File] = []
         func written(_ path: String, inside folder: String? = nil) {
-            let name = (path as NSString).lastPathComponent
+            let name = path.nameInPath
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
-            files.append(.init(name: folder.map { ($0 as NSString).lastPathComponent + "/" + name } ?? name, bytes: size))
+            files.append(.init(name: folder.map { $0.nameInPath + "/" + name } ?? name, bytes: size))
         }
         try AtomicFile.write(names.dense) { sink in
             for parameter in graph.parameters { try sink.write(backend.floats(parameter.value)) }
@@ -189,7 +186,7 @@ extension Model {
         let layers = graph.layers.filter { !$0.nonTrainable.isEmpty }
         guard !layers.isEmpty else { return }
         if let names = ModelFileNames(dense: file), let manifest = try? SnapshotManifest.read(names.manifest),
-           manifest.files.contains(where: { $0.name == (file as NSString).lastPathComponent }),
+           manifest.files.contains(where: { $0.name == file.nameInPath }),
            manifest.nonTrainable.count == layers.count {
             for (layer, keys) in zip(layers, manifest.nonTrainable) {
                 for (entry, bits) in zip(layer.nonTrainable, keys) where bits.count == entry.value.count {

@@ -48,7 +48,7 @@ extension Model {
     /// with every file it lists present at its size). Throws when there is none, listing why each
     /// candidate is incomplete.
     public static func newestSnapshot(prefix: String) throws -> String {
-        let folder = (prefix as NSString).deletingLastPathComponent
+        let folder = prefix.folderOfPath
         let listing = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
         let candidates = listing.compactMap { name -> (Int, String)? in
             let path = folder.isEmpty ? name : folder + "/" + name
@@ -86,7 +86,7 @@ extension SnapshotManifest {
 
     /// Throws unless every listed file exists, beside the manifest at `path`, with its size.
     func checkFiles(besides path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = path.folderOfPath
         for file in files {
             let full = folder.isEmpty ? file.name : folder + "/" + file.name
             guard let size = (try? FileManager.default.attributesOfItem(atPath: full))?[.size] as? Int else {

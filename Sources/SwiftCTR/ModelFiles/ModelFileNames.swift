@@ -34,6 +34,15 @@ public struct ModelFileNames: Sendable, Equatable {
     /// SwiftCTR's: what a snapshot holds and where training stood; a snapshot is complete once it exists.
     public var manifest: String { "\(prefix)_\(iteration).snapshot.json" }
 
+    /// Throws unless the folder the prefix names (its part up to the last `/`) exists.
+    func checkFolder() throws {
+        let folder = manifest.folderOfPath
+        var isFolder: ObjCBool = false
+        guard folder.isEmpty || FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue else {
+            throw SwiftCTRError(.io, "the folder '\(folder)' of the model-file prefix '\(prefix)' does not exist; create it or change the prefix.")
+        }
+    }
+
     /// The names of the snapshot whose manifest is `path` (`<prefix>_<iteration>.snapshot.json`).
     init?(manifest path: String) {
         guard path.hasSuffix(".snapshot.json") else { return nil }
@@ -50,4 +59,16 @@ public struct ModelFileNames: Sendable, Equatable {
               iteration >= 0 else { return nil }
         self.init(prefix: String(path[..<marker.lowerBound]), iteration: iteration)
     }
+}
+
+extension String {
+    /// The part of a path before its last "/": "" when it has none, "/" for a name in the root.
+    /// (Foundation's `NSString.deletingLastPathComponent` traps on some one-character paths.)
+    var folderOfPath: String {
+        guard let slash = lastIndex(of: "/") else { return "" }
+        return slash == startIndex ? "/" : String(self[..<slash])
+    }
+
+    /// The part of a path after its last "/".
+    var nameInPath: String { lastIndex(of: "/").map { String(self[index(after: $0)...]) } ?? self }
 }
