@@ -7,6 +7,9 @@ import Foundation
 /// sample order is not the list order. Without `repeat`, each worker ends with its partial batch, if
 /// any, and then ``next()`` returns nil; with `repeat`, every worker cycles through its files forever.
 /// A problem found by a worker is thrown from ``next()`` after the batches that precede it.
+/// `startingAt: n` continues where a reader that handed out n batches stopped (resuming a
+/// snapshot): each worker skips whole files by their headers' record counts and parses only the
+/// records before its first batch in its first file.
 ///
 /// ```swift
 /// let reader = try BatchReader(fileList: "data/train_list.txt", layout: layout, i64Keys: true,
@@ -23,7 +26,7 @@ public final class BatchReader {
     private var failure: (any Error)?
 
     public init(fileList: String, layout: DataLayout, i64Keys: Bool, check: CheckType, batchSize: Int,
-                repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4) throws {
+                repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws {
         try layout.validate()
         guard batchSize >= 1 else {
             throw DataError("batch size must be at least 1", found: "\(batchSize)", fix: "Set batchsize to a positive value.")
@@ -35,17 +38,21 @@ public final class BatchReader {
                             fix: "Set num_workers to at most \(files.count), or split the data into more files.")
         }
         // Header problems surface here, synchronously, rather than batches later.
-        for file in files {
-            _ = try NormFile(path: file, layout: layout, i64Keys: i64Keys, check: check)
-        }
+        let records = try files.map { try NormFile(path: $0, layout: layout, i64Keys: i64Keys, check: check).remainingRecords }
         self.files = files
         self.layout = layout
         self.batchSize = batchSize
         let perWorker = max(1, (max(prefetch, 1) + numWorkers - 1) / numWorkers)
         shared = SharedQueues(workers: numWorkers, capacity: perWorker)
+        let stripes = (0 ..< numWorkers).map { w in Array(stride(from: w, to: files.count, by: numWorkers)) }
+        let samples = stripes.map { $0.reduce(0) { $0 + records[$1] } }
+        var taken = Array(repeating: 0, count: numWorkers)
+        nextWorker = Self.skip(startBatch, batches: samples.map { repeats ? Int.max : ($0 + batchSize - 1) / batchSize },
+                               taken: &taken)
         for w in 0 ..< numWorkers {
-            let job = WorkerJob(worker: w, files: Array(stride(from: w, to: files.count, by: numWorkers).map { files[$0] }),
-                                layout: layout, i64Keys: i64Keys, check: check, batchSize: batchSize, repeats: repeats)
+            let skip = repeats && samples[w] > 0 ? taken[w] * batchSize % samples[w] : taken[w] * batchSize
+            let job = WorkerJob(worker: w, files: stripes[w].map { files[$0] }, layout: layout, i64Keys: i64Keys,
+                                check: check, batchSize: batchSize, repeats: repeats, skipSamples: skip)
             let shared = self.shared
             let thread = Thread { job.run(shared) }
             thread.name = "BatchReader worker \(w)"
@@ -54,6 +61,23 @@ public final class BatchReader {
     }
 
     deinit { stop() }
+
+    /// Hands out `count` batches round robin as ``next()`` does, from workers holding `batches[w]`
+    /// batches each; returns the worker of the next batch.
+    private static func skip(_ count: Int, batches: [Int], taken: inout [Int]) -> Int {
+        var worker = 0
+        for _ in 0 ..< count {
+            var tried = 0
+            while taken[worker] >= batches[worker] && tried < batches.count {
+                worker = (worker + 1) % batches.count
+                tried += 1
+            }
+            guard tried < batches.count else { break }
+            taken[worker] += 1
+            worker = (worker + 1) % batches.count
+        }
+        return worker
+    }
 
     /// The next batch, waiting for it if needed; nil at the end of the data (never when repeating).
     public func next() throws -> Batch? {
@@ -167,6 +191,8 @@ private struct WorkerJob: Sendable {
     let check: CheckType
     let batchSize: Int
     let repeats: Bool
+    /// Samples to pass over before the first batch (less than one pass when repeating).
+    let skipSamples: Int
 
     func run(_ shared: SharedQueues) {
         do {
@@ -181,6 +207,7 @@ private struct WorkerJob: Sendable {
         let acc = BatchAccumulator(layout: layout, capacity: batchSize)
         var samplesThisPass = 0
         var index = 0
+        var skip = skipSamples
         while !shared.isStopped {
             if index == files.count {
                 guard repeats else { break }
@@ -193,6 +220,12 @@ private struct WorkerJob: Sendable {
             }
             let file = try NormFile(path: files[index], layout: layout, i64Keys: i64Keys, check: check)
             index += 1
+            if skip > 0 {
+                let n = min(skip, file.remainingRecords)
+                try file.skip(n)
+                skip -= n
+                samplesThisPass += n
+            }
             while file.remainingRecords > 0 {
                 samplesThisPass += try file.read(into: acc, upTo: batchSize - acc.count)
                 if acc.count == batchSize {

@@ -87,6 +87,18 @@ public final class NormFile {
         return acc.take()
     }
 
+    /// Passes over the next `count` records (parsed and checked as when read, then dropped).
+    func skip(_ count: Int) throws {
+        let chunk = min(count, 1024), scratch = BatchAccumulator(layout: layout, capacity: chunk)
+        var left = count
+        while left > 0 {
+            let n = try read(into: scratch, upTo: min(left, chunk))
+            guard n > 0 else { break }
+            left -= n
+            _ = scratch.take()
+        }
+    }
+
     /// Appends up to `limit` samples to `acc`; returns how many were appended.
     func read(into acc: BatchAccumulator, upTo limit: Int) throws -> Int {
         let n = min(limit, remainingRecords)

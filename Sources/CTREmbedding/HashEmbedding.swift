@@ -36,6 +36,9 @@ public final class HashEmbedding {
     /// `[capacity, vec]` fp32 each, except LazyGlobal Adam's third, the `[capacity]` int64 step of
     /// each row's last update (0: never).
     package let states: [Tensor]
+    /// `[capacity]` int64: the slot of each row's key, when built with `recordsSlots` (a Localized
+    /// embedding, whose model files hold each key's `slot_id`).
+    package let keySlots: Tensor?
     var batch = 0, keyCount = 0
     /// Training lookups since the table's overflow flag was last read.
     var lookupsSinceCheck = 0
@@ -72,16 +75,16 @@ public final class HashEmbedding {
     /// A hash embedding of `capacity` rows.
     public convenience init(name: String, vecSize: Int, slots: Int, combiner: Combiner, capacity: Int, maxBatch: Int,
                             maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues,
-                            seed: UInt64, backend: any Backend) {
+                            seed: UInt64, backend: any Backend, recordsSlots: Bool = false) {
         self.init(name: name, vecSize: vecSize, slots: slots, combiner: combiner,
                   keyMap: .hash(HashTable(capacity: capacity, backend: backend)), maxBatch: maxBatch,
                   maxKeysPerSample: maxKeysPerSample, optimizer: optimizer, initialValues: initialValues, seed: seed,
-                  backend: backend)
+                  backend: backend, recordsSlots: recordsSlots)
     }
 
     init(name: String, vecSize: Int, slots: Int, combiner: Combiner, keyMap: KeyMap, maxBatch: Int,
          maxKeysPerSample: Int, optimizer: SparseOptimizer, initialValues: InitialValues, seed: UInt64,
-         backend: any Backend) {
+         backend: any Backend, recordsSlots: Bool = false) {
         self.name = name
         self.vecSize = vecSize
         self.slots = slots
@@ -104,6 +107,7 @@ public final class HashEmbedding {
         uniqueCount = backend.makeTensor([1], .int64)
         rowSlot = backend.makeTensor([capacity], .int64)
         backend.fill(rowSlot, int64: -1)
+        keySlots = recordsSlots ? backend.makeTensor([capacity], .int64) : nil
         states = (0..<optimizer.stateCount).map { i in
             i == 2 ? backend.makeTensor([capacity], .int64) : backend.makeTensor([capacity, vecSize], .float32)
         }
@@ -202,6 +206,9 @@ public final class HashEmbedding {
             }
         }
         if failed { throw lookupError() }
+        if training, let keySlots {
+            backend.recordKeySlots(rows: rows, offsets: offsets, segments: batch * slots, slots: slots, into: keySlots)
+        }
         backend.embeddingPool(values: values, rows: rows, offsets: offsets, segments: batch * slots, vec: vecSize,
                               mean: combiner == .mean, into: output)
     }

@@ -140,7 +140,7 @@ final class CompiledGraph {
         return HashEmbedding(name: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum,
                              combiner: Combiner(rawValue: spec.combiner)!, capacity: capacity, maxBatch: maxBatch,
                              maxKeysPerSample: sparse.maxFeatureNum, optimizer: optimizer, initialValues: initial,
-                             seed: seed, backend: backend)
+                             seed: seed, backend: backend, recordsSlots: spec.embeddingType == .localizedSlotSparseEmbeddingHash)
     }
 
     private func load(_ batch: Batch, training: Bool) throws -> StepContext {

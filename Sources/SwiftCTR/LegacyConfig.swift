@@ -19,7 +19,7 @@ public struct LegacyConfig: Sendable {
     public var reader: DataReaderParams
     public var fit: FitSettings
     /// The model files the solver block names, by key (`dense_model_file`, `sparse_model_file`,
-    /// `dense_opt_states_file`, `sparse_opt_states_file`); this version does not load them.
+    /// `dense_opt_states_file`, `sparse_opt_states_file`), loaded by `loadModelFiles(into:)`.
     public var modelFiles: [String: [String]]
     /// The graph's warnings, then the solver's and the optimizer's.
     public var warnings: [String]
@@ -149,6 +149,17 @@ public struct FitSettings: Sendable, Equatable {
                 snapshotPrefix: String = "") {
         (self.numEpochs, self.maxIter, self.display) = (numEpochs, maxIter, display)
         (self.evalInterval, self.snapshot, self.snapshotPrefix) = (evalInterval, snapshot, snapshotPrefix)
+    }
+}
+
+extension LegacyConfig {
+    /// Loads the model files the solver block names into `model` (compiled from this config):
+    /// dense weights, then sparse tables, then the optimizer states, as HugeCTR does at start-up.
+    public func loadModelFiles(into model: Model) throws {
+        if let dense = modelFiles["dense_model_file"]?.first { try model.loadDenseWeights(dense) }
+        if let sparse = modelFiles["sparse_model_file"] { try model.loadSparseWeights(sparse) }
+        if let dense = modelFiles["dense_opt_states_file"]?.first { try model.loadDenseOptimizerStates(dense) }
+        if let sparse = modelFiles["sparse_opt_states_file"] { try model.loadSparseOptimizerStates(sparse) }
     }
 }
 

@@ -38,9 +38,13 @@ public final class Model {
     /// The rate `setLearningRate` gave, which `train(batch:)` uses instead of the scheduler's.
     private var setRate: Float?
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
-    private var step = 0
+    var step = 0
     private var trainReader: BatchReader?
     private var evalReader: BatchReader?
+    /// Where the current (or last) `fit` stands in its data, for snapshots.
+    var position = DataPosition()
+    /// Where the next `fit` starts, set by `resume(from:)`.
+    var resumePosition: DataPosition?
 
     public init(_ solver: Solver, _ reader: DataReaderParams, _ optimizer: OptimizerParams,
                 backend: (any Backend)? = nil) throws {
@@ -143,6 +147,10 @@ public final class Model {
 
     /// Trains for `maxIter` iterations (or `numEpochs` passes when the solver's `repeatDataset` is
     /// false), printing progress every `display` iterations and evaluating every `evalInterval`.
+    /// Every `snapshot` iterations it writes `saveParamsToFiles(prefix: snapshotPrefix, iter: i)`
+    /// as HugeCTR does: after iteration i + 1 for each positive multiple i of `snapshot`. After
+    /// `resume(from:)` it continues at the snapshot's iteration, epoch and data position, so
+    /// `maxIter` and `numEpochs` count from the start of the interrupted run.
     @discardableResult
     public func fit(numEpochs: Int = 0, maxIter: Int = 2000, display: Int = 200, evalInterval: Int = 1000,
                     snapshot: Int = 10000, snapshotPrefix: String = "") throws -> [TrainingRecord] {
@@ -153,11 +161,11 @@ public final class Model {
             guard numEpochs > 0 else { throw SwiftCTRError(.config, "fit: num_epochs must be ≥ 1 when repeat_dataset is false, found \(numEpochs).") }
         }
         var progress = Progress(total: solver.repeatDataset ? maxIter : nil, batch: solver.batchsize, enabled: printsProgress)
-        if snapshot > 0 && (!solver.repeatDataset || maxIter > snapshot) {
-            progress.note("note: snapshot = \(snapshot) (prefix '\(snapshotPrefix)') is accepted, but model files are not written by this version; no snapshot is taken.")
-        }
+        if snapshot > 0 { try ModelFileNames(prefix: snapshotPrefix, iteration: 0).checkFolder() }
         var records: [TrainingRecord] = []
-        var iter = 0
+        position = resumePosition ?? DataPosition()
+        resumePosition = nil
+        var iter = position.iteration
         defer { stopReaders() }
         /// One iteration and its display/eval bookkeeping; false once training should stop.
         func iterate(_ batch: Batch) throws -> Bool {
@@ -189,27 +197,41 @@ public final class Model {
                     return false
                 }
             }
+            // HugeCTR's condition on its 0-based iteration: the file suffix N follows N + 1 iterations.
+            if snapshot > 0 && (iter - 1) % snapshot == 0 && iter > 1 {
+                position.iteration = iter
+                let names = ModelFileNames(prefix: snapshotPrefix, iteration: iter - 1)
+                try writeModelFiles(names)
+                progress.note("snapshot written: \(names.manifest)")
+            }
             return true
         }
         if solver.repeatDataset {
-            let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: true)
+            let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: true,
+                                        skip: position.trainBatches)
             trainReader = reader
             while iter < maxIter {
                 guard let batch = try reader.next() else {
                     throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.")
                 }
+                position.trainBatches += 1
                 guard try iterate(batch) else { break }
             }
         } else {
-            epochs: for _ in 0..<numEpochs {
-                let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: false)
+            epochs: while position.epoch < numEpochs {
+                let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: false,
+                                            skip: position.trainBatches)
                 trainReader = reader
                 while let batch = try reader.next() {
+                    position.trainBatches += 1
                     if batch.count < solver.batchsize && solver.dropIncompleteBatch { continue }
                     guard try iterate(batch) else { break epochs }
                 }
+                position.epoch += 1
+                position.trainBatches = 0
             }
         }
+        position.iteration = iter
         progress.finish()
         return records
     }
@@ -219,14 +241,17 @@ public final class Model {
     public func evaluate(batches: Int? = nil) throws -> EvalMetrics {
         let graph = try compiled()
         if evalReader == nil {
-            evalReader = try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset)
+            evalReader = try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset,
+                                        skip: position.evalBatches)
         }
         var samples = 0, lossSum = 0.0, lossCount = 0
         for _ in 0..<(batches ?? solver.maxEvalBatches) {
             guard let batch = try evalReader!.next() else {
                 evalReader = nil
+                position.evalBatches = 0
                 break
             }
+            position.evalBatches += 1
             lossSum += Double(try graph.evaluate(batch: batch))
             try backend.check()
             samples += batch.count
@@ -283,11 +308,12 @@ public final class Model {
     /// The loss of the last training iteration (HugeCTR's `get_current_loss`).
     public var currentLoss: Float { graph?.lastLoss ?? 0 }
 
-    private func makeReader(list: String, batch: Int, repeat: Bool) throws -> BatchReader {
+    /// A reader of `list` that starts after its first `skip` batches.
+    private func makeReader(list: String, batch: Int, repeat: Bool, skip: Int) throws -> BatchReader {
         let files = try FileList.read(list)
         return try BatchReader(fileList: list, layout: input!.layout, i64Keys: solver.i64InputKey,
                                check: readerParams.checkType, batchSize: batch, repeat: `repeat`,
-                               numWorkers: max(1, min(readerParams.numWorkers, files.count, 4)))
+                               numWorkers: max(1, min(readerParams.numWorkers, files.count, 4)), startingAt: skip)
     }
 
     private func stopReaders() {
@@ -295,5 +321,12 @@ public final class Model {
         evalReader?.stop()
         trainReader = nil
         evalReader = nil
+        position.evalBatches = 0
+    }
+
+    /// The learning-rate schedule, for snapshots and `resume(from:)`.
+    var schedule: LearningRateScheduler {
+        get { scheduler }
+        set { scheduler = newValue }
     }
 }

@@ -47,12 +47,6 @@ struct JSONModelSetup {
     }
 
     /// The legacy solver's model files, which this version does not load: one warning each.
-    mutating func noteModelFiles(_ legacy: LegacyConfig) {
-        for (key, files) in legacy.modelFiles.sorted(by: { $0.key < $1.key }) {
-            warnings.append("solver block: '\(key)' names \(files); loading model files is not available in this version, so training starts from fresh weights.")
-        }
-    }
-
     func printWarnings() {
         for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
     }

@@ -10,7 +10,7 @@ extension Train {
         try reportingErrors {
             var setup = try JSONModelSetup(file: file)
             let model: Model, fit: FitSettings
-            var plotFile = plot, oracle: Double?
+            var plotFile = plot, oracle: Double?, legacyFiles: LegacyConfig?
             switch setup.config {
             case .graph(let graph):
                 let directory = data ?? "data/dcn-default"
@@ -26,7 +26,7 @@ extension Train {
                 model.construct(graph)
                 let iterations = maxIter ?? max(1, dataset.numTrain / batchSize)
                 fit = FitSettings(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),
-                                  snapshot: 0)
+                                  snapshot: snapshot, snapshotPrefix: snapshotPrefix)
                 (plotFile, oracle) = (plot ?? directory + "/training.svg", oracleAUC)
             case .legacy(var legacy):
                 if let data {
@@ -40,13 +40,19 @@ extension Train {
                 if let evalInterval { legacy.fit.evalInterval = evalInterval }
                 if precision != "fp32" { JSONModelSetup.apply(precision: precision, to: &legacy.solver) }
                 if cudaGraph == "off" { legacy.solver.useCudaGraph = false }
-                setup.noteModelFiles(legacy)
+                if snapshot > 0 { (legacy.fit.snapshot, legacy.fit.snapshotPrefix) = (snapshot, snapshotPrefix) }
+                legacyFiles = legacy
                 let backend = try setup.backend(deviceOptions.device, solver: &legacy.solver)
                 model = try legacy.makeModel(backend: backend)
                 fit = legacy.fit
             }
             setup.printWarnings()
             try model.compile()
+            if let resume {
+                print("resumed from \(try model.resume(from: resume))")
+            } else {
+                try legacyFiles?.loadModelFiles(into: model)
+            }
             model.summary()
             print("device: \(model.backend.name)")
             let sink = try metricsOut.map { try MetricsSink(path: $0) }

@@ -45,6 +45,18 @@ struct Train: ParsableCommand {
     @Option(help: "Replay each training step's dense part as a CUDA graph on a GPU (Solver's use_cuda_graph): on or off.")
     var cudaGraph = "on"
 
+    @Option(help: "Width of the DCN's two deep InnerProduct layers (HugeCTR's sample: 1024).")
+    var deepWidth = 1024
+
+    @Option(help: "Write a snapshot (HugeCTR's model files and SwiftCTR's manifest) every N iterations; 0: none.")
+    var snapshot = 0
+
+    @Option(help: "Path prefix of the snapshot files: out/dcn writes out/dcn_dense_<iter>.model, out/dcn0_sparse_<iter>.model/, ….")
+    var snapshotPrefix = ""
+
+    @Option(help: "Continue from a snapshot: its prefix (the newest complete one) or its .snapshot.json file. --max-iter stays the total.")
+    var resume: String?
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
@@ -57,6 +69,8 @@ struct Train: ParsableCommand {
         guard ["dcn", "dense-only"].contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
+        guard deepWidth > 0 else { throw ValidationError("--deep-width must be ≥ 1, found \(deepWidth).") }
+        guard snapshot >= 0 else { throw ValidationError("--snapshot must be ≥ 0 (0: no snapshots), found \(snapshot).") }
     }
 
     func run() throws {
@@ -84,7 +98,7 @@ struct Train: ParsableCommand {
             if self.model == "dcn" {
                 let rows = config.slotSizes.reduce(0, +)
                 let workspaceMB = max(1, (rows * 16 * 4 * 3 * 5 / 4) >> 20 + 1)
-                let (embedding, layers) = Recipes.dcn(sparseInput: sparse, workspaceMB: workspaceMB)
+                let (embedding, layers) = Recipes.dcn(sparseInput: sparse, workspaceMB: workspaceMB, deepWidth: deepWidth)
                 model.add(embedding)
                 layers.forEach(model.add)
             } else {
@@ -95,7 +109,9 @@ struct Train: ParsableCommand {
             print("device: \(backend.name)")
             let sink = try metricsOut.map { try MetricsSink(path: $0) }
             model.onRecord = { sink?.write($0) }
-            let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4))
+            if let resume { print("resumed from \(try model.resume(from: resume))") }
+            let records = try model.fit(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),
+                                        snapshot: snapshot, snapshotPrefix: snapshotPrefix)
             if let plot = plot ?? Optional(directory + "/training.svg") {
                 let svg = TrainingPlot.svg(records, title: "SwiftCTR \(self.model) on \(directory)", oracleAUC: oracle)
                 do {

@@ -9,7 +9,7 @@ enum KernelSource {
         ("Memory", memory), ("GEMM", gemm), ("Elementwise", elementwise), ("Reduction", reduction),
         ("Normalization", normalization),
         ("CrossInteraction", crossInteraction), ("Loss", loss), ("Optimizer", optimizer), ("Embedding", embedding),
-        ("Metrics", metrics),
+        ("Embedding+KeySlots", embeddingKeySlots), ("Metrics", metrics),
     ]
 
     /// The one source NVRTC compiles.

@@ -35,6 +35,10 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     func sparseUpdate(_ update: SparseUpdate, values: Tensor, states: [Tensor], uniqueRows: Tensor,
                       uniqueGrads: Tensor, uniqueCount: Tensor, maxCount: Int, rowSlot: Tensor, table: any EmbeddingRows,
                       vec: Int)
+    /// Notes the slot of every looked-up key: `keySlots[rows[j]] = g % slots` for each key j of
+    /// segment g (rows of -1 skipped), so that a Localized embedding can save each key's
+    /// `slot_id`. Cost: 16 bytes read and 8 written per key.
+    func recordKeySlots(rows: Tensor, offsets: Tensor, segments: Int, slots: Int, into keySlots: Tensor)
 }
 
 /// What a sparse optimizer step does, with its hyper-parameters already resolved for this step.
