@@ -34,13 +34,15 @@ public final class Model {
     /// `compile(lossNames:lossWeights:)`'s weights, by label name.
     private var lossWeights: [String: Float] = [:]
     var graph: CompiledGraph?
-    private var scheduler: LearningRateScheduler
-    /// The rate `setLearningRate` gave, which `train(batch:)` uses instead of the scheduler's.
-    private var setRate: Float?
+    var scheduler: LearningRateScheduler
+    /// The rate `setLearningRate` gave, which `train(batch:)` and `train()` use instead of the scheduler's.
+    var setRate: Float?
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
     var step = 0
-    private var trainReader: BatchReader?
-    private var evalReader: BatchReader?
+    var trainReader: BatchReader?
+    var evalReader: BatchReader?
+    /// The evaluation pass in progress: `eval()` adds to it, `getEvalMetrics()` ends it.
+    var evalSums = EvaluationSums()
     /// Where the current (or last) `fit` stands in its data, for snapshots.
     var position = DataPosition()
     /// Where the next `fit` starts, set by `resume(from:)`.
@@ -130,7 +132,7 @@ public final class Model {
         try compile()
     }
 
-    private func compiled() throws -> CompiledGraph {
+    func compiled() throws -> CompiledGraph {
         guard let graph else { throw SwiftCTRError(.config, "the model is not compiled; call compile() first.") }
         return graph
     }
@@ -207,8 +209,7 @@ public final class Model {
             return true
         }
         if solver.repeatDataset {
-            let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: true,
-                                        skip: position.trainBatches)
+            let reader = try makeTrainReader()
             trainReader = reader
             while iter < maxIter {
                 guard let batch = try reader.next() else {
@@ -219,8 +220,7 @@ public final class Model {
             }
         } else {
             epochs: while position.epoch < numEpochs {
-                let reader = try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: false,
-                                            skip: position.trainBatches)
+                let reader = try makeTrainReader()
                 trainReader = reader
                 while let batch = try reader.next() {
                     position.trainBatches += 1
@@ -239,31 +239,10 @@ public final class Model {
     /// Runs `batches` evaluation batches (default: the solver's `maxEvalBatches`) and returns AUC
     /// (with several tasks the mean of the tasks' AUCs, each in `taskAUCs`) and average loss.
     public func evaluate(batches: Int? = nil) throws -> EvalMetrics {
-        let graph = try compiled()
-        if evalReader == nil {
-            evalReader = try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset,
-                                        skip: position.evalBatches)
-        }
-        var samples = 0, lossSum = 0.0, lossCount = 0
         for _ in 0..<(batches ?? solver.maxEvalBatches) {
-            guard let batch = try evalReader!.next() else {
-                evalReader = nil
-                position.evalBatches = 0
-                break
-            }
-            position.evalBatches += 1
-            lossSum += Double(try graph.evaluate(batch: batch))
-            try backend.check()
-            samples += batch.count
-            lossCount += 1
+            guard try evaluateNextBatch() else { break }
         }
-        let tasks = graph.evaluationAUCs()
-        guard samples > 0 else {
-            throw SwiftCTRError(.data, "evaluation read no samples from '\(readerParams.evalSource)'.")
-        }
-        let auc = tasks.count == 1 ? tasks[0].auc : tasks.reduce(0) { $0 + $1.auc } / Double(tasks.count)
-        return EvalMetrics(auc: auc, averageLoss: lossSum / Double(max(lossCount, 1)), samples: samples,
-                           taskAUCs: Dictionary(uniqueKeysWithValues: tasks.map { ($0.label, $0.auc) }))
+        return try finishEvaluation()
     }
 
     /// Sets the learning rate of the dense network and every embedding for the following
@@ -309,14 +288,14 @@ public final class Model {
     public var currentLoss: Float { graph?.lastLoss ?? 0 }
 
     /// A reader of `list` that starts after its first `skip` batches.
-    private func makeReader(list: String, batch: Int, repeat: Bool, skip: Int) throws -> BatchReader {
+    func makeReader(list: String, batch: Int, repeat: Bool, skip: Int) throws -> BatchReader {
         let files = try FileList.read(list)
         return try BatchReader(fileList: list, layout: input!.layout, i64Keys: solver.i64InputKey,
                                check: readerParams.checkType, batchSize: batch, repeat: `repeat`,
                                numWorkers: max(1, min(readerParams.numWorkers, files.count, 4)), startingAt: skip)
     }
 
-    private func stopReaders() {
+    func stopReaders() {
         trainReader?.stop()
         evalReader?.stop()
         trainReader = nil
