@@ -6,10 +6,10 @@ extension Batch {
     /// sparse inputs, and each sparse input's CSR row offsets and keys per sample.
     ///
     /// ```swift
-    /// try batch.validate(for: input, maxBatch: 2048)
+    /// try batch.validate(for: input, maxBatch: 2048, method: "Model.train(batch:)")
     /// ```
-    func validate(for input: Input, maxBatch: Int) throws {
-        func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.data, "Model.train(batch:): " + message) }
+    func validate(for input: Input, maxBatch: Int, method: String) throws {
+        func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.data, "\(method): " + message) }
         guard count >= 1 && count <= maxBatch else {
             throw fail("the batch count must be 1...\(maxBatch) (the compiled batch size, the larger of batchsize and batchsize_eval), found \(count). Put between 1 and \(maxBatch) samples in a batch.")
         }

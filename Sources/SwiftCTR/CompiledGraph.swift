@@ -242,8 +242,7 @@ final class CompiledGraph {
     /// Forward only: adds each task's probabilities to its AUC histograms on the backend and returns
     /// the batch's loss, `Σ weight·loss` over the tasks.
     func evaluate(batch: Batch) throws -> Float {
-        let context = try load(batch, training: false)
-        for layer in layers { layer.forward(context) }
+        let context = try forwardEvaluation(batch)
         for loss in regularizedLosses { loss.regularize(parameters, context: context, on: backend) }
         for (loss, histograms) in zip(losses, aucHistograms) {
             let predictions = loss.predictions, labels = loss.label.value
@@ -255,6 +254,28 @@ final class CompiledGraph {
             }
         }
         return weightedLoss()
+    }
+
+    /// The forward pass of evaluation: each loss's `predictions` hold the batch's probabilities.
+    private func forwardEvaluation(_ batch: Batch) throws -> StepContext {
+        let context = try load(batch, training: false)
+        for layer in layers { layer.forward(context) }
+        return context
+    }
+
+    /// Each task's probabilities and labels for `batch` (forward only, no AUC accumulated), tasks
+    /// by label name in sorted order.
+    func predict(batch: Batch) throws -> Predictions {
+        _ = try forwardEvaluation(batch)
+        let tasks = losses.sorted { $0.label.name < $1.label.name }.map { loss in
+            let width = loss.predictions.shape.last, labelWidth = loss.label.shape.last
+            return Predictions.Task(label: loss.label.name, width: width,
+                                    probabilities: backend.floats(loss.predictions, count: batch.count * width),
+                                    labelWidth: labelWidth, labels: backend.floats(loss.label.value, count: batch.count * labelWidth),
+                                    categorical: loss is CrossEntropyLoss,
+                                    aucColumns: loss.aucColumns.map { .init(prediction: $0.prediction, label: $0.label) })
+        }
+        return Predictions(samples: batch.count, tasks: tasks)
     }
 
     /// Each task's AUC over the batches evaluated since the last call (the mean over its loss's

@@ -111,10 +111,12 @@ extension Model {
         guard let batch = try evalReader!.next() else {
             evalReader = nil
             position.evalBatches = 0
+            lastEvaluated = nil
             return false
         }
         position.evalBatches += 1
         let loss = try graph.evaluate(batch: batch)
+        lastEvaluated = batch
         try backend.check()
         evalSums.add(loss: loss, samples: batch.count)
         return true

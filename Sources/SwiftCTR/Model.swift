@@ -43,6 +43,8 @@ public final class Model {
     var evalReader: BatchReader?
     /// The evaluation pass in progress: `eval()` adds to it, `getEvalMetrics()` ends it.
     var evalSums = EvaluationSums()
+    /// The batch whose probabilities the losses hold (`eval()` or `predict`), for `exportPredictions`.
+    var lastEvaluated: Batch?
     /// Where the current (or last) `fit` stands in its data, for snapshots.
     var position = DataPosition()
     /// Where the next `fit` starts, set by `resume(from:)`.
@@ -268,7 +270,7 @@ public final class Model {
     /// does not fit the `Input` or holds more samples than the compiled batch size.
     public func train(batch: Batch) throws {
         let graph = try compiled()
-        try batch.validate(for: input!, maxBatch: graph.maxBatch)
+        try batch.validate(for: input!, maxBatch: graph.maxBatch, method: "Model.train(batch:)")
         try graph.train(batch: batch, lr: setRate ?? scheduler.next(), iteration: step)
         step += 1
         try backend.check()

@@ -74,13 +74,13 @@ extension Train {
     }
 
     /// The Norm file lists of a `swiftctr generate` folder.
-    private static func reader(_ directory: String, _ dataset: SyntheticConfig) -> DataReaderParams {
+    static func reader(_ directory: String, _ dataset: SyntheticConfig) -> DataReaderParams {
         DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"], evalSource: directory + "/eval_list.txt",
                          checkType: dataset.check, numWorkers: 2)
     }
 
     /// Throws unless the model's Data layer reads what the generated files in `directory` hold.
-    private static func check(_ input: Input, fits dataset: SyntheticConfig, directory: String, file: String) throws {
+    static func check(_ input: Input, fits dataset: SyntheticConfig, directory: String, file: String) throws {
         let slots = input.dataReaderSparseParamArray.reduce(0) { $0 + $1.slotNum }
         guard input.labelDim == 1, input.denseDim == dataset.denseDim, slots == dataset.slotSizes.count else {
             throw SwiftCTRError(.config, "the Data layer of '\(file)' reads \(input.labelDim) label column(s), \(input.denseDim) dense values and \(slots) slots per sample, but '\(directory)' holds 1 label, \(dataset.denseDim) dense values and \(dataset.slotSizes.count) slots. Write matching data with `swiftctr generate --out DIR --dense-dim \(input.denseDim) --slot-sizes …` (\(slots) sizes) and pass --data DIR\(input.labelDim == 1 ? "" : "; generated data has one label, so a multi-task model needs your own data in a legacy configuration").")

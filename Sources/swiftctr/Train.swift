@@ -66,7 +66,7 @@ struct Train: ParsableCommand {
         guard ["on", "off"].contains(cudaGraph) else {
             throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
         }
-        guard ["dcn", "dense-only"].contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
+        guard DefaultModel.kinds.contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
         guard deepWidth > 0 else { throw ValidationError("--deep-width must be ≥ 1, found \(deepWidth).") }
@@ -89,21 +89,8 @@ struct Train: ParsableCommand {
                                 i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                           evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
-            let optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.9, beta2: 0.999, epsilon: 1e-7)
-            let model = try Model(solver, reader, optimizer, backend: backend)
-            let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: false,
-                                               slotNum: config.slotSizes.count)
-            model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
-                            dataReaderSparseParamArray: [sparse]))
-            if self.model == "dcn" {
-                let rows = config.slotSizes.reduce(0, +)
-                let workspaceMB = max(1, (rows * 16 * 4 * 3 * 5 / 4) >> 20 + 1)
-                let (embedding, layers) = Recipes.dcn(sparseInput: sparse, workspaceMB: workspaceMB, deepWidth: deepWidth)
-                model.add(embedding)
-                layers.forEach(model.add)
-            } else {
-                Recipes.denseOnly().forEach(model.add)
-            }
+            let model = try Model(solver, reader, DefaultModel.optimizer, backend: backend)
+            DefaultModel.add(self.model, to: model, dataset: config, deepWidth: deepWidth)
             try model.compile()
             model.summary()
             print("device: \(backend.name)")

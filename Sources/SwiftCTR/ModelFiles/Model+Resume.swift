@@ -21,16 +21,13 @@ extension Model {
         guard let graph else {
             throw SwiftCTRError(.config, "resume: the model is not compiled; add the snapshot's layers and call compile() first.")
         }
-        let manifestPath = path.hasSuffix(".snapshot.json") ? path : try Self.newestSnapshot(prefix: path)
-        let manifest = try SnapshotManifest.read(manifestPath)
-        try manifest.checkFiles(besides: manifestPath)
+        let (manifestPath, names, manifest) = try Self.completeSnapshot(path)
         guard manifest.seed == String(seed) else {
             throw SwiftCTRError(.config, "resume: snapshot '\(manifestPath)' was trained with seed \(manifest.seed), this model has seed \(seed); dropout masks and new embedding rows would differ. Give the solver seed: \(manifest.seed).")
         }
         guard manifest.embeddingSteps.count == graph.embeddings.count else {
             throw SwiftCTRError(.config, "resume: snapshot '\(manifestPath)' holds \(manifest.embeddingSteps.count) embeddings, this model has \(graph.embeddings.count); resume into the model that wrote it.")
         }
-        let names = ModelFileNames(manifest: manifestPath)!
         try loadDenseWeights(names.dense)
         try loadDenseOptimizerStates(names.denseOptimizer)
         let indices = Array(graph.embeddings.indices)
