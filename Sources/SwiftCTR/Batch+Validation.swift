@@ -3,12 +3,13 @@
 extension Batch {
     /// Throws a `SwiftCTRError` naming the first field that does not fit `input` and a compiled
     /// batch size of `maxBatch`: the sample count, the label and dense value counts, the number of
-    /// sparse inputs, and each sparse input's CSR row offsets and keys per sample.
+    /// sparse inputs, and each sparse input's CSR row offsets and keys per sample; without
+    /// `i64Keys` (`i64_input_key` false), also that every key is a uint32 value.
     ///
     /// ```swift
-    /// try batch.validate(for: input, maxBatch: 2048, method: "Model.train(batch:)")
+    /// try batch.validate(for: input, maxBatch: 2048, i64Keys: false, method: "Model.train(batch:)")
     /// ```
-    func validate(for input: Input, maxBatch: Int, method: String) throws {
+    func validate(for input: Input, maxBatch: Int, i64Keys: Bool, method: String) throws {
         func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.data, "\(method): " + message) }
         guard count >= 1 && count <= maxBatch else {
             throw fail("the batch count must be 1...\(maxBatch) (the compiled batch size, the larger of batchsize and batchsize_eval), found \(count). Put between 1 and \(maxBatch) samples in a batch.")
@@ -27,6 +28,9 @@ extension Batch {
             if let problem = batch.problem(samples: count, slots: param.slotNum, maxFeatureNum: param.maxFeatureNum,
                                            name: param.topName) {
                 throw fail(problem)
+            }
+            if !i64Keys, let key = batch.keys.first(where: { $0 < 0 || $0 > Int64(UInt32.max) }) {
+                throw fail("sparse input '\(param.topName)' holds the key \(key), which is not a 32-bit key (0...\(UInt32.max)) although i64_input_key is false. Set Solver(i64InputKey: true) for 64-bit keys.")
             }
         }
     }

@@ -14,7 +14,7 @@ extension Model {
     /// statistics), per task; throws when the batch does not fit the `Input` or the batch size.
     public func predict(batch: Batch) throws -> Predictions {
         let graph = try compiled()
-        try batch.validate(for: input!, maxBatch: graph.maxBatch, method: "Model.predict(batch:)")
+        try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.predict(batch:)")
         let result = try graph.predict(batch: batch)
         try backend.check()
         lastEvaluated = batch

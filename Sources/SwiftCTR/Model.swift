@@ -270,7 +270,7 @@ public final class Model {
     /// does not fit the `Input` or holds more samples than the compiled batch size.
     public func train(batch: Batch) throws {
         let graph = try compiled()
-        try batch.validate(for: input!, maxBatch: graph.maxBatch, method: "Model.train(batch:)")
+        try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.train(batch:)")
         try graph.train(batch: batch, lr: setRate ?? scheduler.next(), iteration: step)
         step += 1
         try backend.check()

@@ -27,6 +27,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Dense features per sample (0 for none).")
     var denseDim: Int = SyntheticConfig.default.denseDim
 
+    @Option(help: "Key width of the Norm files: I64 (int64 keys, for i64_input_key true) or I32 (uint32 keys, i64_input_key false).")
+    var keyType = "I64"
+
     @Option(help: "Training files.")
     var files: Int = SyntheticConfig.default.trainFiles
 
@@ -43,6 +46,9 @@ struct Generate: ParsableCommand {
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, found an empty string.") }
         guard train >= 1 else { throw ValidationError("--train must be ≥ 1, found \(train); give the number of training samples to write.") }
         guard eval >= 1 else { throw ValidationError("--eval must be ≥ 1, found \(eval); give the number of evaluation samples to write.") }
+        guard ["I32", "I64"].contains(keyType.uppercased()) else {
+            throw ValidationError("--key-type must be I32 or I64 (HugeCTR's input_key_type), found '\(keyType)'.")
+        }
         guard files >= 1 && files <= train else {
             throw ValidationError("--files must be 1...\(train) (at least one sample per file), found \(files). Lower --files or raise --train.")
         }
@@ -65,6 +71,7 @@ struct Generate: ParsableCommand {
         config.seed = seed
         config.trainFiles = files
         config.denseDim = denseDim
+        config.i64Keys = keyType.uppercased() == "I64"
         config.linearStd = linearStd
         config.interactionStd = interactionStd
         config.minExpectedCount = minExpectedCount
@@ -81,7 +88,7 @@ struct Generate: ParsableCommand {
         try reportingErrors {
             let config = try config()
             let dataset = try generateDataset(config, into: out)
-            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(config.slotSizes.count) slots")
+            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
             print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))")
         }
     }
