@@ -143,7 +143,7 @@ final class CompiledGraph {
                              seed: seed, backend: backend, recordsSlots: spec.embeddingType == .localizedSlotSparseEmbeddingHash)
     }
 
-    private func load(_ batch: Batch, training: Bool) throws -> StepContext {
+    func load(_ batch: Batch, training: Bool) throws -> StepContext {
         guard batch.count <= maxBatch else {
             throw SwiftCTRError(.data, "a batch of \(batch.count) samples exceeds the compiled batch size \(maxBatch).")
         }
@@ -200,15 +200,19 @@ final class CompiledGraph {
         }
     }
 
-    /// Forward, backward and update on one batch; read `lastLoss` for its loss.
-    func train(batch: Batch, lr: Float, iteration: Int) throws {
+    /// Forward, backward and update on one batch; read `lastLoss` for its loss. With
+    /// `checkingLoss` the step waits for the loss after the forward pass and, when it is NaN or
+    /// Inf, throws `NonFiniteLoss` before any update (BatchNorm's statistics put back), so the
+    /// weights stay those that produced it.
+    func train(batch: Batch, lr: Float, iteration: Int, checkingLoss: Bool = false) throws {
         let start = ContinuousClock.now
         var context = StepContext(batch: 0, training: true)
         try phase("upload") { context = try load(batch, training: true) }
         context.iteration = iteration
-        // The dense step: the same kernels every iteration, so a GPU replays it as a graph.
-        let dense = { [self] in
+        let forward = { [self] in
             for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
+        }
+        let backwardAndUpdate = { [self] in
             phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
             for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
             // After the backward pass: some layers assign their weight gradients.
@@ -217,10 +221,24 @@ final class CompiledGraph {
             }
             phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
         }
-        if solver.useCudaGraph && !profiling {
-            backend.repeated(owner: self, key: batch.count, dense)
+        if checkingLoss {
+            let statistics = nonTrainableValues()
+            forward()
+            let loss = weightedLoss()
+            guard loss.isFinite else {
+                restore(statistics)
+                throw NonFiniteLoss(loss: loss)
+            }
+            backwardAndUpdate()
+        } else if solver.useCudaGraph && !profiling {
+            // The dense step: the same kernels every iteration, so a GPU replays it as a graph.
+            backend.repeated(owner: self, key: batch.count) {
+                forward()
+                backwardAndUpdate()
+            }
         } else {
-            dense()
+            forward()
+            backwardAndUpdate()
         }
         phase("embedding backward") { for embedding in embeddings { embedding.table.backward() } }
         phase("embedding update") { for embedding in embeddings { embedding.table.update(lr: lr, scaler: solver.scaler) } }

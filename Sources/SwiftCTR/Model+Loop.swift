@@ -56,10 +56,12 @@ extension Model {
             return false
         }
         position.trainBatches += 1
-        try graph.train(batch: batch, lr: setRate ?? scheduler.next(), iteration: step)
+        let lr = setRate ?? scheduler.next()
+        try trainStep(graph, batch: batch, lr: lr, iteration: position.iteration + 1)
         try backend.check()
         step += 1
         position.iteration += 1
+        try checkLoss(iteration: position.iteration, batch: batch, lr: lr)
         return true
     }
 

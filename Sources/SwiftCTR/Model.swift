@@ -26,6 +26,10 @@ public final class Model {
     public var onRecord: ((TrainingRecord) -> Void)?
     /// Prints the progress line and evaluation results to standard error.
     public var printsProgress = true
+    /// Training reads the loss every this many iterations (waiting for the device), besides each
+    /// display point and snapshot, and stops with an error naming the iteration and the first
+    /// non-finite layer output when it is NaN or Inf; 0 checks only at displays and snapshots.
+    public var finiteCheckInterval = 100
 
     private(set) var input: Input?
     private(set) var embeddingSpecs: [SparseEmbedding] = []
@@ -45,6 +49,8 @@ public final class Model {
     var evalSums = EvaluationSums()
     /// The batch whose probabilities the losses hold (`eval()` or `predict`), for `exportPredictions`.
     var lastEvaluated: Batch?
+    /// The last iteration whose loss a check found finite.
+    var lastFiniteCheck = 0
     /// Where the current (or last) `fit` stands in its data, for snapshots.
     var position = DataPosition()
     /// Where the next `fit` starts, set by `resume(from:)`.
@@ -170,21 +176,22 @@ public final class Model {
         position = resumePosition ?? DataPosition()
         resumePosition = nil
         var iter = position.iteration
+        lastFiniteCheck = 0
         defer { stopReaders() }
         /// One iteration and its display/eval bookkeeping; false once training should stop.
         func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
-            try graph.train(batch: batch, lr: lr, iteration: step)
+            try trainStep(graph, batch: batch, lr: lr, iteration: iter + 1, snapshotPrefix: snapshot > 0 ? snapshotPrefix : nil)
             try backend.check()
             step += 1
             iter += 1
             progress.step(samples: batch.count)
-            if display > 0 && iter % display == 0 {
-                let loss = graph.lastLoss
-                backend.synchronize()
-                guard loss.isFinite else {
-                    throw SwiftCTRError(.numeric, "loss is \(loss) at iteration \(iter): training diverged. Lower lr (now \(lr)) or check the data for extreme dense values.")
-                }
+            let displays = display > 0 && iter % display == 0
+            // HugeCTR's condition on its 0-based iteration: the file suffix N follows N + 1 iterations.
+            let snapshots = snapshot > 0 && (iter - 1) % snapshot == 0 && iter > 1
+            let loss = try checkLoss(iteration: iter, batch: batch, lr: lr, force: displays || snapshots,
+                                     snapshotPrefix: snapshot > 0 ? snapshotPrefix : nil)
+            if displays, let loss {
                 let record = progress.display(iteration: iter, lr: lr, loss: loss)
                 records.append(record)
                 onRecord?(record)
@@ -201,8 +208,8 @@ public final class Model {
                     return false
                 }
             }
-            // HugeCTR's condition on its 0-based iteration: the file suffix N follows N + 1 iterations.
-            if snapshot > 0 && (iter - 1) % snapshot == 0 && iter > 1 {
+            if snapshots {
+                try checkWeights(iteration: iter, lr: lr, snapshotPrefix: snapshotPrefix)
                 position.iteration = iter
                 let names = ModelFileNames(prefix: snapshotPrefix, iteration: iter - 1)
                 try writeModelFiles(names)
@@ -271,9 +278,11 @@ public final class Model {
     public func train(batch: Batch) throws {
         let graph = try compiled()
         try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.train(batch:)")
-        try graph.train(batch: batch, lr: setRate ?? scheduler.next(), iteration: step)
+        let lr = setRate ?? scheduler.next()
+        try trainStep(graph, batch: batch, lr: lr, iteration: step + 1)
         step += 1
         try backend.check()
+        try checkLoss(iteration: step, batch: batch, lr: lr)
     }
 
     /// Training time per phase (upload, each layer's forward and backward, updates) in seconds,
