@@ -16,7 +16,7 @@ import Foundation
 ///                              check: .sum, batchSize: 4096, repeat: false)
 /// while let batch = try reader.next() { train(batch) }
 /// ```
-public final class BatchReader {
+public final class BatchReader: BatchSource {
     public let files: [String]
     public let layout: DataLayout
     public let batchSize: Int
@@ -25,7 +25,14 @@ public final class BatchReader {
     private var nextWorker = 0
     private var failure: (any Error)?
 
-    public init(fileList: String, layout: DataLayout, i64Keys: Bool, check: CheckType, batchSize: Int,
+    public convenience init(fileList: String, layout: DataLayout, i64Keys: Bool, check: CheckType, batchSize: Int,
+                            repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws {
+        try self.init(fileList: fileList, format: .norm(check: check), layout: layout, i64Keys: i64Keys, batchSize: batchSize,
+                      repeat: repeats, numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
+    }
+
+    /// Reads the files of `fileList` in `format`, which must be one of the file-list formats (Norm, Parquet).
+    public init(fileList: String, format: DataFormat, layout: DataLayout, i64Keys: Bool, batchSize: Int,
                 repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws {
         try layout.validate()
         guard batchSize >= 1 else {
@@ -38,7 +45,7 @@ public final class BatchReader {
                             fix: "Set num_workers to at most \(files.count), or split the data into more files.")
         }
         // Header problems surface here, synchronously, rather than batches later.
-        let records = try files.map { try NormFile(path: $0, layout: layout, i64Keys: i64Keys, check: check).remainingRecords }
+        let records = try files.map { try format.openFile($0, layout: layout, i64Keys: i64Keys).remainingRecords }
         self.files = files
         self.layout = layout
         self.batchSize = batchSize
@@ -52,7 +59,7 @@ public final class BatchReader {
         for w in 0 ..< numWorkers {
             let skip = repeats && samples[w] > 0 ? taken[w] * batchSize % samples[w] : taken[w] * batchSize
             let job = WorkerJob(worker: w, files: stripes[w].map { files[$0] }, layout: layout, i64Keys: i64Keys,
-                                check: check, batchSize: batchSize, repeats: repeats, skipSamples: skip)
+                                format: format, batchSize: batchSize, repeats: repeats, skipSamples: skip)
             let shared = self.shared
             let thread = Thread { job.run(shared) }
             thread.name = "BatchReader worker \(w)"
@@ -188,7 +195,7 @@ private struct WorkerJob: Sendable {
     let files: [String]
     let layout: DataLayout
     let i64Keys: Bool
-    let check: CheckType
+    let format: DataFormat
     let batchSize: Int
     let repeats: Bool
     /// Samples to pass over before the first batch (less than one pass when repeating).
@@ -218,7 +225,7 @@ private struct WorkerJob: Sendable {
                 index = 0
                 samplesThisPass = 0
             }
-            let file = try NormFile(path: files[index], layout: layout, i64Keys: i64Keys, check: check)
+            let file = try format.openFile(files[index], layout: layout, i64Keys: i64Keys)
             index += 1
             if skip > 0 {
                 let n = min(skip, file.remainingRecords)

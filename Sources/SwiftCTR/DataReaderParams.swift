@@ -48,3 +48,15 @@ public struct DataReaderParams: Sendable, Codable, Equatable {
                   numWorkers: numWorkers)
     }
 }
+
+extension DataReaderParams {
+    /// The format the reader type names, with this reader's options; `numSamples` is the Raw
+    /// file's sample count (`num_samples` for training, `eval_num_samples` for evaluation).
+    public func format(numSamples: Int) -> DataFormat {
+        switch dataReaderType {
+        case .norm: .norm(check: checkType)
+        case .raw, .rawAsync: .raw(numSamples: numSamples, floatLabelDense: floatLabelDense)
+        case .parquet: .parquet(slotSizeArray: slotSizeArray)
+        }
+    }
+}

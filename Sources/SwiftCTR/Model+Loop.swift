@@ -95,14 +95,14 @@ extension Model {
     // MARK: shared with fit and evaluate
 
     /// The training reader at `position`.
-    func makeTrainReader() throws -> BatchReader {
+    func makeTrainReader() throws -> any BatchSource {
         try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: solver.repeatDataset,
                        skip: position.trainBatches)
     }
 
-    private func makeEvalReader() throws -> BatchReader {
+    private func makeEvalReader() throws -> any BatchSource {
         try makeReader(list: readerParams.evalSource, batch: solver.batchsizeEval, repeat: solver.repeatDataset,
-                       skip: position.evalBatches)
+                       skip: position.evalBatches, numSamples: readerParams.evalNumSamples)
     }
 
     /// One evaluation batch into `evalSums` and the graph's AUC histograms; false, reading

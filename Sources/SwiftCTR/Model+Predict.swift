@@ -26,8 +26,8 @@ extension Model {
     /// check type; at most `maxBatches` batches when given. Unknown keys read as zero vectors.
     public func predict(fileList: String, maxBatches: Int? = nil) throws -> Predictions {
         let graph = try compiled()
-        let reader = try BatchReader(fileList: fileList, layout: input!.layout, i64Keys: solver.i64InputKey,
-                                     check: readerParams.checkType, batchSize: solver.batchsizeEval, repeat: false)
+        let reader = try readerParams.format(numSamples: readerParams.evalNumSamples)
+            .open(source: fileList, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: solver.batchsizeEval, repeat: false)
         defer { reader.stop() }
         var all = Predictions(tasks: [])
         var batches = 0

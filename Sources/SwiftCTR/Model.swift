@@ -43,8 +43,8 @@ public final class Model {
     var setRate: Float?
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
     var step = 0
-    var trainReader: BatchReader?
-    var evalReader: BatchReader?
+    var trainReader: (any BatchSource)?
+    var evalReader: (any BatchSource)?
     /// The evaluation pass in progress: `eval()` adds to it, `getEvalMetrics()` ends it.
     var evalSums = EvaluationSums()
     /// The batch whose probabilities the losses hold (`eval()` or `predict`), for `exportPredictions`.
@@ -299,11 +299,12 @@ public final class Model {
     public var currentLoss: Float { graph?.lastLoss ?? 0 }
 
     /// A reader of `list` that starts after its first `skip` batches.
-    func makeReader(list: String, batch: Int, repeat: Bool, skip: Int) throws -> BatchReader {
-        let files = try FileList.read(list)
-        return try BatchReader(fileList: list, layout: input!.layout, i64Keys: solver.i64InputKey,
-                               check: readerParams.checkType, batchSize: batch, repeat: `repeat`,
-                               numWorkers: max(1, min(readerParams.numWorkers, files.count, 4)), startingAt: skip)
+    func makeReader(list: String, batch: Int, repeat: Bool, skip: Int, numSamples: Int? = nil) throws -> any BatchSource {
+        let format = readerParams.format(numSamples: numSamples ?? readerParams.numSamples)
+        var workers = readerParams.numWorkers
+        if case .norm = format { workers = min(workers, try FileList.read(list).count, 4) }
+        return try format.open(source: list, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: batch,
+                               repeat: `repeat`, numWorkers: max(1, workers), startingAt: skip)
     }
 
     func stopReaders() {

@@ -1,0 +1,68 @@
+/// What a trainer reads batches from, whatever the file format: ``next()`` until nil, then ``stop()``.
+///
+/// ```swift
+/// let source = try DataFormat.norm(check: .sum).open(source: "data/train_list.txt", layout: layout, i64Keys: true,
+///                                                    batchSize: 4096, repeat: false)
+/// while let batch = try source.next() { train(batch) }
+/// ```
+public protocol BatchSource: AnyObject {
+    /// The next batch, waiting for it if needed; nil at the end of the data (never when repeating).
+    func next() throws -> Batch?
+    /// Stops the reader's threads and waits for them; ``next()`` then returns nil.
+    func stop()
+}
+
+/// One data file read front to back: what the workers of a file-list reader (``BatchReader``)
+/// need of a format.
+protocol RecordFile: AnyObject {
+    /// Samples not yet read.
+    var remainingRecords: Int { get }
+    /// Passes over the next `count` samples.
+    func skip(_ count: Int) throws
+    /// Appends up to `limit` samples to `acc`; returns how many were appended.
+    func read(into acc: BatchAccumulator, upTo limit: Int) throws -> Int
+}
+
+extension NormFile: RecordFile {}
+
+/// The file format of a data source and its options, as `DataReaderParams` gives them (§3).
+public enum DataFormat: Sendable, Equatable {
+    /// Norm files named by a file list (§3.3).
+    case norm(check: CheckType)
+    /// One headerless Raw file of `numSamples` one-hot samples (§3.4).
+    case raw(numSamples: Int, floatLabelDense: Bool)
+    /// Parquet files named by a file list, with `_metadata.json` beside the first (§3.6).
+    case parquet(slotSizeArray: [Int])
+
+    /// The format's name as HugeCTR's `DataReaderType_t` spells it.
+    public var name: String {
+        switch self {
+        case .norm: "Norm"
+        case .raw: "Raw"
+        case .parquet: "Parquet"
+        }
+    }
+
+    /// A reader of `source` (a file list for Norm and Parquet, the data file itself for Raw) that
+    /// starts after its first `startingAt` batches.
+    public func open(source: String, layout: DataLayout, i64Keys: Bool, batchSize: Int, repeat repeats: Bool,
+                     numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws -> any BatchSource {
+        switch self {
+        case .norm, .parquet:
+            return try BatchReader(fileList: source, format: self, layout: layout, i64Keys: i64Keys, batchSize: batchSize,
+                                   repeat: repeats, numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
+        case .raw:
+            throw DataError(file: source, "the Raw reader is not available in this build", fix: "Convert the data to Norm files.")
+        }
+    }
+
+    /// Opens one file of a file list.
+    func openFile(_ path: String, layout: DataLayout, i64Keys: Bool) throws -> any RecordFile {
+        switch self {
+        case .norm(let check):
+            return try NormFile(path: path, layout: layout, i64Keys: i64Keys, check: check)
+        case .parquet, .raw:
+            throw DataError(file: path, "the \(name) format has no per-file reader in this build", fix: "Convert the data to Norm files.")
+        }
+    }
+}
