@@ -3,7 +3,7 @@
 /// ```swift
 /// let type = DataReaderType(rawValue: "Norm")   // .norm
 /// ```
-public enum DataReaderType: String, Sendable, Codable {
+public enum DataReaderType: String, Sendable, Codable, CaseIterable {
     case norm = "Norm", raw = "Raw", parquet = "Parquet", rawAsync = "RawAsync"
 }
 

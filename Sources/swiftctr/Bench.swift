@@ -45,6 +45,18 @@ struct Bench: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Measure the data path instead: each format's reader alone (samples/s, GB/s), then the first model trained from files beside the same model trained from batches in memory.")
+    var reader = false
+
+    @Option(help: "Comma-separated formats for --reader.")
+    var formats: String = "norm"
+
+    @Option(help: "Reader threads for --reader (default: one per core).")
+    var readerWorkers: Int?
+
+    @Option(help: "Keys per slot of the generated bench data: 1 is one-hot, n > 1 draws 1...n keys per slot (data in data/bench-nnzN).")
+    var nnz: Int = 1
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
@@ -52,10 +64,12 @@ struct Bench: ParsableCommand {
             throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
         }
         _ = try benchModels()
+        _ = try readerFormats()
+        guard nnz >= 1 else { throw ValidationError("--nnz must be at least 1, found \(nnz).") }
     }
 
     /// The models `--models` names, in its order.
-    private func benchModels() throws -> [BenchModel] {
+    func benchModels() throws -> [BenchModel] {
         try models.split(separator: ",").map { name in
             guard let model = BenchModel.all.first(where: { $0.name == name }) else {
                 throw ValidationError("--models: unknown model '\(name)'; use \(BenchModel.all.map(\.name).joined(separator: ", ")).")
@@ -68,13 +82,16 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             let backend = try deviceOptions.backend()
             let batch = batchSize ?? (deviceOptions.device == "cpu" ? 4096 : 65536)
-            let directory = data ?? "data/bench"
+            let directory = data ?? (nnz == 1 ? "data/bench" : "data/bench-nnz\(nnz)")
             let config = try benchData(directory)
             print("device: \(backend.name)\ndata: \(directory) (\(config.slotSizes.reduce(0, +)) rows in \(config.slotSizes.count) slots)")
             let batches = try loadBatches(directory, config, batch: batch)
             var results: [BenchResult] = []
             let selected = try benchModels()
-            for model in selected {
+            if reader {
+                results = try measureDataPath(config: config, directory: directory, batches: batches, batch: batch, backend: backend)
+            }
+            for model in selected where !reader {
                 let variants = backend is CUDABackend ? precisions.split(separator: ",").map(String.init) : ["fp32"]
                 for variant in variants {
                     guard let precision = CUDABackend.GEMMPrecision(rawValue: variant) else {
@@ -86,7 +103,7 @@ struct Bench: ParsableCommand {
                     print(results.last!.line)
                 }
             }
-            if peer != "no" { results += runPeer(directory, batch: batch, models: selected) }
+            if peer != "no" && !reader { results += runPeer(directory, batch: batch, models: selected) }
             print(BenchResult.table(results))
             if let json {
                 let data = try JSONEncoder().encode(results)
@@ -103,7 +120,8 @@ struct Bench: ParsableCommand {
         config.slotSizes = Recipes.criteoSlotSizes
         config.numTrain = samples
         config.numEval = 65536
-        config.trainFiles = 8
+        config.trainFiles = 16
+        config.nnzPerSlot = Array(repeating: nnz, count: config.slotSizes.count)
         _ = try generateDataset(config, into: directory)
         return config
     }
@@ -121,16 +139,16 @@ struct Bench: ParsableCommand {
         return batches
     }
 
-    private func measure(_ benchModel: BenchModel, variant: String, config: SyntheticConfig, directory: String,
-                         batches: [Batch], batch: Int, backend: any Backend) throws -> BenchResult {
+    /// The bench model `benchModel` in precision `variant`, compiled, reading `reader`.
+    func makeModel(_ benchModel: BenchModel, variant: String, config: SyntheticConfig, reader: DataReaderParams,
+                   batch: Int, backend: any Backend) throws -> Model {
         // fp16 as HugeCTR runs it: static loss scaling by 1024.
         let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
                             mixedPrecisionType: variant == "fp16" ? .float16 : .bfloat16, enableTF32Compute: variant == "tf32",
-                            scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
-        let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
-                                      evalSource: directory + "/eval_list.txt", checkType: config.check)
+                            scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys,
+                            useCudaGraph: cudaGraph == "on")
         let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
-        let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: true,
+        let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: config.nnzPerSlot.allSatisfy { $0 == 1 },
                                            slotNum: config.slotSizes.count)
         model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
                         dataReaderSparseParamArray: [sparse]))
@@ -141,25 +159,35 @@ struct Bench: ParsableCommand {
         model.add(embedding)
         layers.forEach(model.add)
         try model.compile()
-        var i = 0
-        for _ in 0..<warmup {
-            try model.train(batch: batches[i % batches.count])
-            i += 1
-        }
+        return model
+    }
+
+    /// The median samples/s of `windows` windows of `steps` calls of `step`, after `warmup` calls.
+    func timeSteps(batch: Int, backend: any Backend, _ step: () throws -> Void) throws -> Double {
+        for _ in 0..<warmup { try step() }
         var rates: [Double] = []
-        let allocationsBefore = (backend as? CUDABackend)?.driverAllocations ?? 0
         for _ in 0..<windows {
             backend.synchronize()
             let start = ContinuousClock.now
-            for _ in 0..<steps {
-                try model.train(batch: batches[i % batches.count])
-                i += 1
-            }
+            for _ in 0..<steps { try step() }
             backend.synchronize()
             try backend.check()
             rates.append(Double(steps * batch) / (ContinuousClock.now - start).inSeconds)
         }
-        let median = rates.sorted()[rates.count / 2]
+        return rates.sorted()[rates.count / 2]
+    }
+
+    func measure(_ benchModel: BenchModel, variant: String, config: SyntheticConfig, directory: String,
+                         batches: [Batch], batch: Int, backend: any Backend) throws -> BenchResult {
+        let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
+                                      evalSource: directory + "/eval_list.txt", checkType: config.check)
+        let model = try makeModel(benchModel, variant: variant, config: config, reader: reader, batch: batch, backend: backend)
+        var i = 0
+        let allocationsBefore = (backend as? CUDABackend)?.driverAllocations ?? 0
+        let median = try timeSteps(batch: batch, backend: backend) {
+            try model.train(batch: batches[i % batches.count])
+            i += 1
+        }
         if let gpu = backend as? CUDABackend {
             print("  CUDA graphs: \(gpu.graphStatus); device allocations during the timed steps: \(gpu.driverAllocations - allocationsBefore)")
         }
