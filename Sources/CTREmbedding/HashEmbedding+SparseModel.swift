@@ -56,6 +56,7 @@ extension SparseModel {
 package protocol EmbeddingStore: AnyObject {
     var name: String { get }
     var vecSize: Int { get }
+    var optimizer: SparseOptimizer { get }
     /// Whether the sparse model folder holds `slot_id` (Localized and OneHot).
     var savesSlotIDs: Bool { get }
     /// Sparse optimizer updates so far (Adam's t).

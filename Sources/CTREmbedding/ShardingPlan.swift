@@ -48,6 +48,11 @@ public struct ShardingPlan: Sendable, Equatable {
     /// Worker g's samples among the `count` of a batch whose configured size is `batchSize`:
     /// `[g·B/N, (g+1)·B/N)` clamped to the valid rows.
     public func sampleRows(_ worker: Int, batchSize: Int, count: Int) -> Range<Int> {
+        Self.sampleRows(worker, workers: workers, batchSize: batchSize, count: count)
+    }
+
+    /// Worker g's samples of `workers`, for any embedding (or none).
+    public static func sampleRows(_ worker: Int, workers: Int, batchSize: Int, count: Int) -> Range<Int> {
         let chunk = batchSize / workers
         return min(worker * chunk, count)..<min((worker + 1) * chunk, count)
     }
