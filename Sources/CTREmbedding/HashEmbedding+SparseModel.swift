@@ -21,6 +21,78 @@ public struct SparseModel: Sendable, Equatable {
     }
 }
 
+extension SparseModel {
+    /// The error of a model file `source` for embedding `embedding`.
+    package func failure(embedding: String, source: String) -> (SwiftCTRError.Kind, String) -> SwiftCTRError {
+        { kind, message in SwiftCTRError(kind, "sparse model '\(source)' for embedding '\(embedding)': " + message) }
+    }
+
+    /// Throws (with `fail`) unless there is one vector of `vecSize` per key and, when given, one
+    /// slot below `slots` per key.
+    package func check(vecSize: Int, slots: Int, fail: (SwiftCTRError.Kind, String) -> SwiftCTRError) throws {
+        let n = keys.count
+        guard vectors.count == n * vecSize else {
+            throw fail(.data, "\(n) keys need \(n) × \(vecSize) = \(n * vecSize) values in emb_vector, found \(vectors.count). The folder belongs to an embedding of another embedding_vec_size, or a file is truncated.")
+        }
+        if let slotIDs {
+            guard slotIDs.count == n else {
+                throw fail(.data, "\(n) keys need \(n) slot_id entries, found \(slotIDs.count). A file is truncated.")
+            }
+            if let bad = slotIDs.firstIndex(where: { $0 >= UInt64(slots) }) {
+                throw fail(.data, "slot_id[\(bad)] = \(slotIDs[bad]) for key \(keys[bad]), but the embedding has \(slots) slots (0..<\(slots)). The folder belongs to another model.")
+            }
+        }
+    }
+}
+
+/// An embedding as the model files see it: one worker's `HashEmbedding`, or a `ShardedEmbedding`
+/// whose files are those the same table on one worker would have.
+///
+/// ```swift
+/// let store: any EmbeddingStore = embedding
+/// let model = store.sparseModel()          // the key, emb_vector and slot_id files
+/// let states = store.floatStates()         // the optimizer-states file, state by state
+/// ```
+package protocol EmbeddingStore: AnyObject {
+    var name: String { get }
+    var vecSize: Int { get }
+    var optimizer: SparseOptimizer { get }
+    /// Whether the sparse model folder holds `slot_id` (Localized and OneHot).
+    var savesSlotIDs: Bool { get }
+    /// Sparse optimizer updates so far (Adam's t).
+    var step: Int { get }
+    func restore(step: Int)
+    /// The keys with their vectors (and slots) in the table's row order.
+    func sparseModel() -> SparseModel
+    /// Replaces the table's rows by `model`'s; `source` names the folder in errors.
+    func load(_ model: SparseModel, source: String) throws
+    /// Rows of each optimizer state in the states file.
+    var stateRows: Int { get }
+    /// The float optimizer states in file order, each `stateRows × vecSize`, row r that of table row r.
+    func floatStates() -> [[Float]]
+    /// LazyGlobal Adam's step of each row's last update (`stateRows`), nil for other optimizers.
+    func lastSteps() -> [Int64]?
+    /// Sets the states `floatStates` and `lastSteps` return (each of their sizes).
+    func loadStates(_ floats: [[Float]], lastSteps: [Int64]?)
+}
+
+extension HashEmbedding: EmbeddingStore {
+    package var stateRows: Int { capacity }
+
+    package func floatStates() -> [[Float]] {
+        states.filter { $0.dtype == .float32 }.map { backend.floats($0) }
+    }
+
+    package func lastSteps() -> [Int64]? {
+        states.first { $0.dtype == .int64 }.map { backend.int64s($0) }
+    }
+
+    package func loadStates(_ floats: [[Float]], lastSteps: [Int64]?) {
+        for (state, values) in zip(states.filter { $0.dtype == .float32 }, floats) { backend.upload(values, to: state) }
+        if let lastSteps, let steps = states.first(where: { $0.dtype == .int64 }) { backend.upload(lastSteps, to: steps) }
+    }
+}
+
 extension HashEmbedding {
     /// Whether the model folder holds `slot_id`: a Localized hash embedding (built with
     /// `recordsSlots`) or a one-hot one.
@@ -53,21 +125,9 @@ extension HashEmbedding {
     /// the keys exceed the capacity, a key repeats, or a key lies outside its slot. `source` names
     /// the folder in the messages.
     public func load(_ model: SparseModel, source: String) throws {
-        func fail(_ kind: SwiftCTRError.Kind, _ message: String) -> SwiftCTRError {
-            SwiftCTRError(kind, "sparse model '\(source)' for embedding '\(name)': " + message)
-        }
+        let fail = model.failure(embedding: name, source: source)
+        try model.check(vecSize: vecSize, slots: slots, fail: fail)
         let n = model.keys.count
-        guard model.vectors.count == n * vecSize else {
-            throw fail(.data, "\(n) keys need \(n) × \(vecSize) = \(n * vecSize) values in emb_vector, found \(model.vectors.count). The folder belongs to an embedding of another embedding_vec_size, or a file is truncated.")
-        }
-        if let slots = model.slotIDs {
-            guard slots.count == n else {
-                throw fail(.data, "\(n) keys need \(n) slot_id entries, found \(slots.count). A file is truncated.")
-            }
-            if let bad = slots.firstIndex(where: { $0 >= UInt64(self.slots) }) {
-                throw fail(.data, "slot_id[\(bad)] = \(slots[bad]) for key \(model.keys[bad]), but the embedding has \(self.slots) slots (0..<\(self.slots)). The folder belongs to another model.")
-            }
-        }
         guard n <= capacity else {
             throw fail(.capacity, "\(n) keys do not fit the table's \(capacity) rows. Raise workspace_size_per_gpu_in_mb (or slot_size_array) so that at least \(n) rows fit.")
         }

@@ -30,7 +30,9 @@ public final class HashEmbedding {
     public let values: Tensor
     /// `[maxBatch, slots, vec]` pooled output and its gradient.
     public let output: Tensor, outputGrad: Tensor
-    let keys: Tensor, offsets: Tensor, rows: Tensor
+    let keys: Tensor, offsets: Tensor
+    /// The row of each staged key, after `findRows`.
+    package let rows: Tensor
     let uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor, rowSlot: Tensor
     /// The optimizer's per-row states in HugeCTR's file order (`SparseOptimizer.stateCount`):
     /// `[capacity, vec]` fp32 each, except LazyGlobal Adam's third, the `[capacity]` int64 step of
@@ -118,23 +120,34 @@ public final class HashEmbedding {
     }
 
     private func initialize(_ initial: InitialValues, seed: UInt64) {
+        backend.upload(Self.initialRows(initial, rows: 0..<capacity, vecSize: vecSize, name: name, seed: seed), to: values)
+    }
+
+    /// The starting values of `rows` of the table of embedding `name`: element k of row r is draw
+    /// `r·vecSize + k` of the embedding's stream, so any rows can be drawn alone (a sharded
+    /// embedding gives each new key the row it would have had on one worker). `.perSlot` rows
+    /// past the slots' total stay 0.
+    package static func initialRows(_ initial: InitialValues, rows: Range<Int>, vecSize: Int, name: String,
+                                    seed: UInt64) -> [Float] {
         let stream = CounterRNG.stream(named: "embedding/" + name)
-        var rng = CounterRNG(seed: seed, stream: stream)
-        var host = [Float](repeating: 0, count: capacity * vecSize)
+        var rng = CounterRNG(seed: seed, stream: stream, counter: UInt64(rows.lowerBound * vecSize))
+        var host = [Float](repeating: 0, count: rows.count * vecSize)
         switch initial {
         case .uniform(let a):
             for i in host.indices { host[i] = Float(rng.nextUniform(-Double(a), Double(a))) }
         case .perSlot(let sizes):
-            var row = 0
-            for size in sizes where size > 0 {
-                let a = (1 / Double(size)).squareRoot()
-                for _ in 0..<size where row < capacity {
-                    for k in 0..<vecSize { host[row * vecSize + k] = Float(rng.nextUniform(-a, a)) }
-                    row += 1
+            var end = 0, slot = -1
+            for row in rows {
+                while row >= end && slot + 1 < sizes.count {
+                    slot += 1
+                    end += sizes[slot]
                 }
+                guard row < end else { break }
+                let a = (1 / Double(sizes[slot])).squareRoot()
+                for k in 0..<vecSize { host[(row - rows.lowerBound) * vecSize + k] = Float(rng.nextUniform(-a, a)) }
             }
         }
-        backend.upload(host, to: values)
+        return host
     }
 
     /// Keys in use (asks the backend, which may wait for the device); every row for a one-hot map.
@@ -155,24 +168,8 @@ public final class HashEmbedding {
 
     /// The first half of `forward`: checks the batch's keys and offsets and uploads them.
     public func stage(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, oneHot: Bool = false) throws {
-        guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
-            throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
-        }
-        guard hostKeys.count <= maxKeys else {
-            throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(hostKeys.count) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
-        }
-        var previous: Int64 = oneHot ? Int64(hostOffsets.count - 1) : 0
-        if !oneHot {
-            for (i, offset) in hostOffsets.enumerated() {
-                guard offset >= previous, i > 0 || offset == 0 else {
-                    throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
-                }
-                previous = offset
-            }
-        }
-        guard previous == Int64(hostKeys.count) else {
-            throw SwiftCTRError(.data, "embedding '\(name)': the last row offset must equal the \(hostKeys.count) keys of the batch, found \(previous).")
-        }
+        try Self.checkBatch(name: name, slots: slots, maxBatch: maxBatch, maxKeys: maxKeys, keyCount: hostKeys.count,
+                            offsets: hostOffsets, batch: batch, oneHot: oneHot)
         self.batch = batch
         keyCount = hostKeys.count
         backend.upload(hostKeys, to: keys)
@@ -187,9 +184,41 @@ public final class HashEmbedding {
         }
     }
 
+    /// Throws unless `offsets` is CSR over `batch × slots` segments (`batch ≤ maxBatch`) of
+    /// `keyCount ≤ maxKeys` keys: starting at 0, never decreasing (one-hot batches: the identity,
+    /// not checked), ending at `keyCount`. The messages name embedding `name`.
+    package static func checkBatch(name: String, slots: Int, maxBatch: Int, maxKeys: Int, keyCount: Int, offsets hostOffsets: [Int64],
+                                   batch: Int, oneHot: Bool) throws {
+        guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
+            throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
+        }
+        guard keyCount <= maxKeys else {
+            throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(keyCount) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
+        }
+        var previous: Int64 = oneHot ? Int64(hostOffsets.count - 1) : 0
+        if !oneHot {
+            for (i, offset) in hostOffsets.enumerated() {
+                guard offset >= previous, i > 0 || offset == 0 else {
+                    throw SwiftCTRError(.data, "embedding '\(name)': row offsets must start at 0 and never decrease, found \(offset) at position \(i) after \(previous).")
+                }
+                previous = offset
+            }
+        }
+        guard previous == Int64(keyCount) else {
+            throw SwiftCTRError(.data, "embedding '\(name)': the last row offset must equal the \(keyCount) keys of the batch, found \(previous).")
+        }
+    }
+
     /// The second half of `forward`: the keys' rows (hash lookup, in training with insertion; or the
     /// one-hot range check) and pooling of the staged keys.
     public func lookup(training: Bool) throws {
+        try findRows(training: training)
+        pool()
+    }
+
+    /// The staged keys' rows: a hash lookup (in training with insertion, each Localized key's
+    /// slot noted) or the one-hot range check.
+    package func findRows(training: Bool) throws {
         var failed: Bool
         switch keyMap {
         case .hash(let table):
@@ -209,6 +238,10 @@ public final class HashEmbedding {
         if training, let keySlots {
             backend.recordKeySlots(rows: rows, offsets: offsets, segments: batch * slots, slots: slots, into: keySlots)
         }
+    }
+
+    /// Pools the rows `findRows` found into `output`.
+    package func pool() {
         backend.embeddingPool(values: values, rows: rows, offsets: offsets, segments: batch * slots, vec: vecSize,
                               mean: combiner == .mean, into: output)
     }

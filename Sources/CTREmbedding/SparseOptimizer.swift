@@ -27,6 +27,11 @@ public enum SparseOptimizer: Sendable, Equatable {
         }
     }
 
+    /// The fp32 states among `stateCount` (all but LazyGlobal Adam's per-row last step).
+    package var floatStateCount: Int {
+        if case .adam(_, _, _, _, true) = self { 2 } else { stateCount }
+    }
+
     /// The value every element of the float states starts at (AdaGrad's `initial_accu_value`).
     var initialState: Float {
         if case let .adaGrad(initial, _) = self { initial } else { 0 }

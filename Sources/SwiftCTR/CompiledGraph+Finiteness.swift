@@ -13,6 +13,12 @@ extension CompiledGraph {
     /// layer's outputs in execution order, and describes the first non-finite one with the
     /// weights that are non-finite. BatchNorm's running statistics are restored afterwards.
     func diagnoseNonFinite(batch: Batch, iteration: Int) throws -> String {
+        try nonFiniteFinding(batch: batch, iteration: iteration)
+            ?? "re-running the batch's forward pass gives finite outputs everywhere, so the backward pass or an update went non-finite." + weightsNote(nonFiniteParameters())
+    }
+
+    /// What `diagnoseNonFinite` finds, or nil when the re-run forward pass is finite everywhere.
+    func nonFiniteFinding(batch: Batch, iteration: Int) throws -> String? {
         if let i = batch.dense.firstIndex(where: { !$0.isFinite }) {
             let width = max(inputSpec.denseDim, 1)
             return "the batch's dense input '\(dense.name)' holds \(numberText(batch.dense[i])) (sample \(i / width), feature \(i % width)). Check the data, or clean it before training."
@@ -21,8 +27,7 @@ extension CompiledGraph {
             return "the batch's labels hold \(numberText(batch.labels[i])) (sample \(i / max(inputSpec.labelDim, 1))). Check the data."
         }
         let badWeights = nonFiniteParameters()
-        let weightsNote = badWeights.isEmpty ? " The dense weights are finite."
-            : " Non-finite dense weights: \(badWeights.map(\.name).joined(separator: ", ")) (an update went non-finite)."
+        let weightsNote = weightsNote(badWeights)
         let statistics = nonTrainableValues()
         defer { restore(statistics) }
         var context = try load(batch, training: true)
@@ -43,7 +48,12 @@ extension CompiledGraph {
                 return "the first non-finite output is '\(name)' of layer '\(layer.name)' (\(layer.typeName), reading \(layer.inputs.map(\.name).joined(separator: ", "))): \(problem)." + cause + weightsNote
             }
         }
-        return "re-running the batch's forward pass gives finite outputs everywhere, so the backward pass or an update went non-finite." + weightsNote
+        return nil
+    }
+
+    private func weightsNote(_ badWeights: [Variable]) -> String {
+        badWeights.isEmpty ? " The dense weights are finite."
+            : " Non-finite dense weights: \(badWeights.map(\.name).joined(separator: ", ")) (an update went non-finite)."
     }
 
     /// Every non-trainable tensor (BatchNorm's running statistics) with its values, for `restore`.
@@ -63,7 +73,7 @@ extension CompiledGraph {
     }
 
     /// "k of n values are nan/inf (first at i: v)" for the valid rows of `tensor`, nil when all are finite.
-    private func nonFinite(_ tensor: Tensor, rows: Int) -> String? {
+    func nonFinite(_ tensor: Tensor, rows: Int) -> String? {
         let perRow = tensor.count % maxBatch == 0 && tensor.count >= maxBatch ? tensor.count / maxBatch : 0
         let count = perRow > 0 ? perRow * rows : tensor.count
         guard let values = hostFloats(tensor, count: count),

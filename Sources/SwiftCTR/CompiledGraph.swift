@@ -27,7 +27,22 @@ final class CompiledGraph {
     let inputSpec: Input
 
     /// Runs `GraphPasses` over the analysed layers, then allocates the tensors and builds the plan.
-    init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
+    convenience init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
+        try self.init(analysis: analysis, solver: solver, optimizer: optimizer, seed: seed, backend: backend,
+                      rows: max(solver.batchsize, solver.batchsizeEval), embeddingOutputs: nil)
+    }
+
+    /// One worker's replica of the dense network of a model trained on several (`WorkerGroup`):
+    /// tensors for `rows` samples, no tables of its own; the layers read `embeddingOutputs`
+    /// (one per embedding, in add order), which the group's sharded embeddings fill.
+    convenience init(replicaOf analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64,
+                     backend: any Backend, rows: Int, embeddingOutputs: [Variable]) throws {
+        try self.init(analysis: analysis, solver: solver, optimizer: optimizer, seed: seed, backend: backend, rows: rows,
+                      embeddingOutputs: embeddingOutputs)
+    }
+
+    private init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend,
+                 rows: Int, embeddingOutputs: [Variable]?) throws {
         let input = analysis.input
         let halfType = solver.useMixedPrecision ? solver.mixedPrecisionType : nil
         let plan = try GraphPasses.plan(analysis.layers, labelNames: Set(input.labelNames), halfType: halfType)
@@ -35,16 +50,16 @@ final class CompiledGraph {
         self.solver = solver
         self.seed = seed
         inputSpec = input
-        maxBatch = max(solver.batchsize, solver.batchsizeEval)
+        maxBatch = rows
         let columns = input.labelColumns
-        let rows = maxBatch
         labels = columns.map { Variable(name: $0.name, shape: [rows, $0.width], backend: backend) }
         labelOffsets = columns.map(\.offset)
         dense = Variable(name: input.denseName, shape: [maxBatch, input.denseDim], backend: backend)
         var tensors = [dense.name: dense]
         for label in labels { tensors[label.name] = label }
         var embeddings: [(HashEmbedding, Int, Variable)] = []
-        for spec in analysis.embeddings {
+        for output in embeddingOutputs ?? [] { tensors[output.name] = output }
+        for spec in analysis.embeddings where embeddingOutputs == nil {
             let index = input.dataReaderSparseParamArray.firstIndex { $0.topName == spec.bottomName }!
             let sparse = input.dataReaderSparseParamArray[index]
             let table = try Self.makeEmbedding(spec, sparse: sparse, modelOptimizer: optimizer, maxBatch: maxBatch,
@@ -104,43 +119,19 @@ final class CompiledGraph {
 
     private static func makeEmbedding(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams,
                                       maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
-        let params = spec.optimizer ?? modelOptimizer
-        do {
-            try params.validateForSparse()
-        } catch let error as SwiftCTRError {
-            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': \(error.message)")
+        let table = try EmbeddingTableSpec(spec, sparse: sparse, modelOptimizer: modelOptimizer)
+        let vec = spec.embeddingVecSize, combiner = Combiner(rawValue: spec.combiner)!
+        switch table.table {
+        case .oneHot(let sizes):
+            return try HashEmbedding(oneHot: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum, slotSizes: sizes,
+                                     combiner: combiner, maxBatch: maxBatch, maxKeysPerSample: sparse.maxFeatureNum,
+                                     optimizer: table.optimizer, seed: seed, backend: backend)
+        case .hash(let capacity, let initial):
+            return HashEmbedding(name: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum, combiner: combiner,
+                                 capacity: capacity, maxBatch: maxBatch, maxKeysPerSample: sparse.maxFeatureNum,
+                                 optimizer: table.optimizer, initialValues: initial, seed: seed, backend: backend,
+                                 recordsSlots: spec.embeddingType == .localizedSlotSparseEmbeddingHash)
         }
-        let global = params.updateType != .local
-        let optimizer: SparseOptimizer = switch params.optimizerType {
-        case .adam:
-            .adam(beta1: params.beta1, beta2: params.beta2, epsilon: params.epsilon, global: global,
-                  lazy: params.updateType == .lazyGlobal)
-        case .adaGrad: .adaGrad(initialAccuValue: params.initialAccuValue, epsilon: params.epsilon)
-        case .momentumSGD: .momentumSGD(factor: params.momentumFactor, global: global)
-        case .nesterov: .nesterov(mu: params.momentumFactor, global: global)
-        case .sgd: .sgd
-        case .ftrl, .rmsProp: preconditionFailure("validateForSparse refuses \(params.optimizerType.rawValue)")
-        }
-        let vec = spec.embeddingVecSize
-        if spec.embeddingType == .localizedSlotSparseEmbeddingOneHot {
-            return try HashEmbedding(oneHot: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum,
-                                     slotSizes: spec.slotSizeArray, combiner: Combiner(rawValue: spec.combiner)!,
-                                     maxBatch: maxBatch, maxKeysPerSample: sparse.maxFeatureNum, optimizer: optimizer,
-                                     seed: seed, backend: backend)
-        }
-        let bytesPerRow = (1 + params.stateCopies) * 4 * vec
-        let fromSlots = !spec.slotSizeArray.isEmpty
-            && (spec.embeddingType == .localizedSlotSparseEmbeddingHash || spec.workspaceSizePerGPUInMB == 0)
-        let capacity = fromSlots ? spec.slotSizeArray.reduce(0, +) : spec.workspaceSizePerGPUInMB * (1 << 20) / bytesPerRow
-        guard capacity >= 1 else {
-            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': workspace_size_per_gpu_in_mb = \(spec.workspaceSizePerGPUInMB) holds no row of \(bytesPerRow) bytes; raise it.")
-        }
-        let initial: HashEmbedding.InitialValues = fromSlots && spec.embeddingType == .localizedSlotSparseEmbeddingHash
-            ? .perSlot(spec.slotSizeArray) : .uniform(0.05)
-        return HashEmbedding(name: spec.sparseEmbeddingName, vecSize: vec, slots: sparse.slotNum,
-                             combiner: Combiner(rawValue: spec.combiner)!, capacity: capacity, maxBatch: maxBatch,
-                             maxKeysPerSample: sparse.maxFeatureNum, optimizer: optimizer, initialValues: initial,
-                             seed: seed, backend: backend, recordsSlots: spec.embeddingType == .localizedSlotSparseEmbeddingHash)
     }
 
     func load(_ batch: Batch, training: Bool) throws -> StepContext {
@@ -209,17 +200,10 @@ final class CompiledGraph {
         var context = StepContext(batch: 0, training: true)
         try phase("upload") { context = try load(batch, training: true) }
         context.iteration = iteration
-        let forward = { [self] in
-            for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
-        }
+        let forward = { [self] in forwardLayers(context) }
         let backwardAndUpdate = { [self] in
-            phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
-            for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
-            // After the backward pass: some layers assign their weight gradients.
-            for loss in regularizedLosses {
-                phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) }
-            }
-            phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
+            backwardLayers(context)
+            updateDense(lr: lr, context: context)
         }
         if checkingLoss {
             let statistics = nonTrainableValues()
@@ -249,18 +233,46 @@ final class CompiledGraph {
         }
     }
 
+    /// The layers' forward pass of a training step.
+    func forwardLayers(_ context: StepContext) {
+        for layer in layers { phase("forward \(layer.name) (\(Self.kind(layer)))") { layer.forward(context) } }
+    }
+
+    /// Zeroes every dense weight gradient, then runs the layers' backward pass.
+    func backwardLayers(_ context: StepContext) {
+        phase("zero weight gradients") { for parameter in parameters { backend.fill(parameter.grad, 0) } }
+        for layer in layers.reversed() { phase("backward \(layer.name) (\(Self.kind(layer)))") { layer.backward(context) } }
+    }
+
+    /// Adds the regularizers' gradients (their term over `context.batch` samples), then applies
+    /// the dense optimizer.
+    func updateDense(lr: Float, context: StepContext) {
+        // After the backward pass: some layers assign their weight gradients.
+        for loss in regularizedLosses {
+            phase("regularizer of \(loss.name)") { loss.regularize(parameters, context: context, on: backend) }
+        }
+        phase("dense optimizer") { optimizer.update(lr: lr, scaler: solver.scaler) }
+    }
+
     static func kind(_ layer: any Layer) -> String { layer.typeName }
 
     /// AUC histograms of the evaluation in progress, on the backend: one per `aucColumns` entry of
     /// each loss.
-    private lazy var aucHistograms = losses.map { loss in
+    lazy var aucHistograms = losses.map { loss in
         loss.aucColumns.map { _ in backend.makeTensor([AUCHistogram.count], .float64) }
     }
 
     /// Forward only: adds each task's probabilities to its AUC histograms on the backend and returns
     /// the batch's loss, `Σ weight·loss` over the tasks.
     func evaluate(batch: Batch) throws -> Float {
-        let context = try forwardEvaluation(batch)
+        try evaluate(batch: batch, penaltyBatch: batch.count)
+    }
+
+    /// `evaluate(batch:)` with the regularizers' term taken over `penaltyBatch` samples (a
+    /// worker's share of a batch takes the whole batch's).
+    func evaluate(batch: Batch, penaltyBatch: Int) throws -> Float {
+        var context = try forwardEvaluation(batch)
+        context.batch = penaltyBatch
         for loss in regularizedLosses { loss.regularize(parameters, context: context, on: backend) }
         for (loss, histograms) in zip(losses, aucHistograms) {
             let predictions = loss.predictions, labels = loss.label.value

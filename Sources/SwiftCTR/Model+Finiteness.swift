@@ -17,7 +17,7 @@
 extension Model {
     /// One training step of iteration `iteration` (counted from 1) on `batch`; with
     /// `finiteCheckInterval` 1 the loss is checked before the update.
-    func trainStep(_ graph: CompiledGraph, batch: Batch, lr: Float, iteration: Int, snapshotPrefix: String? = nil) throws {
+    func trainStep(_ graph: any StepRunner, batch: Batch, lr: Float, iteration: Int, snapshotPrefix: String? = nil) throws {
         do {
             try graph.train(batch: batch, lr: lr, iteration: step, checkingLoss: finiteCheckInterval == 1)
         } catch let fault as NonFiniteLoss {
@@ -33,7 +33,7 @@ extension Model {
     @discardableResult
     func checkLoss(iteration: Int, batch: Batch, lr: Float, force: Bool = false, snapshotPrefix: String? = nil) throws -> Float? {
         guard force || (finiteCheckInterval > 0 && iteration % finiteCheckInterval == 0) else { return nil }
-        let loss = try compiled().lastLoss
+        let loss = try running().lastLoss
         backend.synchronize()
         guard loss.isFinite else {
             throw nonFiniteLoss(loss, iteration: iteration, batch: batch, lr: lr, beforeUpdate: false, snapshotPrefix: snapshotPrefix)
@@ -55,7 +55,7 @@ extension Model {
                                snapshotPrefix: String?) -> SwiftCTRError {
         let diagnosis: String
         do {
-            diagnosis = try compiled().diagnoseNonFinite(batch: batch, iteration: beforeUpdate ? step : step - 1)
+            diagnosis = try running().diagnoseNonFinite(batch: batch, iteration: beforeUpdate ? step : step - 1)
         } catch {
             diagnosis = "the check could not run (\(error))."
         }

@@ -36,7 +36,7 @@ extension Model {
     /// Needs `startDataReading()` first.
     @discardableResult
     public func train() throws -> Bool {
-        let graph = try compiled()
+        let graph = try running()
         guard let reader = trainReader else {
             throw SwiftCTRError(.config, "train(): the data readers are not started; call startDataReading() first (fit starts and stops its own).")
         }
@@ -108,7 +108,7 @@ extension Model {
     /// One evaluation batch into `evalSums` and the graph's AUC histograms; false, reading
     /// nothing, at the end of the evaluation data, where the next call starts over.
     func evaluateNextBatch() throws -> Bool {
-        let graph = try compiled()
+        let graph = try running()
         if evalReader == nil { evalReader = try makeEvalReader() }
         guard let batch = try evalReader!.next() else {
             evalReader = nil
@@ -127,7 +127,7 @@ extension Model {
     /// The metrics of the pass in `evalSums` (AUC over several tasks: the mean of their AUCs);
     /// resets it and the AUC histograms.
     func finishEvaluation() throws -> EvalMetrics {
-        let graph = try compiled()
+        let graph = try running()
         let sums = evalSums
         evalSums = EvaluationSums()
         let tasks = graph.evaluationAUCs()

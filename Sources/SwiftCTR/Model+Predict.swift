@@ -13,7 +13,7 @@ extension Model {
     /// The probabilities of `batch` (forward only, dropout off, BatchNorm on its running
     /// statistics), per task; throws when the batch does not fit the `Input` or the batch size.
     public func predict(batch: Batch) throws -> Predictions {
-        let graph = try compiled()
+        let graph = try running()
         try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.predict(batch:)")
         let result = try graph.predict(batch: batch)
         try backend.check()
@@ -25,7 +25,7 @@ extension Model {
     /// reader, batches of `batchsizeEval`), read with the solver's key width and the reader's
     /// check type; at most `maxBatches` batches when given. Unknown keys read as zero vectors.
     public func predict(fileList: String, maxBatches: Int? = nil) throws -> Predictions {
-        let graph = try compiled()
+        let graph = try running()
         let reader = try readerParams.format(numSamples: readerParams.evalNumSamples)
             .open(source: fileList, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: solver.batchsizeEval, repeat: false)
         defer { reader.stop() }
@@ -63,8 +63,7 @@ extension Model {
             throw SwiftCTRError(.config, "exportPredictions: writes the predictions of a model with one label, but this one has \(graph.losses.count) (\(graph.losses.map(\.label.name).joined(separator: ", "))). Use predict(fileList:), which returns every task.")
         }
         guard let batch = lastEvaluated else { return false }
-        let loss = graph.losses[0]
-        let predictions = backend.floats(loss.predictions, count: batch.count * loss.predictions.shape.last)
+        let predictions = try running().lastProbabilities(batch)
         try Self.append(predictions, to: outputPredictionFile)
         try Self.append(batch.labels, to: outputLabelFile)
         return true

@@ -37,7 +37,10 @@ public final class Model {
     private var orderProblem: SwiftCTRError?
     /// `compile(lossNames:lossWeights:)`'s weights, by label name.
     private var lossWeights: [String: Float] = [:]
+    /// The compiled dense network: the only one for one worker, worker 0's replica for several.
     var graph: CompiledGraph?
+    /// What steps run on: `graph` for one worker, the `WorkerGroup` for several.
+    var runner: (any StepRunner)?
     var scheduler: LearningRateScheduler
     /// The rate `setLearningRate` gave, which `train(batch:)` and `train()` use instead of the scheduler's.
     var setRate: Float?
@@ -117,8 +120,15 @@ public final class Model {
         }
         let analysis = try GraphAnalysis(input: input, embeddings: embeddingSpecs, layers: layerSpecs,
                                          lossWeights: lossWeights)
-        graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
-                                  backend: backend)
+        if solver.workerCount > 1 {
+            let group = try WorkerGroup(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
+                                        backend: backend)
+            (graph, runner) = (group.replicas[0], group)
+        } else {
+            let graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
+                                          backend: backend)
+            (self.graph, runner) = (graph, graph)
+        }
         try backend.check()
     }
 
@@ -145,10 +155,16 @@ public final class Model {
         return graph
     }
 
+    /// What steps, evaluations and predictions run on.
+    func running() throws -> any StepRunner {
+        guard let runner else { throw SwiftCTRError(.config, "the model is not compiled; call compile() first.") }
+        return runner
+    }
+
     /// The layer table and memory plan; printed and returned.
     @discardableResult
     public func summary() -> String {
-        let text = graph?.summary() ?? "model not compiled; call compile() first"
+        let text = runner?.summary() ?? "model not compiled; call compile() first"
         print(text)
         return text
     }
@@ -164,7 +180,7 @@ public final class Model {
     @discardableResult
     public func fit(numEpochs: Int = 0, maxIter: Int = 2000, display: Int = 200, evalInterval: Int = 1000,
                     snapshot: Int = 10000, snapshotPrefix: String = "") throws -> [TrainingRecord] {
-        let graph = try compiled()
+        let graph = try running()
         if solver.repeatDataset {
             guard maxIter > 0 else { throw SwiftCTRError(.config, "fit: max_iter must be ≥ 1 when repeat_dataset is true, found \(maxIter).") }
         } else {
@@ -276,7 +292,7 @@ public final class Model {
     /// It does not wait for the device; `currentLoss` does. Throws, before any work, when `batch`
     /// does not fit the `Input` or holds more samples than the compiled batch size.
     public func train(batch: Batch) throws {
-        let graph = try compiled()
+        let graph = try running()
         try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.train(batch:)")
         let lr = setRate ?? scheduler.next()
         try trainStep(graph, batch: batch, lr: lr, iteration: step + 1)
@@ -296,7 +312,7 @@ public final class Model {
     }
 
     /// The loss of the last training iteration (HugeCTR's `get_current_loss`).
-    public var currentLoss: Float { graph?.lastLoss ?? 0 }
+    public var currentLoss: Float { runner?.lastLoss ?? 0 }
 
     /// A reader of `list` that starts after its first `skip` batches.
     func makeReader(list: String, batch: Int, repeat: Bool, skip: Int, numSamples: Int? = nil) throws -> any BatchSource {

@@ -24,7 +24,9 @@ public struct Solver: Sendable, Codable, Equatable {
     public var batchsizeEval: Int
     public var batchsize: Int
     /// Devices per node: with `devices: .cuda`, the GPU ordinals (one GPU in this version). On the
-    /// CPU backend it only has to name one device.
+    /// CPU backend, N entries in all (`[[0, 1, …, N−1]]`) train with N simulated workers
+    /// (`workerCount`): each holds its shard of every embedding and runs the dense network on its
+    /// `batchsize / N` samples, as HugeCTR's GPUs do (`WorkerGroup`).
     public var vvgpu: [[Int]]
     /// Where `Model` trains when it is given no backend: `.cpu` (the default) or `.cuda` on the
     /// GPU that `vvgpu` names.
@@ -79,6 +81,10 @@ public struct Solver: Sendable, Codable, Equatable {
         self.dropIncompleteBatch = dropIncompleteBatch
     }
 
+    /// The workers (GPUs, or simulated workers on the CPU) that `vvgpu` lists: HugeCTR's global
+    /// GPU count.
+    public var workerCount: Int { vvgpu.reduce(0) { $0 + $1.count } }
+
     /// Throws for settings HugeCTR rejects, or that this build cannot honour.
     public func validate() throws {
         func fail(_ message: String) -> SwiftCTRError { SwiftCTRError(.config, "Solver: " + message) }
@@ -90,9 +96,12 @@ public struct Solver: Sendable, Codable, Equatable {
         guard !vvgpu.isEmpty, vvgpu.allSatisfy({ !$0.isEmpty }) else {
             throw fail("vvgpu must list at least one device per node, found \(vvgpu). Use [[0]].")
         }
-        let devices = vvgpu.reduce(0) { $0 + $1.count }
+        let devices = workerCount
         guard batchsize % devices == 0 else {
-            throw fail("batchsize \(batchsize) must be a multiple of the \(devices) devices in vvgpu.")
+            throw fail("batchsize \(batchsize) must be a multiple of the \(devices) devices in vvgpu, as each trains on an equal share of a batch. Use a batch size divisible by \(devices), or another number of devices.")
+        }
+        guard batchsizeEval % devices == 0 else {
+            throw fail("batchsize_eval \(batchsizeEval) must be a multiple of the \(devices) devices in vvgpu, as each evaluates an equal share of a batch. Use a batch size divisible by \(devices), or another number of devices.")
         }
         guard mixedPrecisionType == .bfloat16 || mixedPrecisionType == .float16 else {
             throw fail("mixedPrecisionType must be .bfloat16 or .float16, found .\(mixedPrecisionType).")

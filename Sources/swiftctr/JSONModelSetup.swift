@@ -26,10 +26,12 @@ struct JSONModelSetup {
     }
 
     /// The backend for a legacy configuration's `solver`: `--device cpu` trains in fp32 (a
-    /// configuration's `mixed_precision` needs a GPU, so it is switched off with a warning);
+    /// configuration's `mixed_precision` needs a GPU, so it is switched off with a warning) on
+    /// `workers` simulated workers (`--workers`; the configuration's `gpu` list names GPUs);
     /// `--device cuda` takes the first GPU of the configuration's `gpu` list, `cuda:N` GPU N.
-    mutating func backend(_ device: String, solver: inout Solver) throws -> any Backend {
+    mutating func backend(_ device: String, workers: Int = 1, solver: inout Solver) throws -> any Backend {
         if device == "cpu" {
+            solver.vvgpu = [Array(0..<workers)]
             if solver.useMixedPrecision {
                 warnings.append("'\(file)' asks for mixed precision, which needs a GPU; training in fp32 on the CPU (use --device cuda for fp16).")
                 solver.useMixedPrecision = false

@@ -16,11 +16,12 @@ extension Train {
                 let directory = data ?? "data/dcn-default"
                 let (dataset, oracleAUC) = try prepareData(directory)
                 try Self.check(graph.input, fits: dataset, directory: directory, file: file)
-                let evalBatch = min(10_000, dataset.numEval)
+                let evalBatch = Self.evalBatch(min(10_000, dataset.numEval), workers: workers)
                 var solver = Solver(modelName: graph.modelName, seed: seed, lr: lr,
                                     maxEvalBatches: max(1, dataset.numEval / evalBatch), batchsizeEval: evalBatch,
                                     batchsize: batchSize, i64InputKey: dataset.i64Keys, useCudaGraph: cudaGraph == "on")
                 JSONModelSetup.apply(precision: precision, to: &solver)
+                solver.vvgpu = [Array(0..<workers)]
                 model = try Model(solver, Self.reader(directory, dataset), CreateOptimizer(optimizerType: .adam, updateType: .global),
                                   backend: try deviceOptions.backend())
                 model.construct(graph)
@@ -42,7 +43,7 @@ extension Train {
                 if cudaGraph == "off" { legacy.solver.useCudaGraph = false }
                 if snapshot > 0 { (legacy.fit.snapshot, legacy.fit.snapshotPrefix) = (snapshot, snapshotPrefix) }
                 legacyFiles = legacy
-                let backend = try setup.backend(deviceOptions.device, solver: &legacy.solver)
+                let backend = try setup.backend(deviceOptions.device, workers: workers, solver: &legacy.solver)
                 model = try legacy.makeModel(backend: backend)
                 fit = legacy.fit
             }

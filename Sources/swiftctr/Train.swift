@@ -57,6 +57,9 @@ struct Train: ParsableCommand {
     @Option(help: "Continue from a snapshot: its prefix (the newest complete one) or its .snapshot.json file. --max-iter stays the total.")
     var resume: String?
 
+    @Option(help: "Train data-parallel on N simulated workers on the CPU (HugeCTR's vvgpu of N GPUs): each holds its shard of every embedding (Distributed: key mod N, Localized: slot mod N) and runs the dense network on batch-size/N samples; the results equal one worker's up to float rounding. --batch-size must be a multiple of N.")
+    var workers = 1
+
     @OptionGroup var deviceOptions: DeviceOptions
 
     func validate() throws {
@@ -71,6 +74,10 @@ struct Train: ParsableCommand {
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
         guard deepWidth > 0 else { throw ValidationError("--deep-width must be ≥ 1, found \(deepWidth).") }
         guard snapshot >= 0 else { throw ValidationError("--snapshot must be ≥ 0 (0: no snapshots), found \(snapshot).") }
+        guard workers >= 1 else { throw ValidationError("--workers must be ≥ 1, found \(workers).") }
+        if workers > 1 && deviceOptions.device != "cpu" {
+            throw ValidationError("--workers \(workers) simulates workers on the CPU; training on several GPUs (NCCL) is not in this version. Use --device cpu, or --workers 1 on a GPU.")
+        }
     }
 
     func run() throws {
@@ -79,14 +86,15 @@ struct Train: ParsableCommand {
             let backend = try deviceOptions.backend()
             let directory = data ?? "data/dcn-default"
             let (config, oracle) = try prepareData(directory)
-            let evalBatch = 10_000
+            let evalBatch = Self.evalBatch(10_000, workers: workers)
             let iterations = maxIter ?? max(1, config.numTrain / batchSize)
             let mixed = precision == "bf16" || precision == "fp16"
-            let solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
+            var solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
                                 batchsizeEval: evalBatch, batchsize: batchSize, useMixedPrecision: mixed,
                                 mixedPrecisionType: precision == "fp16" ? .float16 : .bfloat16,
                                 enableTF32Compute: precision == "tf32", scaler: precision == "fp16" ? 1024 : 1,
                                 i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
+            solver.vvgpu = [Array(0..<workers)]
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                           evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
             let model = try Model(solver, reader, DefaultModel.optimizer, backend: backend)
@@ -115,6 +123,12 @@ struct Train: ParsableCommand {
                              last.trainingThroughput, last.trainingSamples, last.trainingSec))
             }
         }
+    }
+
+    /// The evaluation batch: `size` rounded down to a multiple of the workers, each of which
+    /// evaluates an equal share.
+    static func evalBatch(_ size: Int, workers: Int) -> Int {
+        max(workers, size / workers * workers)
     }
 
     /// Reuses the dataset in `directory`, or generates the default one there when it is missing.

@@ -32,13 +32,15 @@ extension Model {
         let values: [Float] = try ModelFileReader.read(
             file, what: "dense weights", count: total, unit: "float32 parameters",
             fix: "This model has \(total) dense parameters in \(graph.layers.filter { !$0.parameters.isEmpty }.count) trainable layers; the file is truncated or was written by a model with other layers or sizes.")
-        var offset = 0
-        for parameter in graph.parameters {
-            let n = parameter.value.count
-            backend.upload(Array(values[offset..<offset + n]), to: parameter.value)
-            offset += n
+        for replica in try running().replicas {
+            var offset = 0
+            for parameter in replica.parameters {
+                let n = parameter.value.count
+                backend.upload(Array(values[offset..<offset + n]), to: parameter.value)
+                offset += n
+            }
+            try loadNonTrainable(besides: file, graph: replica)
         }
-        try loadNonTrainable(besides: file, graph: graph)
     }
 
     /// Loads the dense optimizer states (HugeCTR's `load_dense_optimizer_states`): each state kind
@@ -51,12 +53,14 @@ extension Model {
         let values: [Float] = try ModelFileReader.read(
             file, what: "dense optimizer states", count: kinds * total, unit: "float32 values",
             fix: "\(graph.optimizer.params.optimizerType.rawValue) keeps \(kinds) state value(s) per parameter and this model has \(total) dense parameters; the file is truncated or was written with another optimizer or model.")
-        var offset = 0
-        for kind in 0..<kinds {
-            for state in states {
-                let n = state[kind].count
-                backend.upload(Array(values[offset..<offset + n]), to: state[kind])
-                offset += n
+        for replica in try running().replicas {
+            var offset = 0
+            for kind in 0..<kinds {
+                for state in replica.optimizer.states {
+                    let n = state[kind].count
+                    backend.upload(Array(values[offset..<offset + n]), to: state[kind])
+                    offset += n
+                }
             }
         }
     }
@@ -120,8 +124,9 @@ extension Model {
             try AtomicFile.write(names.nonTrainable) { sink in try sink.write(NonTrainableParams.json(layers)) }
             written(names.nonTrainable)
         }
-        for (index, embedding) in graph.embeddings.enumerated() {
-            let table = embedding.table, model = table.sparseModel()
+        let stores = try running().embeddingStores
+        for (index, table) in stores.enumerated() {
+            let model = table.sparseModel()
             var contents: [(name: String, body: (AtomicFile.Sink) throws -> Void)] = [
                 ("key", { try $0.write(model.keys) }), ("emb_vector", { try $0.write(model.vectors) }),
             ]
@@ -130,18 +135,18 @@ extension Model {
             try AtomicFile.writeFolder(sparse, files: contents)
             for file in contents { written(sparse + "/" + file.name, inside: sparse) }
             try AtomicFile.write(names.sparseOptimizer(index)) { sink in
-                for state in table.states where state.dtype == .float32 { try sink.write(backend.floats(state)) }
+                for state in table.floatStates() { try sink.write(state) }
             }
             written(names.sparseOptimizer(index))
-            if let steps = table.states.first(where: { $0.dtype == .int64 }) {
-                try AtomicFile.write(names.sparseOptimizerSteps(index)) { try $0.write(backend.int64s(steps)) }
+            if let steps = table.lastSteps() {
+                try AtomicFile.write(names.sparseOptimizerSteps(index)) { try $0.write(steps) }
                 written(names.sparseOptimizerSteps(index))
             }
         }
         let manifest = SnapshotManifest(
             iteration: names.iteration, seed: String(seed), position: position, step: step,
             schedulerStep: schedule.step, denseOptimizerStep: graph.optimizer.step,
-            embeddingSteps: graph.embeddings.map(\.table.step), files: files,
+            embeddingSteps: stores.map(\.step), files: files,
             nonTrainable: statistics.map { $0.nonTrainable.map { backend.floats($0.value).map(\.bitPattern) } })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -160,21 +165,23 @@ extension Model {
 
     /// Runs `load` on each embedding, in add order, with its path from `paths` (one per embedding).
     private func eachEmbedding(_ paths: [String], _ method: String, what: String,
-                               _ load: (String, HashEmbedding) throws -> Void) throws {
-        let graph = try compiledForFiles(method)
-        guard paths.count == graph.embeddings.count else {
-            throw SwiftCTRError(.config, "\(method): \(paths.count) \(what) given, but the model has \(graph.embeddings.count) embeddings (\(graph.embeddings.map(\.table.name).joined(separator: ", "))); give one per embedding in add order.")
+                               _ load: (String, any EmbeddingStore) throws -> Void) throws {
+        _ = try compiledForFiles(method)
+        let stores = try running().embeddingStores
+        guard paths.count == stores.count else {
+            throw SwiftCTRError(.config, "\(method): \(paths.count) \(what) given, but the model has \(stores.count) embeddings (\(stores.map(\.name).joined(separator: ", "))); give one per embedding in add order.")
         }
-        for (path, embedding) in zip(paths, graph.embeddings) { try load(path, embedding.table) }
+        for (path, table) in zip(paths, stores) { try load(path, table) }
     }
 
     /// Runs `load` on each embedding `paths` names, with its path.
     private func namedEmbeddings(_ paths: [String: String], _ method: String,
-                                 _ load: (String, HashEmbedding) throws -> Void) throws {
-        let graph = try compiledForFiles(method)
+                                 _ load: (String, any EmbeddingStore) throws -> Void) throws {
+        _ = try compiledForFiles(method)
+        let stores = try running().embeddingStores
         for (name, path) in paths.sorted(by: { $0.key < $1.key }) {
-            guard let table = graph.embeddings.first(where: { $0.table.name == name })?.table else {
-                throw SwiftCTRError(.config, "\(method): the model has no embedding named '\(name)'; its embeddings are \(graph.embeddings.map(\.table.name)).")
+            guard let table = stores.first(where: { $0.name == name }) else {
+                throw SwiftCTRError(.config, "\(method): the model has no embedding named '\(name)'; its embeddings are \(stores.map(\.name)).")
             }
             try load(path, table)
         }
@@ -205,7 +212,7 @@ extension Model {
         }
     }
 
-    private func loadSparseModel(_ folder: String, into table: HashEmbedding) throws {
+    private func loadSparseModel(_ folder: String, into table: any EmbeddingStore) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw SwiftCTRError(.io, "the sparse model folder '\(folder)' for embedding '\(table.name)' does not exist\(FileManager.default.fileExists(atPath: folder) ? " (it is a file)" : ""). Give the <prefix><i>_sparse_<iter>.model folder that save_params_to_files wrote.")
@@ -236,20 +243,16 @@ extension Model {
         try table.load(SparseModel(keys: keys, vectors: vectors, slotIDs: slots), source: folder)
     }
 
-    private func loadSparseStates(_ file: String, into table: HashEmbedding) throws {
-        let states = table.states.filter { $0.dtype == .float32 }
-        let perState = table.capacity * table.vecSize
+    private func loadSparseStates(_ file: String, into table: any EmbeddingStore) throws {
+        let count = table.optimizer.floatStateCount, rows = table.stateRows
+        let perState = rows * table.vecSize
         let values: [Float] = try ModelFileReader.read(
-            file, what: "sparse optimizer states", count: states.count * perState, unit: "float32 values",
-            fix: "Embedding '\(table.name)' keeps \(states.count) state(s) of \(table.capacity) rows × \(table.vecSize); the file is truncated or was written with another optimizer or workspace size.")
-        for (i, state) in states.enumerated() {
-            backend.upload(Array(values[i * perState..<(i + 1) * perState]), to: state)
+            file, what: "sparse optimizer states", count: count * perState, unit: "float32 values",
+            fix: "Embedding '\(table.name)' keeps \(count) state(s) of \(rows) rows × \(table.vecSize); the file is truncated or was written with another optimizer or workspace size.")
+        var last: [Int64]?
+        if count < table.optimizer.stateCount, FileManager.default.fileExists(atPath: file + ".last_step") {
+            last = try ModelFileReader.read(file + ".last_step", what: "LazyGlobal last-step", count: rows, unit: "int64 steps")
         }
-        if let steps = table.states.first(where: { $0.dtype == .int64 }),
-           FileManager.default.fileExists(atPath: file + ".last_step") {
-            let last: [Int64] = try ModelFileReader.read(file + ".last_step", what: "LazyGlobal last-step",
-                                                         count: table.capacity, unit: "int64 steps")
-            backend.upload(last, to: steps)
-        }
+        table.loadStates((0..<count).map { Array(values[$0 * perState..<($0 + 1) * perState]) }, lastSteps: last)
     }
 }

@@ -18,23 +18,24 @@ extension Model {
     /// of the manifest restored.
     @discardableResult
     public func resume(from path: String) throws -> String {
-        guard let graph else {
+        guard graph != nil else {
             throw SwiftCTRError(.config, "resume: the model is not compiled; add the snapshot's layers and call compile() first.")
         }
         let (manifestPath, names, manifest) = try Self.completeSnapshot(path)
         guard manifest.seed == String(seed) else {
             throw SwiftCTRError(.config, "resume: snapshot '\(manifestPath)' was trained with seed \(manifest.seed), this model has seed \(seed); dropout masks and new embedding rows would differ. Give the solver seed: \(manifest.seed).")
         }
-        guard manifest.embeddingSteps.count == graph.embeddings.count else {
-            throw SwiftCTRError(.config, "resume: snapshot '\(manifestPath)' holds \(manifest.embeddingSteps.count) embeddings, this model has \(graph.embeddings.count); resume into the model that wrote it.")
+        let runner = try running(), stores = runner.embeddingStores
+        guard manifest.embeddingSteps.count == stores.count else {
+            throw SwiftCTRError(.config, "resume: snapshot '\(manifestPath)' holds \(manifest.embeddingSteps.count) embeddings, this model has \(stores.count); resume into the model that wrote it.")
         }
         try loadDenseWeights(names.dense)
         try loadDenseOptimizerStates(names.denseOptimizer)
-        let indices = Array(graph.embeddings.indices)
+        let indices = Array(stores.indices)
         try loadSparseWeights(indices.map(names.sparse))
         try loadSparseOptimizerStates(indices.map(names.sparseOptimizer))
-        graph.optimizer.restore(step: manifest.denseOptimizerStep)
-        for (embedding, step) in zip(graph.embeddings, manifest.embeddingSteps) { embedding.table.restore(step: step) }
+        for replica in runner.replicas { replica.optimizer.restore(step: manifest.denseOptimizerStep) }
+        for (table, step) in zip(stores, manifest.embeddingSteps) { table.restore(step: step) }
         schedule.restore(step: manifest.schedulerStep)
         step = manifest.step
         resumePosition = manifest.position

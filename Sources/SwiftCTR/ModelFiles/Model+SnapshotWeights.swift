@@ -12,12 +12,12 @@ extension Model {
     /// the manifest's path.
     @discardableResult
     public func loadWeights(fromSnapshot path: String) throws -> String {
-        guard let graph else {
+        guard graph != nil else {
             throw SwiftCTRError(.config, "loadWeights(fromSnapshot:): the model is not compiled; add the snapshot's layers and call compile() first.")
         }
         let (manifestPath, names, _) = try Self.completeSnapshot(path)
         try loadDenseWeights(names.dense)
-        try loadSparseWeights(graph.embeddings.indices.map(names.sparse))
+        try loadSparseWeights(try running().embeddingStores.indices.map(names.sparse))
         return manifestPath
     }
 

@@ -1,0 +1,126 @@
+/// The collective operations of data-parallel training over `workers` workers, each worker's
+/// buffer a tensor in its own backend's memory: what NCCL provides (all-reduce, reduce-scatter,
+/// all-gather), the all-to-all that NCCL's grouped send and receive build, and a barrier. One
+/// call moves the data of every worker, as NCCL's group calls do in the single process that
+/// drives all the GPUs of a node (`ncclGroupStart`, one call per GPU, `ncclGroupEnd`). Sums run
+/// in worker order, so every worker receives the same bits.
+///
+/// ```swift
+/// let collective = InProcessCollective(backends: Array(repeating: backend, count: 2))
+/// collective.allReduceSum([gradient0, gradient1], count: n)   // both hold gradient0 + gradient1
+/// ```
+public protocol Collective: AnyObject, Sendable {
+    /// The number of workers; every call takes one tensor per worker, in worker order.
+    var workers: Int { get }
+    /// `buffers[g][0..<count] = Σ_h buffers[h][0..<count]` for every worker g (fp32 or fp64;
+    /// NCCL's `ncclAllReduce` with `ncclSum`). Cost: 2·(G−1)/G·count elements sent per worker.
+    func allReduceSum(_ buffers: [Tensor], count: Int)
+    /// `receive[h][0..<count] = Σ_g send[g][h·count ..< (h+1)·count]`, fp32 (`ncclReduceScatter`).
+    func reduceScatterSum(_ send: [Tensor], into receive: [Tensor], count: Int)
+    /// `receive[h][g·count ..< (g+1)·count] = send[g][0..<count]` for every h (`ncclAllGather`).
+    func allGather(_ send: [Tensor], into receive: [Tensor], count: Int)
+    /// Worker g sends `counts[g][h]` elements to worker h: g's blocks lie one after another in
+    /// h order from element 0 of `send[g]`, and h receives them one after another in g order from
+    /// element 0 of `receive[h]` (grouped `ncclSend`/`ncclRecv`).
+    func allToAll(_ send: [Tensor], into receive: [Tensor], counts: [[Int]])
+    /// Returns once every worker's queued work is done.
+    func barrier()
+}
+
+/// `Collective` for workers simulated in one process: a deterministic, sequential exchange
+/// through host memory, the workers' backends given in worker order (on the CPU they may all be
+/// the same backend). Every worker's result is computed from the same values in the same order,
+/// so replicas that start equal stay equal bit for bit.
+///
+/// ```swift
+/// let collective = InProcessCollective(backends: [cpu, cpu, cpu])   // three simulated workers
+/// ```
+public final class InProcessCollective: Collective {
+    public let backends: [any Backend]
+    public var workers: Int { backends.count }
+
+    public init(backends: [any Backend]) {
+        precondition(!backends.isEmpty, "a collective needs at least one worker")
+        self.backends = backends
+    }
+
+    public func allReduceSum(_ buffers: [Tensor], count: Int) {
+        check(buffers)
+        switch buffers[0].dtype {
+        case .float64:
+            let total = sum(buffers.indices.map { read(buffers[$0], on: $0, count: count, as: Double.self) })
+            for (g, buffer) in buffers.enumerated() { write(total, to: buffer, on: g) }
+        default:
+            precondition(buffers[0].dtype == .float32, "allReduceSum takes fp32 or fp64 tensors")
+            let total = sum(buffers.indices.map { read(buffers[$0], on: $0, count: count, as: Float.self) })
+            for (g, buffer) in buffers.enumerated() { write(total, to: buffer, on: g) }
+        }
+    }
+
+    public func reduceScatterSum(_ send: [Tensor], into receive: [Tensor], count: Int) {
+        check(send)
+        check(receive)
+        let parts = send.indices.map { read(send[$0], on: $0, count: count * workers, as: Float.self) }
+        for h in 0..<workers {
+            let block = parts.map { Array($0[h * count..<(h + 1) * count]) }
+            write(sum(block), to: receive[h], on: h)
+        }
+    }
+
+    public func allGather(_ send: [Tensor], into receive: [Tensor], count: Int) {
+        check(send)
+        check(receive)
+        let bytes = count * send[0].dtype.size
+        let gathered = send.indices.flatMap { read(send[$0], on: $0, count: bytes, as: UInt8.self) }
+        for (h, tensor) in receive.enumerated() { write(gathered, to: tensor, on: h) }
+    }
+
+    public func allToAll(_ send: [Tensor], into receive: [Tensor], counts: [[Int]]) {
+        check(send)
+        check(receive)
+        precondition(counts.count == workers && counts.allSatisfy { $0.count == workers }, "allToAll needs a G×G count matrix")
+        let size = send[0].dtype.size
+        let outgoing = send.indices.map { read(send[$0], on: $0, count: counts[$0].reduce(0, +) * size, as: UInt8.self) }
+        for h in 0..<workers {
+            var incoming: [UInt8] = []
+            for g in 0..<workers {
+                let start = counts[g][..<h].reduce(0, +) * size
+                incoming += outgoing[g][start..<start + counts[g][h] * size]
+            }
+            write(incoming, to: receive[h], on: h)
+        }
+    }
+
+    public func barrier() {
+        for backend in backends { backend.synchronize() }
+    }
+
+    private func check(_ tensors: [Tensor]) {
+        precondition(tensors.count == workers, "a collective call takes one tensor per worker (\(workers)), found \(tensors.count)")
+    }
+
+    /// The first `count` elements of worker g's `tensor` (a `UInt8` count is in bytes).
+    private func read<T>(_ tensor: Tensor, on worker: Int, count: Int, as type: T.Type) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            backends[worker].download(tensor, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
+
+    private func write<T>(_ values: [T], to tensor: Tensor, on worker: Int) {
+        values.withUnsafeBytes { backends[worker].upload($0, to: tensor) }
+    }
+
+    /// Element-wise sum of equally long parts, in part order.
+    private func sum<T: FloatingPoint>(_ parts: [[T]]) -> [T] {
+        var total = parts[0]
+        total.withUnsafeMutableBufferPointer { out in
+            for part in parts.dropFirst() {
+                part.withUnsafeBufferPointer { p in
+                    for i in 0..<out.count { out[i] += p[i] }
+                }
+            }
+        }
+        return total
+    }
+}
