@@ -80,7 +80,8 @@ public final class ParquetWriter {
                             expected: "\(labelCount) labels, \(floatNames.count - labelCount) dense, \(slotNames.count) slot counts summing to the keys",
                             found: "\(labels.count) labels, \(dense.count) dense, slot counts \(slotNNZ) for \(sampleKeys.count) keys")
         }
-        for (c, v) in (labels + dense).enumerated() { floats[c].append(v) }
+        for (c, v) in labels.enumerated() { floats[c].append(v) }
+        for (c, v) in dense.enumerated() { floats[labelCount + c].append(v) }
         var start = 0
         for (s, n) in slotNNZ.enumerated() {
             guard multiHot[s] || n == 1 else {

@@ -1,5 +1,6 @@
 @testable import CTRData
 import Foundation
+import SwiftCTR
 import Testing
 
 /// The Parquet reader against files pyarrow wrote (scripts/make_parquet_fixtures.py), its errors,
@@ -58,5 +59,135 @@ struct ParquetTests {
             #expect(got == want, "\(folder)/\(file)")
             #expect(!want.isEmpty)
         }
+    }
+
+    // MARK: errors in the data
+
+    /// A scratch folder holding copies of a fixture folder's files.
+    static func copy(_ folder: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-\(folder)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: fixtures + "/" + folder) {
+            try FileManager.default.copyItem(atPath: fixtures + "/\(folder)/\(name)", toPath: dir + "/" + name)
+        }
+        return dir
+    }
+
+    @Test func nullsAreRefusedNamingFileColumnAndRow() {
+        let text = Self.message { _ = try Self.rows(Self.fixtures + "/null/part_0.parquet", layout: Self.layout(slots: 2, denseDim: 0), i64Keys: true) }
+        #expect(text.contains("part_0.parquet") && text.contains("column 'C2', row 3 is null"), "\(text)")
+    }
+
+    @Test func keyWidthMustMatchI64InputKey() {
+        let narrow = Self.message { _ = try Self.rows(Self.fixtures + "/plain/part_0.parquet", layout: Self.layout(slots: 2, denseDim: 2), i64Keys: false) }
+        #expect(narrow.contains("Parquet key type error") && narrow.contains("'C1'") && narrow.contains("64-bit"), "\(narrow)")
+        let wide = Self.message { _ = try Self.rows(Self.fixtures + "/zstd/part_0.parquet", layout: Self.layout(slots: 2, denseDim: 1), i64Keys: true) }
+        #expect(wide.contains("Parquet key type error") && wide.contains("32-bit"), "\(wide)")
+    }
+
+    @Test func layoutMustMatchTheMetadata() {
+        let dense = Self.message { _ = try Self.rows(Self.fixtures + "/plain/part_0.parquet", layout: Self.layout(slots: 2, denseDim: 3), i64Keys: true) }
+        #expect(dense.contains("Dense dim of given file and dense dim doesn't match"), "\(dense)")
+        let listWidth = Self.message { _ = try Self.rows(Self.fixtures + "/multihot/part_0.parquet", layout: Self.layout(slots: 3, denseDim: 2), i64Keys: true) }
+        #expect(listWidth.contains("Dense dim of given file"), "\(listWidth)")
+        let slots = Self.message { _ = try Self.rows(Self.fixtures + "/plain/part_0.parquet", layout: Self.layout(slots: 3, denseDim: 2), i64Keys: true) }
+        #expect(slots.contains("2 cats columns but the Input has 3 slots"), "\(slots)")
+        let nnz = Self.message { _ = try Self.rows(Self.fixtures + "/multihot/part_0.parquet", layout: Self.layout(slots: 3, denseDim: 3, nnz: 1), i64Keys: true) }
+        #expect(nnz.contains("too many keys"), "\(nnz)")
+    }
+
+    @Test func metadataIsCheckedAgainstTheFooter() throws {
+        let dir = try Self.copy("plain")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let layout = Self.layout(slots: 2, denseDim: 2)
+        func withMetadata(_ json: String) -> String {
+            try? json.write(toFile: dir + "/_metadata.json", atomically: true, encoding: .utf8)
+            return Self.message { _ = try Self.rows(dir + "/part_0.parquet", layout: layout, i64Keys: true) }
+        }
+        let columns = #""labels": [{"col_name": "label", "index": 0}], "conts": [{"col_name": "a", "index": 1}, {"col_name": "b", "index": 2}], "cats": [{"col_name": "x", "index": 3}, {"col_name": "y", "index": 4}]"#
+        #expect(withMetadata(#"{"file_stats": [{"file_name": "some/folder/part_0.parquet", "num_rows": 10}], "# + columns + "}") == "no error")
+        #expect(withMetadata(#"{"file_stats": [{"file_name": "part_0.parquet", "num_rows": 11}], "# + columns + "}").contains("expected num_rows 10"))
+        #expect(withMetadata(#"{"file_stats": [{"file_name": "other.parquet", "num_rows": 10}], "# + columns + "}").contains("no file_stats entry for 'part_0.parquet'"))
+        let outside = withMetadata(#"{"file_stats": [{"file_name": "part_0.parquet", "num_rows": 10}], "# + columns.replacingOccurrences(of: "\"index\": 4", with: "\"index\": 9") + "}")
+        #expect(outside.contains("index 9") && outside.contains("not in the file"), "\(outside)")
+        let string = withMetadata(#"{"file_stats": [{"file_name": "part_0.parquet", "num_rows": 10}], "# + columns.replacingOccurrences(of: "\"index\": 2", with: "\"index\": 5") + "}")
+        #expect(string.contains("BYTE_ARRAY values") && string.contains("float32"), "\(string)")
+        #expect(withMetadata("[1]").contains("not a JSON object"))
+        try FileManager.default.removeItem(atPath: dir + "/_metadata.json")
+        #expect(Self.message { _ = try DataFormat.parquet(slotSizeArray: []).open(source: Self.list([dir + "/part_0.parquet"]), layout: layout, i64Keys: true, batchSize: 4, repeat: false) }
+            .contains("no _metadata.json beside its first data file"))
+    }
+
+    @Test func malformedFilesAreDataErrors() throws {
+        let good = [UInt8](FileManager.default.contents(atPath: Self.fixtures + "/plain/part_0.parquet")!)
+        let meta = try ParquetDatasetMetadata(folder: Self.fixtures + "/plain")
+        func read(_ bytes: [UInt8]) -> String {
+            Self.message {
+                let f = try ParquetFile(bytes: bytes, name: "bad.parquet", metadata: meta, layout: Self.layout(slots: 2, denseDim: 2),
+                                        i64Keys: true, slotSizeArray: [])
+                while try f.readBatch(maxCount: 4) != nil {}
+            }
+        }
+        #expect(read(good) == "no error")
+        #expect(read(Array(good.prefix(8))).contains("too short to be a Parquet file"))
+        #expect(read(Array(good.prefix(good.count - 1))).contains("magic"))
+        var longFooter = good
+        longFooter[good.count - 5] = 0x7F
+        #expect(read(longFooter).contains("footer length exceeds the file"))
+        // Every truncation of a column chunk and every flipped byte is an error or a clean read, never a crash.
+        for cut in stride(from: 4, to: good.count - 8, by: 97) {
+            var damaged = good
+            damaged.replaceSubrange(cut ..< cut + 3, with: [0xFF, 0x00, 0x7F])
+            _ = read(damaged)
+        }
+    }
+
+    // MARK: slot offsets and the file-list reader
+
+    @Test func slotSizeArrayOffsetsKeys() throws {
+        #expect(try ParquetFile.slotOffsets([10, 0, 5], slots: 4, i64Keys: true) == [0, 10, 10, 15])
+        #expect(try ParquetFile.slotOffsets([7], slots: 3, i64Keys: true) == [0, 7, 7])
+        #expect(try ParquetFile.slotOffsets([], slots: 2, i64Keys: false) == [0, 0])
+        #expect(Self.message { _ = try ParquetFile.slotOffsets([1, 2, 3], slots: 2, i64Keys: true) }.contains("at most one non-negative entry per slot"))
+        #expect(Self.message { _ = try ParquetFile.slotOffsets([Int(UInt32.max), 1, 0], slots: 3, i64Keys: false) }.contains("do not fit the key type"))
+        let path = Self.fixtures + "/multihot/part_0.parquet"
+        let layout = Self.layout(slots: 3, denseDim: 3)
+        let plain = try Self.rows(path, layout: layout, i64Keys: true)
+        let offset = try Self.rows(path, layout: layout, i64Keys: true, slotSizes: [20, 7])
+        #expect(offset.map { $0.slots[0] } == plain.map { $0.slots[0] })
+        #expect(offset.map { $0.slots[1] } == plain.map { $0.slots[1].map { $0 + 20 } })
+        #expect(offset.map { $0.slots[2] } == plain.map { $0.slots[2].map { $0 + 27 } })
+        // A 32-bit key past UInt32.max once offset is refused.
+        let zstd = Self.message { _ = try Self.rows(Self.fixtures + "/zstd/part_0.parquet", layout: Self.layout(slots: 2, denseDim: 1),
+                                                    i64Keys: false, slotSizes: [Int(UInt32.max) - 100]) }
+        #expect(zstd.contains("does not fit the key type") && zstd.contains("'C2'"), "\(zstd)")
+    }
+
+    static func list(_ files: [String]) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-list-\(UUID().uuidString).txt").path
+        try? FileList.write(files, to: path)
+        return path
+    }
+
+    @Test func batchReaderStripesParquetFilesAndSkips() throws {
+        let want = try Self.expected("plain")
+        let files = ["part_0.parquet", "part_1.parquet"].map { Self.fixtures + "/plain/" + $0 }
+        let layout = Self.layout(slots: 2, denseDim: 2)
+        let format = DataFormat.parquet(slotSizeArray: [])
+        func read(workers: Int, skip: Int) throws -> [Row] {
+            let source = try format.open(source: Self.list(files), layout: layout, i64Keys: true, batchSize: 3, repeat: false,
+                                         numWorkers: workers, startingAt: skip)
+            var rows: [Row] = []
+            while let b = try source.next() { rows += Self.rows(of: b, layout: layout) }
+            return rows
+        }
+        let a = want["part_0.parquet"]!, b = want["part_1.parquet"]!
+        #expect(try read(workers: 1, skip: 0) == a + b)
+        // Two workers: batches of 3 alternate between the files (10 and 7 rows).
+        let alternating = [a[0 ..< 3], b[0 ..< 3], a[3 ..< 6], b[3 ..< 6], a[6 ..< 9], b[6 ..< 7], a[9 ..< 10]].flatMap { $0 }
+        #expect(try read(workers: 2, skip: 0) == alternating)
+        // Resuming after 3 batches skips whole row groups and part of one.
+        #expect(try read(workers: 1, skip: 3) == Array((a + b)[9...]))
+        #expect(try read(workers: 2, skip: 3) == Array(alternating[9...]))
     }
 }
