@@ -190,4 +190,134 @@ struct ParquetTests {
         #expect(try read(workers: 1, skip: 3) == Array((a + b)[9...]))
         #expect(try read(workers: 2, skip: 3) == Array(alternating[9...]))
     }
+
+    // MARK: the writer and the generator
+
+    /// Every batch of a file list, in order.
+    static func batches(_ format: DataFormat, _ list: String, layout: DataLayout, i64Keys: Bool, batch: Int) throws -> [Row] {
+        let source = try format.open(source: list, layout: layout, i64Keys: i64Keys, batchSize: batch, repeat: false)
+        var rows: [Row] = []
+        while let b = try source.next() { rows += Self.rows(of: b, layout: layout) }
+        return rows
+    }
+
+    static func generated(_ format: SyntheticFileFormat, i64Keys: Bool) throws -> (SyntheticConfig, GeneratedDataset) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-gen-\(UUID().uuidString)").path
+        let config = SyntheticConfig(numTrain: 300, numEval: 90, slotSizes: [30, 20, 40], nnzPerSlot: [1, 3, 2], denseDim: 3,
+                                     seed: 11, trainFiles: 2, evalFiles: 1, i64Keys: i64Keys, check: .sum)
+        return (config, try SyntheticGenerator.generate(config, into: dir, format: format))
+    }
+
+    @Test(arguments: [(ParquetCompression.uncompressed, true), (.snappy, false), (.zstd, true)])
+    func generatedParquetHoldsTheNormSamples(_ compression: ParquetCompression, i64Keys: Bool) throws {
+        let (config, norm) = try Self.generated(.norm, i64Keys: i64Keys)
+        let (_, parquet) = try Self.generated(.parquet(compression: compression, rowGroupSize: 64), i64Keys: i64Keys)
+        defer {
+            try? FileManager.default.removeItem(atPath: norm.directory)
+            try? FileManager.default.removeItem(atPath: parquet.directory)
+        }
+        #expect(norm.oracleAUC == parquet.oracleAUC)
+        for (n, p) in [(norm.trainList, parquet.trainList), (norm.evalList, parquet.evalList)] {
+            let want = try Self.batches(.norm(check: .sum), n, layout: config.layout, i64Keys: i64Keys, batch: 50)
+            let got = try Self.batches(.parquet(slotSizeArray: config.slotSizes), p, layout: config.layout, i64Keys: i64Keys, batch: 50)
+            #expect(got == want && !want.isEmpty)
+        }
+        let metadata = try ParquetDatasetMetadata(folder: parquet.directory + "/train")
+        #expect(metadata.fileRows == ["part_0.parquet": 150, "part_1.parquet": 150])
+        #expect(metadata.cats.map(\.index) == [4, 5, 6] && metadata.conts.map(\.name) == ["I1", "I2", "I3"])
+    }
+
+    @Test func modelTrainsOnParquetExactlyAsOnNorm() throws {
+        let (config, norm) = try Self.generated(.norm, i64Keys: true)
+        let (_, parquet) = try Self.generated(.parquet(compression: .snappy, rowGroupSize: 100), i64Keys: true)
+        defer {
+            try? FileManager.default.removeItem(atPath: norm.directory)
+            try? FileManager.default.removeItem(atPath: parquet.directory)
+        }
+        func losses(_ reader: DataReaderParams) throws -> [Double] {
+            let model = try Model(Solver(seed: 3, batchsizeEval: 30, batchsize: 25, i64InputKey: true), reader, CreateOptimizer())
+            model.printsProgress = false
+            let input = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: false, slotNum: 3)
+            model.add(Input(labelDim: 1, labelName: "label", denseDim: 3, denseName: "dense", dataReaderSparseParamArray: [input]))
+            model.add(SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 1, embeddingVecSize: 4,
+                                      combiner: "sum", sparseEmbeddingName: "emb", bottomName: "data1"))
+            model.add(DenseLayer(.reshape, bottomNames: ["emb"], topNames: ["flat"], leadingDim: 12))
+            model.add(DenseLayer(.concat, bottomNames: ["flat", "dense"], topNames: ["all"]))
+            model.add(DenseLayer(.innerProduct, bottomNames: ["all"], topNames: ["fc"], numOutput: 1))
+            model.add(DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["fc", "label"], topNames: ["loss"]))
+            try model.compile()
+            return try model.fit(maxIter: 12, display: 1, evalInterval: 12).map(\.loss)
+        }
+        // One worker each (Parquet's default with one GPU), so both read the samples in file order.
+        let normLosses = try losses(DataReaderParams(dataReaderType: .norm, source: [norm.trainList], evalSource: norm.evalList, checkType: .sum,
+                                                     numWorkers: 1))
+        let parquetLosses = try losses(DataReaderParams(dataReaderType: .parquet, source: [parquet.trainList], evalSource: parquet.evalList,
+                                                        checkType: .sum, slotSizeArray: config.slotSizes))
+        #expect(normLosses == parquetLosses && normLosses.count >= 12)
+    }
+
+    @Test func pyarrowReadsWhatTheWriterWrote() throws {
+        let (config, parquet) = try Self.generated(.parquet(compression: .zstd, rowGroupSize: 40), i64Keys: false)
+        defer { try? FileManager.default.removeItem(atPath: parquet.directory) }
+        let script = """
+        import json, sys
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            print("NO-PYARROW"); sys.exit(0)
+        t = pq.read_table(sys.argv[1])
+        meta = pq.ParquetFile(sys.argv[1]).metadata
+        print(json.dumps({"rows": t.num_rows, "groups": meta.num_row_groups, "types": [str(f.type) for f in t.schema],
+                          "names": t.schema.names, "data": t.to_pydict()}))
+        """
+        let file = parquet.directory + "/train/part_0.parquet"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, file]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do {
+            try process.run()
+        } catch {
+            print("skipping pyarrowReadsWhatTheWriterWrote: python3 cannot be started (\(error))")
+            return
+        }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, String(decoding: output, as: UTF8.self) != "NO-PYARROW\n" else {
+            print("skipping pyarrowReadsWhatTheWriterWrote: python3 \(process.terminationStatus == 0 ? "has no pyarrow" : "failed") (python3 -m pip install pyarrow)")
+            return
+        }
+        struct Read: Decodable {
+            var rows: Int
+            var groups: Int
+            var types: [String]
+            var names: [String]
+            var data: [String: [JSONNumberOrList]]
+        }
+        let read = try JSONDecoder().decode(Read.self, from: output)
+        #expect(read.rows == 150 && read.groups == 4)
+        #expect(read.names == ["label", "I1", "I2", "I3", "C1", "C2", "C3"])
+        #expect(read.types == ["float", "float", "float", "float", "uint32", "list<element: uint32 not null>", "list<element: uint32 not null>"])
+        let layout = config.layout
+        let ours = try Self.rows(file, layout: layout, i64Keys: false)
+        for (r, row) in ours.enumerated() {
+            #expect(read.data["label"]![r].values == row.labels.map(Double.init))
+            #expect((1 ... 3).map { read.data["I\($0)"]![r].values[0] } == row.dense.map(Double.init))
+            #expect((1 ... 3).map { read.data["C\($0)"]![r].values.map { Int64($0) } } == row.slots)
+        }
+    }
+
+    /// A JSON number or list of numbers, as pyarrow's to_pydict gives a cell.
+    struct JSONNumberOrList: Decodable {
+        var values: [Double]
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let list = try? c.decode([Double].self) {
+                values = list
+            } else {
+                values = [try c.decode(Double.self)]
+            }
+        }
+    }
 }
