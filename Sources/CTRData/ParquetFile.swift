@@ -52,6 +52,8 @@ public final class ParquetFile {
         var start: Int
         var count: Int
         var toLabels: Bool
+        /// Where the values start in the sample's labels or dense values.
+        var destination: Int
     }
 
     private struct KeyView {
@@ -315,51 +317,60 @@ public final class ParquetFile {
             let width = floatWidths[c] ?? 0
             let values = floatValues[c].base
             let inLabels = max(0, min(width, layout.labelDim - position))
-            if inLabels > 0 { segments.append(Segment(values: values, width: width, start: 0, count: inLabels, toLabels: true)) }
+            if inLabels > 0 {
+                segments.append(Segment(values: values, width: width, start: 0, count: inLabels, toLabels: true, destination: position))
+            }
             if width > inLabels {
-                segments.append(Segment(values: values, width: width, start: inLabels, count: width - inLabels, toLabels: false))
+                segments.append(Segment(values: values, width: width, start: inLabels, count: width - inLabels, toLabels: false,
+                                        destination: position + inLabels - layout.labelDim))
             }
             position += width
         }
         keyViews = keyColumns.indices.map { KeyView(keys: keyValues[$0].base, starts: keyStarts[$0]?.base) }
     }
 
+    /// Appends rows `first ..< first + n` of the decoded row group: float columns row by row, then
+    /// each sparse input's slots row by row (each input has its own CSR, so inputs are independent).
     private func copyRows(_ first: Int, count n: Int, into acc: BatchAccumulator) throws {
         let labels = acc.labels, dense = acc.dense
         labels.reserve(n * layout.labelDim)
         dense.reserve(n * layout.denseDim)
-        try segments.withUnsafeBufferPointer { segments in
-            try keyViews.withUnsafeBufferPointer { views in
-                for r in first ..< first + n {
-                    for seg in segments {
-                        (seg.toLabels ? labels : dense).append(from: seg.values + r * seg.width + seg.start, count: seg.count)
-                    }
-                    var slot = 0
-                    for k in layout.sparse.indices {
-                        let input = layout.sparse[k]
-                        let keys = acc.keys[k], offsets = acc.rowOffsets[k]
-                        keys.reserve(input.maxNNZPerSample)
-                        offsets.reserve(input.slotNum)
-                        let before = keys.count
-                        for s in slot ..< slot + input.slotNum {
-                            let view = views[s]
-                            let (start, end) = view.starts.map { ($0[r], $0[r + 1]) } ?? (r, r + 1)
-                            guard keys.count - before + end - start <= input.maxNNZPerSample else {
-                                throw DataError(file: path, "row \(groupRowBase + r): sparse input '\(input.name)' has too many keys",
-                                                expected: "at most \(input.maxNNZPerSample) (Σ nnz_per_slot)",
-                                                found: "at least \(keys.count - before + end - start)",
-                                                fix: "Raise nnz_per_slot of the DataReaderSparseParam to the longest lists in the data.")
-                            }
-                            let dst = keys.base + keys.count
-                            for i in 0 ..< end - start { dst[i] = view.keys[start + i] }
-                            keys.appendedUnchecked(end - start)
-                            offsets.appendUnchecked(Int64(keys.count))
-                        }
-                        slot += input.slotNum
-                    }
-                    acc.count += 1
-                }
+        let (labelOut, denseOut) = (labels.base + labels.count, dense.base + dense.count)
+        for seg in segments {
+            let (out, stride) = seg.toLabels ? (labelOut, layout.labelDim) : (denseOut, layout.denseDim)
+            let src = seg.values + first * seg.width + seg.start, dst = out + seg.destination
+            for r in 0 ..< n {
+                for i in 0 ..< seg.count { dst[r * stride + i] = src[r * seg.width + i] }
             }
         }
+        labels.appendedUnchecked(n * layout.labelDim)
+        dense.appendedUnchecked(n * layout.denseDim)
+        var slot = 0
+        for (k, input) in layout.sparse.enumerated() {
+            let keys = acc.keys[k], offsets = acc.rowOffsets[k]
+            let slots = input.slotNum, capacity = input.maxNNZPerSample
+            offsets.reserve(n * slots)
+            try keyViews.withUnsafeBufferPointer { all in
+                let views = UnsafeBufferPointer(rebasing: all[slot ..< slot + slots])
+                for r in first ..< first + n {
+                    keys.reserve(capacity)
+                    let before = keys.count
+                    for view in views {
+                        let (start, end) = view.starts.map { ($0[r], $0[r + 1]) } ?? (r, r + 1)
+                        guard keys.count - before + end - start <= capacity else {
+                            throw DataError(file: path, "row \(groupRowBase + r): sparse input '\(input.name)' has too many keys",
+                                            expected: "at most \(capacity) (Σ nnz_per_slot)", found: "at least \(keys.count - before + end - start)",
+                                            fix: "Raise nnz_per_slot of the DataReaderSparseParam to the longest lists in the data.")
+                        }
+                        let dst = keys.base + keys.count
+                        for i in 0 ..< end - start { dst[i] = view.keys[start + i] }
+                        keys.appendedUnchecked(end - start)
+                        offsets.appendUnchecked(Int64(keys.count))
+                    }
+                }
+            }
+            slot += slots
+        }
+        acc.count += n
     }
 }
