@@ -320,4 +320,21 @@ struct ParquetTests {
             }
         }
     }
+
+    @Test func generateCommandWritesParquet() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("parquet-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try EvaluatePredictCLITests.swiftctr(["generate", "--out", "pq", "--format", "parquet", "--compression", "zstd", "--train", "120",
+                                                        "--eval", "30", "--slot-sizes", "5,6,7", "--nnz", "1,2,1", "--dense-dim", "2",
+                                                        "--row-group-size", "25", "--files", "2"], in: folder)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output.contains("slot_size_array 5,6,7"), "\(run.output)")
+        let layout = DataLayout(labelDim: 1, denseDim: 2, sparse: [SparseInputLayout(name: "data1", nnzPerSlot: [1, 2, 1])])
+        let rows = try Self.batches(.parquet(slotSizeArray: [5, 6, 7]), folder + "/pq/train/_file_list.txt", layout: layout, i64Keys: true, batch: 32)
+        #expect(rows.count == 120)
+        #expect(rows.allSatisfy { $0.slots[0].allSatisfy { (0 ..< 5).contains($0) } && $0.slots[1].allSatisfy { (5 ..< 11).contains($0) } })
+        let bad = try EvaluatePredictCLITests.swiftctr(["generate", "--out", "x", "--format", "csv"], in: folder)
+        #expect(bad.status != 0 && bad.errors.contains("--format must be norm or parquet"), "\(bad.errors)")
+    }
 }
