@@ -46,6 +46,8 @@ struct CompressionLibrary: @unchecked Sendable {
     typealias SnappyUncompress = @convention(c) (UnsafeRawPointer?, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> Int32
     // snappy_status snappy_compress(const char *input, size_t input_length, char *compressed, size_t *compressed_length)
     typealias SnappyCompress = SnappyUncompress
+    // snappy_status snappy_uncompressed_length(const char *compressed, size_t compressed_length, size_t *result)
+    typealias SnappyLength = @convention(c) (UnsafeRawPointer?, Int, UnsafeMutablePointer<Int>?) -> Int32
     // size_t snappy_max_compressed_length(size_t source_length)
     typealias SnappyBound = @convention(c) (Int) -> Int
     // zstd.h: size_t ZSTD_decompress(void *dst, size_t dstCapacity, const void *src, size_t compressedSize)
@@ -55,10 +57,14 @@ struct CompressionLibrary: @unchecked Sendable {
     // unsigned ZSTD_isError(size_t code); size_t ZSTD_compressBound(size_t srcSize)
     typealias ZstdIsError = @convention(c) (Int) -> UInt32
     typealias ZstdBound = @convention(c) (Int) -> Int
+    // unsigned long long ZSTD_getFrameContentSize(const void *src, size_t srcSize): the size, or
+    // ZSTD_CONTENTSIZE_UNKNOWN (-1) / ZSTD_CONTENTSIZE_ERROR (-2)
+    typealias ZstdContentSize = @convention(c) (UnsafeRawPointer?, Int) -> UInt64
 
     struct Snappy {
         let uncompress: SnappyUncompress
         let compress: SnappyCompress
+        let length: SnappyLength
         let bound: SnappyBound
     }
 
@@ -67,22 +73,25 @@ struct CompressionLibrary: @unchecked Sendable {
         let compress: ZstdCompress
         let isError: ZstdIsError
         let bound: ZstdBound
+        let contentSize: ZstdContentSize
     }
 
     static let snappy: Snappy? = {
         guard let h = open(["libsnappy.so.1", "libsnappy.so", "libsnappy.dylib"]),
               let u = dlsym(h, "snappy_uncompress"), let c = dlsym(h, "snappy_compress"),
-              let b = dlsym(h, "snappy_max_compressed_length") else { return nil }
+              let l = dlsym(h, "snappy_uncompressed_length"), let b = dlsym(h, "snappy_max_compressed_length") else { return nil }
         return Snappy(uncompress: unsafeBitCast(u, to: SnappyUncompress.self), compress: unsafeBitCast(c, to: SnappyCompress.self),
-                      bound: unsafeBitCast(b, to: SnappyBound.self))
+                      length: unsafeBitCast(l, to: SnappyLength.self), bound: unsafeBitCast(b, to: SnappyBound.self))
     }()
 
     static let zstd: Zstd? = {
         guard let h = open(["libzstd.so.1", "libzstd.so", "libzstd.dylib"]),
               let d = dlsym(h, "ZSTD_decompress"), let c = dlsym(h, "ZSTD_compress"),
-              let e = dlsym(h, "ZSTD_isError"), let b = dlsym(h, "ZSTD_compressBound") else { return nil }
+              let e = dlsym(h, "ZSTD_isError"), let b = dlsym(h, "ZSTD_compressBound"),
+              let f = dlsym(h, "ZSTD_getFrameContentSize") else { return nil }
         return Zstd(decompress: unsafeBitCast(d, to: ZstdDecompress.self), compress: unsafeBitCast(c, to: ZstdCompress.self),
-                    isError: unsafeBitCast(e, to: ZstdIsError.self), bound: unsafeBitCast(b, to: ZstdBound.self))
+                    isError: unsafeBitCast(e, to: ZstdIsError.self), bound: unsafeBitCast(b, to: ZstdBound.self),
+                    contentSize: unsafeBitCast(f, to: ZstdContentSize.self))
     }()
 
     private static func open(_ names: [String]) -> UnsafeMutableRawPointer? {
@@ -96,9 +105,10 @@ struct CompressionLibrary: @unchecked Sendable {
                          fix: "Install the Debian package \(package) (apt-get install \(package)), or write the data uncompressed.")
     }
 
-    /// Decompresses `count` bytes at `source` into exactly `expected` bytes at `destination`.
+    /// Decompresses `count` bytes at `source` into exactly `expected` bytes at `buffer(expected)`;
+    /// the buffer is asked for only once the stream's own size (where it records one) agrees.
     static func decompress(_ codec: ParquetCompression, _ source: UnsafeRawPointer, count: Int,
-                           into destination: UnsafeMutableRawPointer, expected: Int, file: String, offset: Int) throws {
+                           into buffer: (Int) -> UnsafeMutableRawPointer, expected: Int, file: String, offset: Int) throws {
         func corrupt(_ detail: String) -> DataError {
             DataError(file: file, offset: offset, "a \(codec.name) page does not decompress: \(detail)",
                       expected: "\(expected) bytes (the page header's uncompressed_page_size)",
@@ -107,16 +117,20 @@ struct CompressionLibrary: @unchecked Sendable {
         switch codec {
         case .uncompressed:
             guard count == expected else { throw corrupt("its stored size is \(count)") }
-            destination.copyMemory(from: source, byteCount: count)
+            buffer(expected).copyMemory(from: source, byteCount: count)
         case .snappy:
             guard let snappy else { throw missing(codec, file: file) }
-            var length = expected
-            let status = snappy.uncompress(source, count, destination, &length)
+            var length = 0
+            guard snappy.length(source, count, &length) == 0, length == expected else { throw corrupt("its header gives \(length) bytes") }
+            let status = snappy.uncompress(source, count, buffer(expected), &length)
             guard status == 0 else { throw corrupt("snappy status \(status)") }
             guard length == expected else { throw corrupt("it holds \(length) bytes") }
         case .zstd:
             guard let zstd else { throw missing(codec, file: file) }
-            let length = zstd.decompress(destination, expected, source, count)
+            let declared = zstd.contentSize(source, count)
+            // The first frame's size: never more than the page (a page may hold several frames).
+            guard declared <= UInt64(expected) || declared >= UInt64.max - 1 else { throw corrupt("its frame header gives \(Int64(bitPattern: declared)) bytes") }
+            let length = zstd.decompress(buffer(expected), expected, source, count)
             guard zstd.isError(length) == 0 else { throw corrupt("zstd error code \(-length)") }
             guard length == expected else { throw corrupt("it holds \(length) bytes") }
         case .gzip, .lzo, .brotli, .lz4, .lz4Raw:

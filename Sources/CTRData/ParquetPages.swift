@@ -48,6 +48,8 @@ final class ParquetChunkDecoder {
     private let repetitions = ScratchBuffer()
     private let indices = ScratchBuffer()
 
+    static let maxPageValues = 1 << 26
+
     init(source: ParquetSource) { self.source = source }
 
     /// Decodes chunk `chunk` of `leaf`, which must hold `rows` rows, appending its values to
@@ -109,6 +111,12 @@ final class ParquetChunkDecoder {
                     throw fail(bodyOffset, "the page's levels use the deprecated BIT_PACKED encoding", expected: "RLE levels")
                 }
                 let n = header.numValues
+                // Bounds the scratch a page header can make us allocate: a flat column has one
+                // value per row, and no real writer puts 2^26 list entries in one page.
+                guard n <= (leaf.maxRepetition == 0 ? min(rows - rowsSeen, Self.maxPageValues) : Self.maxPageValues) else {
+                    throw fail(bodyOffset, "a page holds more values than its row group has rows, or than any writer puts in one page",
+                               expected: "at most \(leaf.maxRepetition == 0 ? rows - rowsSeen : Self.maxPageValues)", found: "\(n)")
+                }
                 var levelBytes: (rep: UnsafeRawBufferPointer, def: UnsafeRawBufferPointer)
                 var values: UnsafeRawBufferPointer
                 if header.kind == .data {
@@ -187,9 +195,9 @@ final class ParquetChunkDecoder {
             }
             return body
         }
-        let out = pageBuffer.pointer(size)
-        try CompressionLibrary.decompress(codec, body, count: stored, into: out, expected: size, file: file, offset: offset)
-        return UnsafeRawPointer(out)
+        let pages = pageBuffer
+        try CompressionLibrary.decompress(codec, body, count: stored, into: { pages.pointer($0) }, expected: size, file: file, offset: offset)
+        return UnsafeRawPointer(pages.base)
     }
 
     /// Decodes a page's levels and returns how many values it holds; refuses nulls; for lists,
