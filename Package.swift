@@ -28,11 +28,13 @@ let package = Package(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        .executableTarget(name: "ctr-fuzz", dependencies: ["CTRCore", "CTRData"], swiftSettings: strict),
         .executableTarget(name: "dcn-example", dependencies: ["SwiftCTR"], path: "Examples/DCN", swiftSettings: strict),
         .executableTarget(name: "readme-example", dependencies: ["SwiftCTR"], path: "Examples/Readme", swiftSettings: strict),
         .testTarget(
             name: "SwiftCTRTests",
             dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
     ]
 )

@@ -45,7 +45,7 @@ public final class BatchReader: BatchSource {
                             fix: "Set num_workers to at most \(files.count), or split the data into more files.")
         }
         // Header problems surface here, synchronously, rather than batches later.
-        let records = try files.map { try format.openFile($0, layout: layout, i64Keys: i64Keys).remainingRecords }
+        let records = try files.map { try format.openFile($0, layout: layout, i64Keys: i64Keys, firstFile: files[0]).remainingRecords }
         self.files = files
         self.layout = layout
         self.batchSize = batchSize
@@ -59,7 +59,7 @@ public final class BatchReader: BatchSource {
         for w in 0 ..< numWorkers {
             let skip = repeats && samples[w] > 0 ? taken[w] * batchSize % samples[w] : taken[w] * batchSize
             let job = WorkerJob(worker: w, files: stripes[w].map { files[$0] }, layout: layout, i64Keys: i64Keys,
-                                format: format, batchSize: batchSize, repeats: repeats, skipSamples: skip)
+                                format: format, firstFile: files[0], batchSize: batchSize, repeats: repeats, skipSamples: skip)
             let shared = self.shared
             let thread = Thread { job.run(shared) }
             thread.name = "BatchReader worker \(w)"
@@ -196,6 +196,7 @@ private struct WorkerJob: Sendable {
     let layout: DataLayout
     let i64Keys: Bool
     let format: DataFormat
+    let firstFile: String
     let batchSize: Int
     let repeats: Bool
     /// Samples to pass over before the first batch (less than one pass when repeating).
@@ -225,7 +226,7 @@ private struct WorkerJob: Sendable {
                 index = 0
                 samplesThisPass = 0
             }
-            let file = try format.openFile(files[index], layout: layout, i64Keys: i64Keys)
+            let file = try format.openFile(files[index], layout: layout, i64Keys: i64Keys, firstFile: firstFile)
             index += 1
             if skip > 0 {
                 let n = min(skip, file.remainingRecords)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a trainer reads batches from, whatever the file format: ``next()`` until nil, then ``stop()``.
 ///
 /// ```swift
@@ -24,6 +26,7 @@ protocol RecordFile: AnyObject {
 }
 
 extension NormFile: RecordFile {}
+extension ParquetFile: RecordFile {}
 
 /// The file format of a data source and its options, as `DataReaderParams` gives them (§3).
 public enum DataFormat: Sendable, Equatable {
@@ -56,12 +59,17 @@ public enum DataFormat: Sendable, Equatable {
         }
     }
 
-    /// Opens one file of a file list.
-    func openFile(_ path: String, layout: DataLayout, i64Keys: Bool) throws -> any RecordFile {
+    /// Opens one file of a file list whose first file is `firstFile` (Parquet's `_metadata.json`
+    /// is in that file's folder).
+    func openFile(_ path: String, layout: DataLayout, i64Keys: Bool, firstFile: String) throws -> any RecordFile {
         switch self {
         case .norm(let check):
             return try NormFile(path: path, layout: layout, i64Keys: i64Keys, check: check)
-        case .parquet, .raw:
+        case .parquet(let sizes):
+            let folder = (firstFile as NSString).deletingLastPathComponent
+            return try ParquetFile(path: path, metadata: try ParquetDatasetMetadata(folder: folder), layout: layout,
+                                   i64Keys: i64Keys, slotSizeArray: sizes)
+        case .raw:
             throw DataError(file: path, "the \(name) format has no per-file reader in this build", fix: "Convert the data to Norm files.")
         }
     }

@@ -395,6 +395,13 @@ final class Column<T: BitwiseCopyable> {
         count += n
     }
 
+    /// Counts `n` values written directly past the end (after ``reserve(_:)``).
+    @inline(__always)
+    func appendedUnchecked(_ n: Int) { count += n }
+
+    /// Empties the buffer, keeping its memory.
+    func removeAll() { count = 0 }
+
     /// The values so far, as an array; the buffer is then empty.
     func drain() -> [T] {
         defer { count = 0 }

@@ -40,7 +40,7 @@ public struct GeneratedDataset: Sendable {
 public enum SyntheticGenerator {
     /// Generates the dataset into `directory` (created if needed; existing files are replaced).
     /// `progress` receives the finished fraction, serialized, from worker threads.
-    public static func generate(_ config: SyntheticConfig, into directory: String,
+    public static func generate(_ config: SyntheticConfig, into directory: String, format: SyntheticFileFormat = .norm,
                                 progress: ((Double) -> Void)? = nil) throws -> GeneratedDataset {
         try config.validate()
         let fm = FileManager.default
@@ -53,10 +53,10 @@ public enum SyntheticGenerator {
             }
         }
         let model = PlantedModel(config)
-        let tasks = fileTasks(config)
+        let tasks = fileTasks(config, format: format)
         let results = TaskResults(count: tasks.count, progress: progress, total: config.numTrain + config.numEval)
         DispatchQueue.concurrentPerform(iterations: tasks.count) { t in
-            results.store(t, Result { try model.write(tasks[t], in: directory, config: config, results: results) })
+            results.store(t, Result { try model.write(tasks[t], in: directory, config: config, format: format, results: results) })
         }
         let outcomes = try results.collect()
 
@@ -87,12 +87,24 @@ public enum SyntheticGenerator {
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         let trainNames = tasks.filter { !$0.isEval }.map(\.relativePath)
         let evalNames = tasks.filter(\.isEval).map(\.relativePath)
-        try FileList.write(trainNames, to: path("train_list.txt"))
-        try FileList.write(evalNames, to: path("eval_list.txt"))
+        let (trainList, evalList): (String, String)
+        if case .parquet = format {
+            (trainList, evalList) = (path("train/_file_list.txt"), path("eval/_file_list.txt"))
+            for (split, list, tasksOfSplit) in [("train", trainList, tasks.filter { !$0.isEval }), ("eval", evalList, tasks.filter(\.isEval))] {
+                let names = tasksOfSplit.map { ($0.relativePath as NSString).lastPathComponent }
+                try FileList.write(names, to: list)
+                try parquetMetadata(config, files: Dictionary(uniqueKeysWithValues: zip(names, tasksOfSplit.map(\.samples.count))))
+                    .write(folder: path(split))
+            }
+        } else {
+            (trainList, evalList) = (path("train_list.txt"), path("eval_list.txt"))
+            try FileList.write(trainNames, to: trainList)
+            try FileList.write(evalNames, to: evalList)
+        }
         try writeJSON(config, to: path("dataset.json"))
         try writeJSON(oracle, to: path("oracle.json"))
         return GeneratedDataset(
-            directory: directory, trainList: path("train_list.txt"), evalList: path("eval_list.txt"),
+            directory: directory, trainList: trainList, evalList: evalList,
             trainFiles: trainNames.map(path), evalFiles: evalNames.map(path),
             datasetJSON: path("dataset.json"), oracleJSON: path("oracle.json"), layout: config.layout,
             oracleAUC: oracle.evalAUC, denseOnlyAUC: oracle.denseOnlyAUC, oracleLogLoss: oracle.evalLogLoss,
@@ -106,10 +118,18 @@ public enum SyntheticGenerator {
         return (config, oracle.evalAUC)
     }
 
-    private static func fileTasks(_ config: SyntheticConfig) -> [FileTask] {
+    /// The `_metadata.json` of the Parquet files the generator writes: label, I1…, C1… in order.
+    public static func parquetMetadata(_ config: SyntheticConfig, files: [String: Int]) -> ParquetDatasetMetadata {
+        ParquetDatasetMetadata(fileRows: files, labels: [.init(name: "label", index: 0)],
+                               conts: (0 ..< config.denseDim).map { .init(name: "I\($0 + 1)", index: 1 + $0) },
+                               cats: config.slotSizes.indices.map { .init(name: "C\($0 + 1)", index: 1 + config.denseDim + $0) })
+    }
+
+    private static func fileTasks(_ config: SyntheticConfig, format: SyntheticFileFormat) -> [FileTask] {
+        let suffix = if case .parquet = format { "parquet" } else { "bin" }
         func split(_ name: String, _ samples: Int, _ files: Int, isEval: Bool) -> [FileTask] {
             (0 ..< files).map { k in
-                FileTask(relativePath: "\(name)/part_\(k).bin", isEval: isEval,
+                FileTask(relativePath: "\(name)/part_\(k).\(suffix)", isEval: isEval,
                          samples: samples * k / files ..< samples * (k + 1) / files)
             }
         }
@@ -157,6 +177,54 @@ private struct OracleReport: Codable {
         case trainPositiveRate = "train_positive_rate"
         case evalPositiveRate = "eval_positive_rate"
     }
+}
+
+/// The file format ``SyntheticGenerator`` writes.
+///
+/// ```swift
+/// let ds = try SyntheticGenerator.generate(config, into: "data/pq", format: .parquet(compression: .snappy, rowGroupSize: 65536))
+/// ```
+public enum SyntheticFileFormat: Sendable, Equatable {
+    /// Norm files and `train_list.txt`/`eval_list.txt`; keys are global (slot offsets included).
+    case norm
+    /// Parquet files, `_file_list.txt` and `_metadata.json` in `train/` and `eval/`, as HugeCTR's
+    /// generator writes them: keys are per slot (`0 ..< slotSizes[s]`), so a reader adds
+    /// `slot_size_array = slotSizes` to get the Norm files' keys.
+    case parquet(compression: ParquetCompression, rowGroupSize: Int)
+}
+
+/// What the generator writes samples to.
+protocol SampleSink {
+    func append(labels: [Float], dense: [Float], keys: [Int64], slotNNZ: [Int]) throws
+    func finish() throws
+}
+
+extension NormWriter: SampleSink {}
+
+/// A Parquet writer given per-slot keys: each key less its slot's start in the global key range.
+private final class ParquetSink: SampleSink {
+    let writer: ParquetWriter
+    let slotStart: [Int]
+    private var local: [Int64] = []
+
+    init(_ writer: ParquetWriter, slotStart: [Int]) {
+        self.writer = writer
+        self.slotStart = slotStart
+    }
+
+    func append(labels: [Float], dense: [Float], keys: [Int64], slotNNZ: [Int]) throws {
+        local.removeAll(keepingCapacity: true)
+        var i = 0
+        for (s, n) in slotNNZ.enumerated() {
+            for _ in 0 ..< n {
+                local.append(keys[i] - Int64(slotStart[s]))
+                i += 1
+            }
+        }
+        try writer.append(labels: labels, dense: dense, keys: local, slotNNZ: slotNNZ)
+    }
+
+    func finish() throws { try writer.finish() }
 }
 
 private struct FileTask: Sendable {
@@ -353,10 +421,20 @@ private final class PlantedModel: @unchecked Sendable {
         return t * t * (3 - 2 * t)
     }
 
-    func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
+    func write(_ task: FileTask, in directory: String, config: SyntheticConfig, format: SyntheticFileFormat,
+               results: TaskResults) throws -> TaskOutcome {
         let path = (directory as NSString).appendingPathComponent(task.relativePath)
-        let writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slotSize.count,
+        let writer: any SampleSink
+        switch format {
+        case .norm:
+            writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slotSize.count,
                                     i64Keys: config.i64Keys, check: config.check)
+        case .parquet(let compression, let rowGroupSize):
+            writer = try ParquetSink(ParquetWriter(path: path, labelNames: ["label"], denseNames: (0 ..< config.denseDim).map { "I\($0 + 1)" },
+                                                   slotNames: slotSize.indices.map { "C\($0 + 1)" }, multiHot: nnz.map { $0 > 1 },
+                                                   i64Keys: config.i64Keys, compression: compression, rowGroupSize: rowGroupSize),
+                                     slotStart: slotStart)
+        }
         var outcome = TaskOutcome()
         if task.isEval {
             outcome.probabilities.reserveCapacity(task.samples.count)

@@ -1,4 +1,4 @@
-/// `DataReaderType_t`: the file format of `DataReaderParams`; this version reads `.norm`.
+/// `DataReaderType_t`: the file format of `DataReaderParams`; this version reads `.norm` and `.parquet`.
 ///
 /// ```swift
 /// let type = DataReaderType(rawValue: "Norm")   // .norm
@@ -23,8 +23,10 @@ public struct DataReaderParams: Sendable, Codable, Equatable {
     public var numSamples: Int
     public var evalNumSamples: Int
     public var floatLabelDense: Bool
-    /// Reader threads; clamped to the number of files in a list (and to 4).
+    /// Reader threads; clamped to the number of files in a list and to 4 (Norm) or to the number
+    /// of GPUs in `vvgpu` (Parquet, as HugeCTR).
     public var numWorkers: Int
+    /// Parquet: slot k's keys are offset by `Σ_{j<k} slotSizeArray[j]` (zeros pad a shorter array).
     public var slotSizeArray: [Int]
 
     public init(dataReaderType: DataReaderType, source: [String], evalSource: String, checkType: CheckType,

@@ -68,8 +68,8 @@ public final class Model {
         guard !reader.evalSource.isEmpty else {
             throw SwiftCTRError(.config, "DataReaderParams: eval_source is empty; give the evaluation file list.")
         }
-        guard reader.dataReaderType == .norm else {
-            throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm (convert with `swiftctr generate` or HugeCTR's tools).")
+        guard reader.dataReaderType == .norm || reader.dataReaderType == .parquet else {
+            throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm or .parquet (convert with `swiftctr generate` or HugeCTR's tools).")
         }
         try optimizer.validateForDense()
         let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: solver.vvgpu[0][0]) : CPUBackend())
@@ -318,7 +318,12 @@ public final class Model {
     func makeReader(list: String, batch: Int, repeat: Bool, skip: Int, numSamples: Int? = nil) throws -> any BatchSource {
         let format = readerParams.format(numSamples: numSamples ?? readerParams.numSamples)
         var workers = readerParams.numWorkers
-        if case .norm = format { workers = min(workers, try FileList.read(list).count, 4) }
+        switch format {
+        case .norm: workers = min(workers, try FileList.read(list).count, 4)
+        // HugeCTR: min(num_workers, files in the list, local GPUs).
+        case .parquet: workers = min(workers, try FileList.read(list).count, solver.vvgpu.reduce(0) { $0 + $1.count })
+        case .raw: break
+        }
         return try format.open(source: list, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: batch,
                                repeat: `repeat`, numWorkers: max(1, workers), startingAt: skip)
     }

@@ -4,7 +4,7 @@ import SwiftCTR
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic Criteo-shaped Norm dataset with a planted signal and its oracle AUC.")
+        abstract: "Write a synthetic Criteo-shaped dataset (Norm or Parquet files) with a planted signal and its oracle AUC.")
 
     @Option(help: "Dataset folder to write.")
     var out: String
@@ -30,6 +30,15 @@ struct Generate: ParsableCommand {
     @Option(help: "Key width of the Norm files: I64 (int64 keys, for i64_input_key true) or I32 (uint32 keys, i64_input_key false).")
     var keyType = "I64"
 
+    @Option(help: "File format: norm (Norm files, train_list.txt) or parquet (HugeCTR's Parquet layout: train/ and eval/ with _file_list.txt and _metadata.json; keys per slot, read with slot_size_array).")
+    var format = "norm"
+
+    @Option(help: "Parquet compression: none, snappy or zstd.")
+    var compression = "snappy"
+
+    @Option(help: "Rows per Parquet row group.")
+    var rowGroupSize = 65536
+
     @Option(help: "Training files.")
     var files: Int = SyntheticConfig.default.trainFiles
 
@@ -49,6 +58,13 @@ struct Generate: ParsableCommand {
         guard ["I32", "I64"].contains(keyType.uppercased()) else {
             throw ValidationError("--key-type must be I32 or I64 (HugeCTR's input_key_type), found '\(keyType)'.")
         }
+        guard ["norm", "parquet"].contains(format.lowercased()) else {
+            throw ValidationError("--format must be norm or parquet, found '\(format)'.")
+        }
+        guard ParquetCompression(writing: compression) != nil else {
+            throw ValidationError("--compression must be none, snappy or zstd, found '\(compression)'.")
+        }
+        guard rowGroupSize >= 1 else { throw ValidationError("--row-group-size must be ≥ 1, found \(rowGroupSize).") }
         guard files >= 1 && files <= train else {
             throw ValidationError("--files must be 1...\(train) (at least one sample per file), found \(files). Lower --files or raise --train.")
         }
@@ -61,6 +77,11 @@ struct Generate: ParsableCommand {
         } catch let error as DataError {
             throw ValidationError(error.message)
         }
+    }
+
+    private var fileFormat: SyntheticFileFormat {
+        guard format.lowercased() == "parquet" else { return .norm }
+        return .parquet(compression: ParquetCompression(writing: compression) ?? .snappy, rowGroupSize: rowGroupSize)
     }
 
     /// The generator's settings from the options (`--slot-sizes` and `--nnz` parsed).
@@ -87,8 +108,11 @@ struct Generate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let config = try config()
-            let dataset = try generateDataset(config, into: out)
-            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
+            let dataset = try generateDataset(config, into: out, format: fileFormat)
+            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(format.lowercased()) files, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
+            if case .parquet = fileFormat {
+                print("file lists \(dataset.trainList) and \(dataset.evalList); keys are per slot: read with data_reader_type Parquet and slot_size_array \(config.slotSizes.map(String.init).joined(separator: ","))")
+            }
             print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))")
         }
     }
@@ -103,8 +127,8 @@ func parseList(_ text: String, _ option: String) throws -> [Int] {
 }
 
 /// Checks `config`, then generates with a progress line on standard error.
-func generateDataset(_ config: SyntheticConfig, into directory: String) throws -> GeneratedDataset {
+func generateDataset(_ config: SyntheticConfig, into directory: String, format: SyntheticFileFormat = .norm) throws -> GeneratedDataset {
     try config.validate()
     FileHandle.standardError.write(Data("generating \(config.numTrain + config.numEval) samples into \(directory) …\n".utf8))
-    return try SyntheticGenerator.generate(config, into: directory)
+    return try SyntheticGenerator.generate(config, into: directory, format: format)
 }

@@ -263,19 +263,23 @@ struct GraphJSONErrorTests {
         #expect(config.graph.layers.count == 13)
     }
 
-    @Test("a legacy configuration brings its own reader and solver and trains; relative sources resolve against its folder")
-    func legacyTrains() throws {
+    @Test("a legacy configuration brings its own reader (Norm, or Parquet with its slot_size_array) and solver and trains; relative sources resolve against its folder",
+          arguments: [false, true])
+    func legacyTrains(parquet: Bool) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-json-legacy-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let data = SyntheticConfig(numTrain: 200, numEval: 64, slotSizes: [10, 12], denseDim: 4, seed: 9, i64Keys: false, check: .sum)
-        _ = try SyntheticGenerator.generate(data, into: folder)
+        _ = try SyntheticGenerator.generate(data, into: folder, format: parquet ? .parquet(compression: .snappy, rowGroupSize: 50) : .norm)
+        let dataKeys: [String: JSONValue] = parquet
+            ? ["source": "train/_file_list.txt", "eval_source": "eval/_file_list.txt", "format": "Parquet", "slot_size_array": [10, 12], "num_workers": 1]
+            : ["source": "train_list.txt", "eval_source": "eval_list.txt", "check": "Sum", "num_workers": 1]
         let root = legacy(["batchsize": 32, "batchsize_eval": 32, "max_eval_batches": 2, "max_iter": 3, "display": 1,
-                           "eval_interval": 3, "seed": 4],
-                          dataKeys: ["source": "train_list.txt", "eval_source": "eval_list.txt", "check": "Sum", "num_workers": 1])
+                           "eval_interval": 3, "seed": 4], dataKeys: dataKeys)
         let file = folder + "/model.json"
         try JSONValue.object(root).serialized().write(toFile: file, atomically: true, encoding: .utf8)
         let config = try LegacyConfig(file: file)
-        #expect(config.reader.source == [folder + "/train_list.txt"])
+        #expect(config.reader.source == [folder + (parquet ? "/train/_file_list.txt" : "/train_list.txt")])
+        #expect(config.reader.dataReaderType == (parquet ? .parquet : .norm) && config.reader.slotSizeArray == (parquet ? [10, 12] : []))
         let model = try config.makeModel()
         model.printsProgress = false
         try model.compile()
