@@ -28,7 +28,6 @@ let package = Package(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-        .executableTarget(name: "ctr-fuzz", dependencies: ["CTRCore", "CTRData"], swiftSettings: strict),
         .executableTarget(name: "dcn-example", dependencies: ["SwiftCTR"], path: "Examples/DCN", swiftSettings: strict),
         .executableTarget(name: "readme-example", dependencies: ["SwiftCTR"], path: "Examples/Readme", swiftSettings: strict),
         .testTarget(

@@ -35,6 +35,7 @@ public final class BatchReader: BatchSource {
     public init(fileList: String, format: DataFormat, layout: DataLayout, i64Keys: Bool, batchSize: Int,
                 repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws {
         try layout.validate()
+        HostMemory.keepFreedBatches()
         guard batchSize >= 1 else {
             throw DataError("batch size must be at least 1", found: "\(batchSize)", fix: "Set batchsize to a positive value.")
         }
@@ -88,24 +89,16 @@ public final class BatchReader: BatchSource {
 
     /// The next batch, waiting for it if needed; nil at the end of the data (never when repeating).
     public func next() throws -> Batch? {
-        if let failure { throw failure }
-        let result = shared.take(from: &nextWorker)
-        switch result {
-        case .batch(let batch): return batch
-        case .end: return nil
-        case .failure(let error):
-            failure = error
-            stop()
-            throw error
-        }
+        try shared.next(from: &nextWorker, failure: &failure)
     }
 
     /// Stops the worker threads and waits until they have exited; ``next()`` then returns nil.
     public func stop() { shared.stop() }
 }
 
-/// The per-worker bounded queues, guarded by one condition variable.
-private final class SharedQueues: @unchecked Sendable {
+/// The per-worker bounded queues, guarded by one condition variable; ``take(from:)`` collects
+/// round robin (shared by ``BatchReader`` and ``RawReader``).
+final class SharedQueues: @unchecked Sendable {
     enum Item {
         case batch(Batch)
         case end
@@ -152,6 +145,21 @@ private final class SharedQueues: @unchecked Sendable {
         running -= 1
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// The next batch round robin from `worker`, nil at the end of the data. A worker's error is
+    /// thrown after the batches before it, stops every worker, and is kept in `failure` to be
+    /// thrown again by later calls.
+    func next(from worker: inout Int, failure: inout (any Error)?) throws -> Batch? {
+        if let failure { throw failure }
+        switch take(from: &worker) {
+        case .batch(let batch): return batch
+        case .end: return nil
+        case .failure(let error):
+            failure = error
+            stop()
+            throw error
+        }
     }
 
     /// Round robin from `worker`, skipping workers whose data has ended.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem with a data file, a file list or a data configuration. The message names the file
 /// (and byte offset when known), what was expected, what was found, and how to fix it.
 ///
@@ -26,5 +28,24 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         if let file { location = "'\(file)'" }
         if let offset { location += location.isEmpty ? "byte offset \(offset)" : " at byte offset \(offset)" }
         return "data error: " + (location.isEmpty ? "" : location + ": ") + message
+    }
+}
+
+/// Closes a data file written under `tmpPath` and moves it to `path`, so a reader never sees a
+/// half-written file (the writers' last step).
+func closeAndMoveIntoPlace(_ handle: FileHandle, from tmpPath: String, to path: String) throws {
+    do {
+        try handle.close()
+    } catch {
+        throw DataError(file: tmpPath, "cannot close the file: \(error)", fix: "Check free disk space.")
+    }
+    try moveIntoPlace(from: tmpPath, to: path)
+}
+
+/// Renames the finished `tmpPath` to `path`.
+func moveIntoPlace(from tmpPath: String, to path: String) throws {
+    guard rename(tmpPath, path) == 0 else {
+        throw DataError(file: path, "cannot move '\(tmpPath)' into place: \(String(cString: strerror(errno)))",
+                        fix: "Check that the folder is writable.")
     }
 }

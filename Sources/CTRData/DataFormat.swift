@@ -54,8 +54,10 @@ public enum DataFormat: Sendable, Equatable {
         case .norm, .parquet:
             return try BatchReader(fileList: source, format: self, layout: layout, i64Keys: i64Keys, batchSize: batchSize,
                                    repeat: repeats, numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
-        case .raw:
-            throw DataError(file: source, "the Raw reader is not available in this build", fix: "Convert the data to Norm files.")
+        case .raw(let numSamples, let floatLabelDense):
+            return try RawReader(path: source, layout: layout, i64Keys: i64Keys, numSamples: numSamples,
+                                 floatLabelDense: floatLabelDense, batchSize: batchSize, repeat: repeats,
+                                 numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
         }
     }
 
@@ -70,7 +72,8 @@ public enum DataFormat: Sendable, Equatable {
             return try ParquetFile(path: path, metadata: try ParquetDatasetMetadata(folder: folder), layout: layout,
                                    i64Keys: i64Keys, slotSizeArray: sizes)
         case .raw:
-            throw DataError(file: path, "the \(name) format has no per-file reader in this build", fix: "Convert the data to Norm files.")
+            throw DataError(file: path, "a Raw file is read whole by RawReader, not as part of a file list",
+                            fix: "Give the Raw file itself as the source.")
         }
     }
 }

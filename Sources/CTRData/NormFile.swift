@@ -65,6 +65,9 @@ public final class NormFile {
         let fixed = 4 * (layout.labelDim + layout.denseDim + layout.totalSlots)
         minPayload = fixed
         maxPayload = fixed + keyBytes * layout.sparse.reduce(0) { $0 + $1.maxNNZPerSample }
+        // Small files need no 8 MiB buffer (fill grows it if a record needs more).
+        var info = stat()
+        if fstat(handle.fileDescriptor, &info) == 0 { capacity = min(capacity, max(Int(info.st_size), 4096)) }
         buffer = .allocate(byteCount: capacity, alignment: 16)
         header = try readHeader(check: check)
         if header.numberOfRecords == 0 { try finishFile() }
@@ -202,6 +205,7 @@ public final class NormFile {
             keys.reserve(input.maxNNZPerSample)
             offsets.reserve(input.slotNum)
             var total = 0
+            var irregular = false
             for _ in 0 ..< input.slotNum {
                 guard rel + 4 <= limit else { throw overrun(rel, 4, limit) }
                 let nnz = Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: rel, as: Int32.self)))
@@ -210,6 +214,7 @@ public final class NormFile {
                                     found: "\(nnz)", fix: "Check that i64_input_key matches the key width the file was written with.")
                 }
                 total += nnz
+                irregular = irregular || nnz != 1
                 guard total <= input.maxNNZPerSample else {
                     throw DataError(file: path, offset: base + pos + rel,
                                     "record \(recordsRead): sparse input '\(input.name)' has too many keys",
@@ -226,6 +231,7 @@ public final class NormFile {
                 rel += nnz * keyBytes
                 offsets.appendUnchecked(Int64(keys.count))
             }
+            if irregular { acc.multiHot[k] = true }
         }
         if framed {
             guard rel == limit else {
@@ -331,6 +337,9 @@ final class BatchAccumulator {
     let dense: Column<Float>
     let rowOffsets: [Column<Int64>]
     let keys: [Column<Int64>]
+    /// Per sparse input: some row of this batch has other than one key (parsers set it), else
+    /// the batch is one-hot and takes the shared identity offsets.
+    var multiHot: [Bool]
 
     init(layout: DataLayout, capacity: Int) {
         self.layout = layout
@@ -338,14 +347,22 @@ final class BatchAccumulator {
         dense = Column(capacity: capacity * layout.denseDim)
         rowOffsets = layout.sparse.map { Column(capacity: capacity * $0.slotNum + 1) }
         keys = layout.sparse.map { Column(capacity: capacity * $0.slotNum) }
+        multiHot = Array(repeating: false, count: layout.sparse.count)
         for offsets in rowOffsets { offsets.appendUnchecked(0) }
     }
 
     /// Returns the collected batch and starts an empty one.
     func take() -> Batch {
-        let sparse = zip(rowOffsets, keys).map { SparseBatch(rowOffsets: $0.drain(), keys: $1.drain()) }
+        let sparse = keys.indices.map { k in
+            guard multiHot[k] else {
+                rowOffsets[k].removeAll()
+                return SparseBatch(oneHotKeys: keys[k].drain())
+            }
+            return SparseBatch(checkedOffsets: rowOffsets[k].drain(), keys: keys[k].drain())
+        }
         let batch = Batch(count: count, labels: labels.drain(), dense: dense.drain(), sparse: sparse)
         for offsets in rowOffsets { offsets.appendUnchecked(0) }
+        multiHot = multiHot.map { _ in false }
         count = 0
         return batch
     }

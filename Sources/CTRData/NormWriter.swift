@@ -39,12 +39,7 @@ public final class NormWriter {
         self.i64Keys = i64Keys
         self.check = check
         self.tmpPath = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmpPath, contents: nil),
-              let handle = FileHandle(forWritingAtPath: tmpPath)
-        else {
-            throw DataError(file: tmpPath, "cannot create the data file", fix: "Check that the folder exists and is writable.")
-        }
-        self.handle = handle
+        handle = try StagedFile.create(tmpPath)
         buffer = .allocate(byteCount: capacity, alignment: 16)
         // Placeholder; finish() rewrites it with the final number_of_records.
         putHeader()
@@ -97,6 +92,17 @@ public final class NormWriter {
         endSample()
     }
 
+    /// Appends `records` already encoded records (with their frames under check Sum).
+    func appendEncoded(_ bytes: UnsafeRawBufferPointer, records: Int) throws {
+        try flush()
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw DataError(file: tmpPath, "write failed: \(error)", fix: "Check free disk space.")
+        }
+        recordCount += records
+    }
+
     /// Flushes, writes the header's final `number_of_records` and moves the file into place.
     public func finish() throws {
         guard !finished else { return }
@@ -111,10 +117,7 @@ public final class NormWriter {
             throw DataError(file: tmpPath, "cannot write the header: \(error)", fix: "Check free disk space.")
         }
         used = 0
-        guard rename(tmpPath, path) == 0 else {
-            throw DataError(file: path, "cannot move '\(tmpPath)' into place: \(String(cString: strerror(errno)))",
-                            fix: "Check that the folder is writable.")
-        }
+        try moveIntoPlace(from: tmpPath, to: path)
         finished = true
     }
 

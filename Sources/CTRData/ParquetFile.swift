@@ -350,6 +350,7 @@ public final class ParquetFile {
             let keys = acc.keys[k], offsets = acc.rowOffsets[k]
             let slots = input.slotNum, capacity = input.maxNNZPerSample
             offsets.reserve(n * slots)
+            var irregular = false
             try keyViews.withUnsafeBufferPointer { all in
                 let views = UnsafeBufferPointer(rebasing: all[slot ..< slot + slots])
                 for r in first ..< first + n {
@@ -363,12 +364,14 @@ public final class ParquetFile {
                                             fix: "Raise nnz_per_slot of the DataReaderSparseParam to the longest lists in the data.")
                         }
                         let dst = keys.base + keys.count
+                        irregular = irregular || end - start != 1
                         for i in 0 ..< end - start { dst[i] = view.keys[start + i] }
                         keys.appendedUnchecked(end - start)
                         offsets.appendUnchecked(Int64(keys.count))
                     }
                 }
             }
+            if irregular { acc.multiHot[k] = true }
             slot += slots
         }
         acc.count += n

@@ -118,15 +118,7 @@ public final class ParquetWriter {
         footer.endStruct()
         let length = UInt32(footer.bytes.count)
         try write(footer.bytes + [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: length >> $0) } + Array("PAR1".utf8))
-        do {
-            try handle.close()
-        } catch {
-            throw DataError(file: tmpPath, "cannot close the file: \(error)", fix: "Check free disk space.")
-        }
-        guard rename(tmpPath, path) == 0 else {
-            throw DataError(file: path, "cannot move '\(tmpPath)' into place: \(String(cString: strerror(errno)))",
-                            fix: "Check that the folder is writable.")
-        }
+        try closeAndMoveIntoPlace(handle, from: tmpPath, to: path)
         finished = true
     }
 

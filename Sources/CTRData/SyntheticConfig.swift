@@ -24,6 +24,14 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     public var evalFiles: Int
     public var i64Keys: Bool
     public var check: CheckType
+    /// The file format written: Norm files with file lists, one Raw file per split, or Parquet files.
+    public var format: SyntheticFormat
+    /// Raw only: float32 labels and dense values, else int32 ones (dense read back as `log(x + 1)`).
+    public var floatLabelDense: Bool
+    /// Parquet only: the column codec, `none`, `snappy` or `zstd`.
+    public var compression: String
+    /// Parquet only: rows per row group.
+    public var rowGroupSize: Int
     /// Key rank `r` of a slot is drawn with probability ∝ `(r+1)^-zipfExponent`.
     public var zipfExponent: Double
     /// Mean true logit; sets the positive rate (about 0.3 by default).
@@ -39,7 +47,9 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
 
     public init(numTrain: Int, numEval: Int, slotSizes: [Int], nnzPerSlot: [Int]? = nil, denseDim: Int = 13,
                 seed: UInt64 = 2026, trainFiles: Int = 1, evalFiles: Int = 1, i64Keys: Bool = true,
-                check: CheckType = .sum, zipfExponent: Double = 1.05, meanLogit: Double = -1.1,
+                check: CheckType = .sum, format: SyntheticFormat = .norm, floatLabelDense: Bool = false,
+                compression: String = "snappy", rowGroupSize: Int = 65536,
+                zipfExponent: Double = 1.05, meanLogit: Double = -1.1,
                 linearStd: Double = 1.5, interactionStd: Double = 0.4, denseStd: Double = 0.4,
                 interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 400) {
         self.numTrain = numTrain
@@ -52,6 +62,10 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         self.evalFiles = evalFiles
         self.i64Keys = i64Keys
         self.check = check
+        self.format = format
+        self.floatLabelDense = floatLabelDense
+        self.compression = compression
+        self.rowGroupSize = rowGroupSize
         self.zipfExponent = zipfExponent
         self.meanLogit = meanLogit
         self.linearStd = linearStd
@@ -77,6 +91,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case numTrain, numEval, slotSizes, nnzPerSlot, denseDim, seed, trainFiles, evalFiles, i64Keys, check
+        case format, floatLabelDense, compression, rowGroupSize
         case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
         case minExpectedCount
     }
@@ -96,6 +111,10 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                   evalFiles: try c.decodeIfPresent(Int.self, forKey: .evalFiles) ?? d.evalFiles,
                   i64Keys: try c.decodeIfPresent(Bool.self, forKey: .i64Keys) ?? d.i64Keys,
                   check: try c.decodeIfPresent(CheckType.self, forKey: .check) ?? d.check,
+                  format: try c.decodeIfPresent(SyntheticFormat.self, forKey: .format) ?? d.format,
+                  floatLabelDense: try c.decodeIfPresent(Bool.self, forKey: .floatLabelDense) ?? d.floatLabelDense,
+                  compression: try c.decodeIfPresent(String.self, forKey: .compression) ?? d.compression,
+                  rowGroupSize: try c.decodeIfPresent(Int.self, forKey: .rowGroupSize) ?? d.rowGroupSize,
                   zipfExponent: try c.decodeIfPresent(Double.self, forKey: .zipfExponent) ?? d.zipfExponent,
                   meanLogit: try c.decodeIfPresent(Double.self, forKey: .meanLogit) ?? d.meanLogit,
                   linearStd: try c.decodeIfPresent(Double.self, forKey: .linearStd) ?? d.linearStd,
@@ -133,9 +152,36 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                       "zipfExponent \(zipfExponent), stds \(linearStd)/\(interactionStd)/\(denseStd), minExpectedCount \(minExpectedCount)",
                       "Fix the values.")
         }
+        guard ParquetCompression(writing: compression) != nil else {
+            throw bad("compression must be none, snappy or zstd", "'\(compression)'", "Use one of those.")
+        }
+        guard rowGroupSize >= 1 else {
+            throw bad("rowGroupSize must be at least 1", "\(rowGroupSize)", "Use a positive row count, e.g. 65536.")
+        }
+        guard format != .raw || nnzPerSlot.allSatisfy({ $0 == 1 }) else {
+            throw bad("Raw samples are one-hot: nnzPerSlot must be 1 in every slot", "\(nnzPerSlot)", "Use nnz 1, or the Norm format.")
+        }
         guard i64Keys || slotSizes.reduce(0, +) <= Int(UInt32.max) + 1 else {
             throw bad("the key space does not fit in uint32 keys", "Σ slotSizes = \(slotSizes.reduce(0, +))",
                       "Set i64Keys to true.")
         }
     }
+}
+
+/// The file format ``SyntheticGenerator`` writes.
+///
+/// ```swift
+/// var config = SyntheticConfig.default
+/// config.format = .raw            // train_data.bin and eval_data.bin
+/// config.format = .parquet        // train/part_0.parquet …, read with slot_size_array
+/// ```
+public enum SyntheticFormat: String, Codable, Sendable {
+    /// Norm files under `train/` and `eval/` with `train_list.txt` and `eval_list.txt` (§3.3).
+    case norm
+    /// One Raw file per split, `train_data.bin` and `eval_data.bin` (§3.4): one-hot, no header.
+    case raw
+    /// Parquet files, `_file_list.txt` and `_metadata.json` in `train/` and `eval/`, as HugeCTR's
+    /// generator writes them: keys are per slot (`0 ..< slotSizes[s]`), so a reader adds
+    /// `slot_size_array = slotSizes` to get the Norm files' keys.
+    case parquet
 }

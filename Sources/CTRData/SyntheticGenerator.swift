@@ -9,7 +9,9 @@ import Foundation
 /// ```
 public struct GeneratedDataset: Sendable {
     public var directory: String
+    /// The training source: the file list (Norm) or the data file itself (Raw).
     public var trainList: String
+    /// The evaluation source, as `trainList`.
     public var evalList: String
     public var trainFiles: [String]
     public var evalFiles: [String]
@@ -26,8 +28,10 @@ public struct GeneratedDataset: Sendable {
     public var evalPositiveRate: Double
 }
 
-/// Writes a Norm dataset with a planted, learnable signal (see ``SyntheticConfig``), plus
-/// `dataset.json` (the config) and `oracle.json` (the true model's eval AUC).
+/// Writes a Norm or Raw dataset with a planted, learnable signal (see ``SyntheticConfig``), plus
+/// `dataset.json` (the config) and `oracle.json` (the true model's eval AUC). Raw files with
+/// int32 dense values hold `x = round(e^(z+2) − 1)` clamped at 0 for a normal draw `z`, and the
+/// signal uses the feature the reader sees, `log(x + 1) − 2`.
 ///
 /// Sample `i` of a split draws all its randomness from `(seed, split, i)`, so the files are
 /// identical whatever the thread scheduling.
@@ -40,11 +44,11 @@ public struct GeneratedDataset: Sendable {
 public enum SyntheticGenerator {
     /// Generates the dataset into `directory` (created if needed; existing files are replaced).
     /// `progress` receives the finished fraction, serialized, from worker threads.
-    public static func generate(_ config: SyntheticConfig, into directory: String, format: SyntheticFileFormat = .norm,
+    public static func generate(_ config: SyntheticConfig, into directory: String,
                                 progress: ((Double) -> Void)? = nil) throws -> GeneratedDataset {
         try config.validate()
         let fm = FileManager.default
-        for sub in ["", "train", "eval"] {
+        for sub in config.format == .raw ? [""] : ["", "train", "eval"] {
             let folder = sub.isEmpty ? directory : (directory as NSString).appendingPathComponent(sub)
             do {
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -53,10 +57,10 @@ public enum SyntheticGenerator {
             }
         }
         let model = PlantedModel(config)
-        let tasks = fileTasks(config, format: format)
+        let tasks = fileTasks(config)
         let results = TaskResults(count: tasks.count, progress: progress, total: config.numTrain + config.numEval)
         DispatchQueue.concurrentPerform(iterations: tasks.count) { t in
-            results.store(t, Result { try model.write(tasks[t], in: directory, config: config, format: format, results: results) })
+            results.store(t, Result { try model.write(tasks[t], in: directory, config: config, results: results) })
         }
         let outcomes = try results.collect()
 
@@ -87,24 +91,26 @@ public enum SyntheticGenerator {
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         let trainNames = tasks.filter { !$0.isEval }.map(\.relativePath)
         let evalNames = tasks.filter(\.isEval).map(\.relativePath)
-        let (trainList, evalList): (String, String)
-        if case .parquet = format {
-            (trainList, evalList) = (path("train/_file_list.txt"), path("eval/_file_list.txt"))
-            for (split, list, tasksOfSplit) in [("train", trainList, tasks.filter { !$0.isEval }), ("eval", evalList, tasks.filter(\.isEval))] {
+        var sources = (train: path(trainNames[0]), eval: path(evalNames[0]))
+        switch config.format {
+        case .raw: break
+        case .norm:
+            sources = (path("train_list.txt"), path("eval_list.txt"))
+            try FileList.write(trainNames, to: sources.train)
+            try FileList.write(evalNames, to: sources.eval)
+        case .parquet:
+            sources = (path("train/_file_list.txt"), path("eval/_file_list.txt"))
+            for (split, list, tasksOfSplit) in [("train", sources.train, tasks.filter { !$0.isEval }), ("eval", sources.eval, tasks.filter(\.isEval))] {
                 let names = tasksOfSplit.map { ($0.relativePath as NSString).lastPathComponent }
                 try FileList.write(names, to: list)
                 try parquetMetadata(config, files: Dictionary(uniqueKeysWithValues: zip(names, tasksOfSplit.map(\.samples.count))))
                     .write(folder: path(split))
             }
-        } else {
-            (trainList, evalList) = (path("train_list.txt"), path("eval_list.txt"))
-            try FileList.write(trainNames, to: trainList)
-            try FileList.write(evalNames, to: evalList)
         }
         try writeJSON(config, to: path("dataset.json"))
         try writeJSON(oracle, to: path("oracle.json"))
         return GeneratedDataset(
-            directory: directory, trainList: trainList, evalList: evalList,
+            directory: directory, trainList: sources.train, evalList: sources.eval,
             trainFiles: trainNames.map(path), evalFiles: evalNames.map(path),
             datasetJSON: path("dataset.json"), oracleJSON: path("oracle.json"), layout: config.layout,
             oracleAUC: oracle.evalAUC, denseOnlyAUC: oracle.denseOnlyAUC, oracleLogLoss: oracle.evalLogLoss,
@@ -125,8 +131,12 @@ public enum SyntheticGenerator {
                                cats: config.slotSizes.indices.map { .init(name: "C\($0 + 1)", index: 1 + config.denseDim + $0) })
     }
 
-    private static func fileTasks(_ config: SyntheticConfig, format: SyntheticFileFormat) -> [FileTask] {
-        let suffix = if case .parquet = format { "parquet" } else { "bin" }
+    private static func fileTasks(_ config: SyntheticConfig) -> [FileTask] {
+        if config.format == .raw {
+            return [FileTask(relativePath: "eval_data.bin", isEval: true, samples: 0 ..< config.numEval),
+                    FileTask(relativePath: "train_data.bin", isEval: false, samples: 0 ..< config.numTrain)]
+        }
+        let suffix = config.format == .parquet ? "parquet" : "bin"
         func split(_ name: String, _ samples: Int, _ files: Int, isEval: Bool) -> [FileTask] {
             (0 ..< files).map { k in
                 FileTask(relativePath: "\(name)/part_\(k).\(suffix)", isEval: isEval,
@@ -177,20 +187,6 @@ private struct OracleReport: Codable {
         case trainPositiveRate = "train_positive_rate"
         case evalPositiveRate = "eval_positive_rate"
     }
-}
-
-/// The file format ``SyntheticGenerator`` writes.
-///
-/// ```swift
-/// let ds = try SyntheticGenerator.generate(config, into: "data/pq", format: .parquet(compression: .snappy, rowGroupSize: 65536))
-/// ```
-public enum SyntheticFileFormat: Sendable, Equatable {
-    /// Norm files and `train_list.txt`/`eval_list.txt`; keys are global (slot offsets included).
-    case norm
-    /// Parquet files, `_file_list.txt` and `_metadata.json` in `train/` and `eval/`, as HugeCTR's
-    /// generator writes them: keys are per slot (`0 ..< slotSizes[s]`), so a reader adds
-    /// `slot_size_array = slotSizes` to get the Norm files' keys.
-    case parquet(compression: ParquetCompression, rowGroupSize: Int)
 }
 
 /// What the generator writes samples to.
@@ -421,20 +417,9 @@ private final class PlantedModel: @unchecked Sendable {
         return t * t * (3 - 2 * t)
     }
 
-    func write(_ task: FileTask, in directory: String, config: SyntheticConfig, format: SyntheticFileFormat,
-               results: TaskResults) throws -> TaskOutcome {
+    func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
         let path = (directory as NSString).appendingPathComponent(task.relativePath)
-        let writer: any SampleSink
-        switch format {
-        case .norm:
-            writer = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slotSize.count,
-                                    i64Keys: config.i64Keys, check: config.check)
-        case .parquet(let compression, let rowGroupSize):
-            writer = try ParquetSink(ParquetWriter(path: path, labelNames: ["label"], denseNames: (0 ..< config.denseDim).map { "I\($0 + 1)" },
-                                                   slotNames: slotSize.indices.map { "C\($0 + 1)" }, multiHot: nnz.map { $0 > 1 },
-                                                   i64Keys: config.i64Keys, compression: compression, rowGroupSize: rowGroupSize),
-                                     slotStart: slotStart)
-        }
+        let writer = try SampleFile(path: path, config: config, slotStart: slotStart, multiHot: nnz.map { $0 > 1 })
         var outcome = TaskOutcome()
         if task.isEval {
             outcome.probabilities.reserveCapacity(task.samples.count)
@@ -477,7 +462,14 @@ private final class PlantedModel: @unchecked Sendable {
             }
             var denseLogit = 0.0
             for d in dense.indices {
-                dense[d] = Float(rng.nextNormal())
+                let z = rng.nextNormal()
+                if writer.storesInts {
+                    let x = Int32(max(0, min((exp(z + 2) - 1).rounded(), 1e9)))
+                    writer.intDense[d] = x
+                    dense[d] = log(Float(x) + 1) - 2
+                } else {
+                    dense[d] = Float(z)
+                }
                 denseLogit += denseWeights[d] * Double(dense[d])
             }
             logit += denseLogit
@@ -512,5 +504,51 @@ private final class PlantedModel: @unchecked Sendable {
             if cumulative[mid] > u { high = mid } else { low = mid + 1 }
         }
         return low - start
+    }
+}
+
+/// The writer of one generated file, Norm, Raw or Parquet. For int32 Raw files the caller fills
+/// ``intDense`` with the integers to store.
+private final class SampleFile {
+    private let sink: (any SampleSink)?
+    private let raw: RawWriter?
+    let storesInts: Bool
+    var intDense: [Int32]
+    private var intLabel: [Int32] = [0]
+
+    init(path: String, config: SyntheticConfig, slotStart: [Int], multiHot: [Bool]) throws {
+        let slots = config.slotSizes.count
+        switch config.format {
+        case .norm:
+            sink = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots,
+                                  i64Keys: config.i64Keys, check: config.check)
+            raw = nil
+        case .parquet:
+            let writer = try ParquetWriter(path: path, labelNames: ["label"], denseNames: (0 ..< config.denseDim).map { "I\($0 + 1)" },
+                                           slotNames: (0 ..< slots).map { "C\($0 + 1)" }, multiHot: multiHot, i64Keys: config.i64Keys,
+                                           compression: ParquetCompression(writing: config.compression) ?? .snappy,
+                                           rowGroupSize: config.rowGroupSize)
+            sink = ParquetSink(writer, slotStart: slotStart)
+            raw = nil
+        case .raw:
+            raw = try RawWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots,
+                                i64Keys: config.i64Keys, floatLabelDense: config.floatLabelDense)
+            sink = nil
+        }
+        storesInts = config.format == .raw && !config.floatLabelDense
+        intDense = Array(repeating: 0, count: config.denseDim)
+    }
+
+    func append(labels: [Float], dense: [Float], keys: [Int64], slotNNZ: [Int]) throws {
+        if let sink { return try sink.append(labels: labels, dense: dense, keys: keys, slotNNZ: slotNNZ) }
+        guard let raw else { return }
+        guard storesInts else { return try raw.append(labels: labels, dense: dense, keys: keys) }
+        intLabel[0] = Int32(labels[0])
+        try raw.append(labels: intLabel, dense: intDense, keys: keys)
+    }
+
+    func finish() throws {
+        try sink?.finish()
+        try raw?.finish()
     }
 }

@@ -167,9 +167,12 @@ public final class HashEmbedding {
     }
 
     /// The first half of `forward`: checks the batch's keys and offsets and uploads them.
-    public func stage(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, oneHot: Bool = false) throws {
+    /// `offsetsChecked` (offsets a reader built from counts it checked) skips the scan of the
+    /// offsets, which would otherwise cost the host a pass over them each step.
+    public func stage(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, oneHot: Bool = false,
+                      offsetsChecked: Bool = false) throws {
         try Self.checkBatch(name: name, slots: slots, maxBatch: maxBatch, maxKeys: maxKeys, keyCount: hostKeys.count,
-                            offsets: hostOffsets, batch: batch, oneHot: oneHot)
+                            offsets: hostOffsets, batch: batch, oneHot: oneHot || offsetsChecked)
         self.batch = batch
         keyCount = hostKeys.count
         backend.upload(hostKeys, to: keys)
@@ -185,8 +188,8 @@ public final class HashEmbedding {
     }
 
     /// Throws unless `offsets` is CSR over `batch × slots` segments (`batch ≤ maxBatch`) of
-    /// `keyCount ≤ maxKeys` keys: starting at 0, never decreasing (one-hot batches: the identity,
-    /// not checked), ending at `keyCount`. The messages name embedding `name`.
+    /// `keyCount ≤ maxKeys` keys: starting at 0, never decreasing (with `oneHot`, for the identity
+    /// and for offsets a reader checked, not scanned), ending at `keyCount`. The messages name embedding `name`.
     package static func checkBatch(name: String, slots: Int, maxBatch: Int, maxKeys: Int, keyCount: Int, offsets hostOffsets: [Int64],
                                    batch: Int, oneHot: Bool) throws {
         guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
@@ -195,7 +198,7 @@ public final class HashEmbedding {
         guard keyCount <= maxKeys else {
             throw SwiftCTRError(.data, "embedding '\(name)': a batch of \(batch) samples has \(keyCount) keys but nnz_per_slot allows at most \(maxKeys). Raise nnz_per_slot in DataReaderSparseParam.")
         }
-        var previous: Int64 = oneHot ? Int64(hostOffsets.count - 1) : 0
+        var previous: Int64 = oneHot ? hostOffsets[hostOffsets.count - 1] : 0
         if !oneHot {
             for (i, offset) in hostOffsets.enumerated() {
                 guard offset >= previous, i > 0 || offset == 0 else {

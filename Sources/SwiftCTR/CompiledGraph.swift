@@ -142,7 +142,8 @@ final class CompiledGraph {
         backend.upload(batch.dense, to: dense.value)
         for (table, index, _) in embeddings {
             let sparse = batch.sparse[index]
-            try table.stage(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, oneHot: sparse.isOneHot)
+            try table.stage(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, oneHot: sparse.isOneHot,
+                            offsetsChecked: sparse.offsetsChecked)
         }
         if profiling { backend.mark("embedding forward") }
         for (table, _, _) in embeddings { try table.lookup(training: training) }

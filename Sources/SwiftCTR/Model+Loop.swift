@@ -32,7 +32,8 @@ extension Model {
     /// One training iteration on the next batch of the training data (HugeCTR's `train()`), with
     /// the rate `setLearningRate` gave, else the scheduler's next one. Returns false, having
     /// trained nothing, when the data of an epoch ends (`repeatDataset` false); the next call
-    /// starts the next pass. An incomplete batch is passed over when `dropIncompleteBatch` is on.
+    /// starts the next pass. An incomplete batch (the last of an epoch, or of each pass over a Raw
+    /// file) is passed over when `dropIncompleteBatch` is on.
     /// Needs `startDataReading()` first.
     @discardableResult
     public func train() throws -> Bool {
@@ -41,7 +42,7 @@ extension Model {
             throw SwiftCTRError(.config, "train(): the data readers are not started; call startDataReading() first (fit starts and stops its own).")
         }
         var next = try reader.next()
-        while let batch = next, !solver.repeatDataset, solver.dropIncompleteBatch, batch.count < solver.batchsize {
+        while let batch = next, solver.dropIncompleteBatch, batch.count < solver.batchsize {
             position.trainBatches += 1
             next = try reader.next()
         }
@@ -96,7 +97,10 @@ extension Model {
 
     /// The training reader at `position`.
     func makeTrainReader() throws -> any BatchSource {
-        try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: solver.repeatDataset,
+        if readerParams.dataReaderType == .raw, solver.dropIncompleteBatch, readerParams.numSamples < solver.batchsize {
+            throw SwiftCTRError(.config, "the Raw training file holds \(readerParams.numSamples) samples, fewer than one batch of \(solver.batchsize), and drop_incomplete_batch drops that partial batch; lower batchsize or set dropIncompleteBatch: false.")
+        }
+        return try makeReader(list: readerParams.source[0], batch: solver.batchsize, repeat: solver.repeatDataset,
                        skip: position.trainBatches)
     }
 

@@ -68,8 +68,13 @@ public final class Model {
         guard !reader.evalSource.isEmpty else {
             throw SwiftCTRError(.config, "DataReaderParams: eval_source is empty; give the evaluation file list.")
         }
-        guard reader.dataReaderType == .norm || reader.dataReaderType == .parquet else {
-            throw SwiftCTRError(.config, "DataReaderParams: data_reader_type \(reader.dataReaderType.rawValue) is not available in this version; use .norm or .parquet (convert with `swiftctr generate` or HugeCTR's tools).")
+        guard reader.dataReaderType != .rawAsync else {
+            throw SwiftCTRError(.config, "DataReaderParams: data_reader_type RawAsync is not available in this version; use .raw (the same file, read by worker threads), .norm or .parquet.")
+        }
+        if reader.dataReaderType == .raw {
+            for (key, count) in [("num_samples", reader.numSamples), ("eval_num_samples", reader.evalNumSamples)] where count < 1 {
+                throw SwiftCTRError(.config, "DataReaderParams: a Raw reader needs \(key), the exact number of samples of its file, found \(count); set numSamples and evalNumSamples.")
+            }
         }
         try optimizer.validateForDense()
         let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: solver.vvgpu[0][0]) : CPUBackend())
@@ -241,6 +246,8 @@ public final class Model {
                     throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.")
                 }
                 position.trainBatches += 1
+                // Only a Raw file's last batch of each pass can be short while repeating.
+                if batch.count < solver.batchsize && solver.dropIncompleteBatch { continue }
                 guard try iterate(batch) else { break }
             }
         } else {
@@ -319,9 +326,8 @@ public final class Model {
         let format = readerParams.format(numSamples: numSamples ?? readerParams.numSamples)
         var workers = readerParams.numWorkers
         switch format {
-        case .norm: workers = min(workers, try FileList.read(list).count, 4)
-        // HugeCTR: min(num_workers, files in the list, local GPUs).
-        case .parquet: workers = min(workers, try FileList.read(list).count, solver.vvgpu.reduce(0) { $0 + $1.count })
+        // Each worker reads whole files, so workers beyond the file count would have nothing to read.
+        case .norm, .parquet: workers = min(workers, try FileList.read(list).count)
         case .raw: break
         }
         return try format.open(source: list, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: batch,

@@ -10,8 +10,15 @@ extension Bench {
                          backend: any Backend) throws -> [BenchResult] {
         let workers = readerWorkers ?? ProcessInfo.processInfo.activeProcessorCount
         var results: [BenchResult] = []
+        var readers: [(DataReaderType, DataReaderParams)] = []
         for format in try readerFormats() {
-            let reader = try readerParams(format, directory: directory, config: config, workers: workers)
+            guard format != .raw || config.nnzPerSlot.allSatisfy({ $0 == 1 }) else {
+                print("reader Raw: skipped, Raw files hold one key per slot and this data has up to \(config.nnzPerSlot.max()!)")
+                continue
+            }
+            readers.append((format, try readerParams(format, directory: directory, config: config, workers: workers)))
+        }
+        for (format, reader) in readers {
             let (rate, bytesPerSec) = try readAlone(reader, config: config, batch: batch, workers: workers)
             print(String(format: "reader %@ alone, %d workers: %.0f samples/s, %.2f GB/s", format.rawValue, workers, rate, bytesPerSec / 1e9))
             results.append(BenchResult(engine: "SwiftCTR", model: "reader", variant: "\(format.rawValue), \(workers) workers",
@@ -26,8 +33,7 @@ extension Bench {
                                  batch: batch, backend: backend)
         print(memory.line + " (from memory)")
         results.append(memory)
-        for format in try readerFormats() {
-            let reader = try readerParams(format, directory: directory, config: config, workers: workers)
+        for (format, reader) in readers {
             let model = try makeModel(benchModel, variant: variant, config: config, reader: reader, batch: batch, backend: backend)
             try model.startDataReading()
             let rate = try timeSteps(batch: batch, backend: backend) { try model.train() }
@@ -52,12 +58,32 @@ extension Bench {
         }
     }
 
-    static let benchFormats: [DataReaderType] = [.norm]
+    static let benchFormats: [DataReaderType] = [.norm, .raw, .parquet]
 
-    /// The reader of the bench data in `format`.
+    /// The reader of the bench data in `format`: the Norm files in `directory`, the same samples
+    /// as Raw (float label and dense, so they equal the Norm values) in `directory-raw` and as
+    /// Parquet (snappy) in `directory-parquet`, generated there from the same config when missing.
     private func readerParams(_ format: DataReaderType, directory: String, config: SyntheticConfig, workers: Int) throws -> DataReaderParams {
-        DataReaderParams(dataReaderType: format, source: [directory + "/train_list.txt"], evalSource: directory + "/eval_list.txt",
-                         checkType: config.check, numSamples: config.numTrain, evalNumSamples: config.numEval, numWorkers: workers)
+        var copy = config
+        let folder: String, train: String, eval: String
+        switch format {
+        case .raw, .rawAsync:
+            (copy.format, copy.floatLabelDense) = (.raw, true)
+            folder = directory + "-raw"
+            (train, eval) = (folder + "/train_data.bin", folder + "/eval_data.bin")
+        case .parquet:
+            copy.format = .parquet
+            folder = directory + "-parquet"
+            (train, eval) = (folder + "/train/_file_list.txt", folder + "/eval/_file_list.txt")
+        case .norm:
+            copy.format = .norm
+            folder = directory
+            (train, eval) = (folder + "/train_list.txt", folder + "/eval_list.txt")
+        }
+        if !FileManager.default.fileExists(atPath: folder + "/dataset.json") { _ = try generateDataset(copy, into: folder) }
+        return DataReaderParams(dataReaderType: format, source: [train], evalSource: eval, checkType: config.check,
+                                numSamples: config.numTrain, evalNumSamples: config.numEval, floatLabelDense: format == .raw,
+                                numWorkers: workers, slotSizeArray: format == .parquet ? config.slotSizes : [])
     }
 
     /// Samples/s and bytes/s of reading the training data once, the median of three passes.

@@ -4,7 +4,7 @@ import SwiftCTR
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic Criteo-shaped dataset (Norm or Parquet files) with a planted signal and its oracle AUC.")
+        abstract: "Write a synthetic Criteo-shaped dataset (Norm, Raw or Parquet files) with a planted signal and its oracle AUC.")
 
     @Option(help: "Dataset folder to write.")
     var out: String
@@ -30,16 +30,19 @@ struct Generate: ParsableCommand {
     @Option(help: "Key width of the Norm files: I64 (int64 keys, for i64_input_key true) or I32 (uint32 keys, i64_input_key false).")
     var keyType = "I64"
 
-    @Option(help: "File format: norm (Norm files, train_list.txt) or parquet (HugeCTR's Parquet layout: train/ and eval/ with _file_list.txt and _metadata.json; keys per slot, read with slot_size_array).")
-    var format = "norm"
+    @Option(help: "File format: norm (Norm files and file lists), raw (train_data.bin and eval_data.bin, one-hot) or parquet (HugeCTR's Parquet layout: train/ and eval/ with _file_list.txt and _metadata.json; keys per slot, read with slot_size_array).")
+    var format: SyntheticFormat = .norm
+
+    @Flag(help: "Raw: store labels and dense values as float32 (float_label_dense true) instead of int32.")
+    var floatLabelDense = false
 
     @Option(help: "Parquet compression: none, snappy or zstd.")
-    var compression = "snappy"
+    var compression = SyntheticConfig.default.compression
 
     @Option(help: "Rows per Parquet row group.")
-    var rowGroupSize = 65536
+    var rowGroupSize = SyntheticConfig.default.rowGroupSize
 
-    @Option(help: "Training files.")
+    @Option(help: "Training files (Norm and Parquet).")
     var files: Int = SyntheticConfig.default.trainFiles
 
     @Option(help: "Spread (standard deviation) of the per-key part of the true logit.")
@@ -57,9 +60,6 @@ struct Generate: ParsableCommand {
         guard eval >= 1 else { throw ValidationError("--eval must be ≥ 1, found \(eval); give the number of evaluation samples to write.") }
         guard ["I32", "I64"].contains(keyType.uppercased()) else {
             throw ValidationError("--key-type must be I32 or I64 (HugeCTR's input_key_type), found '\(keyType)'.")
-        }
-        guard ["norm", "parquet"].contains(format.lowercased()) else {
-            throw ValidationError("--format must be norm or parquet, found '\(format)'.")
         }
         guard ParquetCompression(writing: compression) != nil else {
             throw ValidationError("--compression must be none, snappy or zstd, found '\(compression)'.")
@@ -79,11 +79,6 @@ struct Generate: ParsableCommand {
         }
     }
 
-    private var fileFormat: SyntheticFileFormat {
-        guard format.lowercased() == "parquet" else { return .norm }
-        return .parquet(compression: ParquetCompression(writing: compression) ?? .snappy, rowGroupSize: rowGroupSize)
-    }
-
     /// The generator's settings from the options (`--slot-sizes` and `--nnz` parsed).
     private func config() throws -> SyntheticConfig {
         var config = SyntheticConfig.default
@@ -93,6 +88,10 @@ struct Generate: ParsableCommand {
         config.trainFiles = files
         config.denseDim = denseDim
         config.i64Keys = keyType.uppercased() == "I64"
+        config.format = format
+        config.floatLabelDense = floatLabelDense
+        config.compression = compression
+        config.rowGroupSize = rowGroupSize
         config.linearStd = linearStd
         config.interactionStd = interactionStd
         config.minExpectedCount = minExpectedCount
@@ -108,9 +107,12 @@ struct Generate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let config = try config()
-            let dataset = try generateDataset(config, into: out, format: fileFormat)
-            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(format.lowercased()) files, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
-            if case .parquet = fileFormat {
+            let dataset = try generateDataset(config, into: out)
+            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(format.rawValue) files, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
+            if format == .raw {
+                print("Raw sources \(dataset.trainList) (num_samples \(train)) and \(dataset.evalList) (eval_num_samples \(eval)), float_label_dense \(floatLabelDense)")
+            }
+            if format == .parquet {
                 print("file lists \(dataset.trainList) and \(dataset.evalList); keys are per slot: read with data_reader_type Parquet and slot_size_array \(config.slotSizes.map(String.init).joined(separator: ","))")
             }
             print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))")
@@ -127,8 +129,10 @@ func parseList(_ text: String, _ option: String) throws -> [Int] {
 }
 
 /// Checks `config`, then generates with a progress line on standard error.
-func generateDataset(_ config: SyntheticConfig, into directory: String, format: SyntheticFileFormat = .norm) throws -> GeneratedDataset {
+func generateDataset(_ config: SyntheticConfig, into directory: String) throws -> GeneratedDataset {
     try config.validate()
     FileHandle.standardError.write(Data("generating \(config.numTrain + config.numEval) samples into \(directory) …\n".utf8))
-    return try SyntheticGenerator.generate(config, into: directory, format: format)
+    return try SyntheticGenerator.generate(config, into: directory)
 }
+
+extension SyntheticFormat: ExpressibleByArgument {}

@@ -484,3 +484,26 @@ private func smallConfig(seed: UInt64 = 11) -> SyntheticConfig {
     let encoded = try JSONEncoder().encode(SyntheticConfig.default)
     #expect(try JSONDecoder().decode(SyntheticConfig.self, from: encoded) == .default)
 }
+
+@Test func oneHotBatchesShareIdentityOffsetsAndMultiHotOnesKeepTheirs() throws {
+    let scratch = Scratch()
+    defer { scratch.remove() }
+    let folder = scratch.path
+    let oneKey = [Sample(labels: [1, 0], dense: [1, 2, 3], slots: [[5], [6], [7]]),
+                  Sample(labels: [0, 1], dense: [4, 5, 6], slots: [[8], [9], [10]])]
+    let mixed = [Sample(labels: [1, 1], dense: [1, 1, 1], slots: [[5], [6, 7], [8]]),
+                 Sample(labels: [0, 0], dense: [2, 2, 2], slots: [[], [9], [10]])]
+    try writeFile(folder + "/one.bin", oneKey, slotNum: 3, denseDim: 3, i64Keys: true, check: .sum)
+    try writeFile(folder + "/mixed.bin", mixed, slotNum: 3, denseDim: 3, i64Keys: true, check: .sum)
+    try FileList.write(["one.bin", "mixed.bin"], to: folder + "/list.txt")
+    let batches = try readAll(folder + "/list.txt", smallLayout, i64Keys: true, check: .sum, batchSize: 2)
+    #expect(batches.count == 2)
+    let (a, b) = (batches[0].sparse, batches[1].sparse)
+    #expect(a.allSatisfy { $0.isOneHot && $0.offsetsChecked })
+    #expect(a[0].rowOffsets == [0, 1, 2, 3, 4] && a[0].keys == [5, 6, 8, 9] && a[1].rowOffsets == [0, 1, 2] && a[1].keys == [7, 10])
+    // Input "a" of the second batch has rows of 1, 2, 0 and 1 keys; input "b" is still one-hot.
+    #expect(!b[0].isOneHot && b[0].offsetsChecked && b[0].rowOffsets == [0, 1, 3, 3, 4] && b[0].keys == [5, 6, 7, 9])
+    #expect(b[1].isOneHot && b[1].rowOffsets == [0, 1, 2] && b[1].keys == [8, 10])
+    // A hand-built batch is never taken as checked unless it is one-hot.
+    #expect(!SparseBatch(rowOffsets: [0, 2, 1], keys: [1, 2]).offsetsChecked)
+}

@@ -268,8 +268,9 @@ struct GraphJSONErrorTests {
     func legacyTrains(parquet: Bool) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-json-legacy-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let data = SyntheticConfig(numTrain: 200, numEval: 64, slotSizes: [10, 12], denseDim: 4, seed: 9, i64Keys: false, check: .sum)
-        _ = try SyntheticGenerator.generate(data, into: folder, format: parquet ? .parquet(compression: .snappy, rowGroupSize: 50) : .norm)
+        let data = SyntheticConfig(numTrain: 200, numEval: 64, slotSizes: [10, 12], denseDim: 4, seed: 9, i64Keys: false, check: .sum,
+                                   format: parquet ? .parquet : .norm, rowGroupSize: 50)
+        _ = try SyntheticGenerator.generate(data, into: folder)
         let dataKeys: [String: JSONValue] = parquet
             ? ["source": "train/_file_list.txt", "eval_source": "eval/_file_list.txt", "format": "Parquet", "slot_size_array": [10, 12], "num_workers": 1]
             : ["source": "train_list.txt", "eval_source": "eval_list.txt", "check": "Sum", "num_workers": 1]

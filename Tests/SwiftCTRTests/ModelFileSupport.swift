@@ -38,9 +38,9 @@ enum MF {
     }
 
     /// The model, compiled, on the CPU.
-    static func model(_ dataset: GeneratedDataset, solver: Solver = MF.solver()) throws -> Model {
-        let reader = DataReaderParams(dataReaderType: .norm, source: [dataset.trainList], evalSource: dataset.evalList,
-                                      checkType: .sum)
+    static func model(_ dataset: GeneratedDataset, solver: Solver = MF.solver(), reader: DataReaderParams? = nil) throws -> Model {
+        let reader = reader ?? DataReaderParams(dataReaderType: .norm, source: [dataset.trainList], evalSource: dataset.evalList,
+                                                checkType: .sum)
         let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam, updateType: .global))
         model.printsProgress = false
         model.add(input)
