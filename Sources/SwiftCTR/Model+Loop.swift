@@ -41,11 +41,13 @@ extension Model {
         guard let reader = trainReader else {
             throw SwiftCTRError(.config, "train(): the data readers are not started; call startDataReading() first (fit starts and stops its own).")
         }
+        let waitStart = ContinuousClock.now
         var next = try reader.next()
         while let batch = next, solver.dropIncompleteBatch, batch.count < solver.batchsize {
             position.trainBatches += 1
             next = try reader.next()
         }
+        readerWaitSeconds += (ContinuousClock.now - waitStart).inSeconds
         guard let batch = next else {
             guard !solver.repeatDataset else {
                 throw SwiftCTRError(.data, "training data ended although repeat_dataset is true.")

@@ -47,6 +47,9 @@ public final class Model {
     /// Training iterations run so far over all `fit` calls (drives dropout masks).
     var step = 0
     var trainReader: (any BatchSource)?
+    /// Seconds `train()` has spent waiting for the training reader's batches (for benchmarks:
+    /// near zero while the reader keeps ahead of the trainer).
+    public internal(set) var readerWaitSeconds = 0.0
     var evalReader: (any BatchSource)?
     /// The evaluation pass in progress: `eval()` adds to it, `getEvalMetrics()` ends it.
     var evalSums = EvaluationSums()

@@ -26,6 +26,7 @@ extension Bench {
                                        loss: 0, peakMemoryBytes: peakResidentBytes(),
                                        note: String(format: "%.2f GB/s of files", bytesPerSec / 1e9)))
         }
+        if readerOnly { return results }
         let benchModel = try benchModels()[0]
         let variant = backend is CUDABackend ? String(precisions.split(separator: ",")[0]) : "fp32"
         (backend as? CUDABackend)?.gemmPrecision = CUDABackend.GEMMPrecision(rawValue: variant) ?? .bf16
@@ -37,6 +38,8 @@ extension Bench {
             let model = try makeModel(benchModel, variant: variant, config: config, reader: reader, batch: batch, backend: backend)
             try model.startDataReading()
             let rate = try timeSteps(batch: batch, backend: backend) { try model.train() }
+            let steps = Double(warmup + windows * self.steps)
+            print(String(format: "  waited for the %@ reader: %.3f ms/step", format.rawValue, 1000 * model.readerWaitSeconds / steps))
             let result = BenchResult(engine: "SwiftCTR", model: benchModel.name, variant: "\(variant), from \(format.rawValue) files",
                                      device: backend.name, batch: batch, samplesPerSec: rate, msPerStep: 1000 * Double(batch) / rate,
                                      loss: Double(model.currentLoss), peakMemoryBytes: (backend as? CUDABackend)?.reservedBytes ?? peakResidentBytes(),
@@ -86,23 +89,26 @@ extension Bench {
                                 numWorkers: workers, slotSizeArray: format == .parquet ? config.slotSizes : [])
     }
 
-    /// Samples/s and bytes/s of reading the training data once, the median of three passes.
+    /// Samples/s and bytes/s of the reader in steady state, the median of three windows: the
+    /// training data repeated, the first batches of each worker (thread start, first reads) untimed.
     private func readAlone(_ params: DataReaderParams, config: SyntheticConfig, batch: Int, workers: Int) throws -> (Double, Double) {
         let source = params.source[0]
         let files = params.dataReaderType == .raw ? [source] : try FileList.read(source)
         let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-        var rates: [(Double, Double)] = []
-        for _ in 0..<3 {
-            let reader = try params.format(numSamples: params.numSamples)
-                .open(source: source, layout: config.layout, i64Keys: config.i64Keys, batchSize: batch, repeat: false,
-                      numWorkers: workers)
+        let bytesPerSample = Double(bytes) / Double(config.numTrain)
+        let reader = try params.format(numSamples: params.numSamples)
+            .open(source: source, layout: config.layout, i64Keys: config.i64Keys, batchSize: batch, repeat: true, numWorkers: workers)
+        defer { reader.stop() }
+        let perWindow = max(4 * workers, 32)
+        for _ in 0 ..< 2 * workers { _ = try reader.next() }
+        var rates: [Double] = []
+        for _ in 0 ..< 3 {
             let start = ContinuousClock.now
             var samples = 0
-            while let b = try reader.next() { samples += b.count }
-            let seconds = (ContinuousClock.now - start).inSeconds
-            reader.stop()
-            rates.append((Double(samples) / seconds, Double(bytes) / seconds))
+            for _ in 0 ..< perWindow { samples += try reader.next()?.count ?? 0 }
+            rates.append(Double(samples) / (ContinuousClock.now - start).inSeconds)
         }
-        return rates.sorted { $0.0 < $1.0 }[1]
+        let rate = rates.sorted()[1]
+        return (rate, rate * bytesPerSample)
     }
 }

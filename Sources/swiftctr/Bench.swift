@@ -48,6 +48,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure the data path instead: each format's reader alone (samples/s, GB/s), then the first model trained from files beside the same model trained from batches in memory.")
     var reader = false
 
+    @Flag(help: "With --reader: measure the readers alone, without training.")
+    var readerOnly = false
+
     @Option(help: "Comma-separated formats for --reader.")
     var formats: String = "norm"
 
