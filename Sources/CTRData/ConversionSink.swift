@@ -2,7 +2,7 @@ import Foundation
 
 /// Where ``CriteoConverter`` puts one split: a format's files. ``encoder`` turns parsed chunks
 /// into the format's bytes on the worker threads; ``write(_:samples:)`` then gets them in input
-/// order. A new format (Parquet, say) adds one sink and one encoder.
+/// order. A new format adds one sink and, unless an existing encoder's bytes serve, one encoder.
 protocol ConversionSink: AnyObject {
     var encoder: any ChunkEncoder { get }
     func write(_ bytes: [UInt8], samples: Int) throws
@@ -83,6 +83,42 @@ struct OneHotRecordEncoder: ChunkEncoder {
     }
 }
 
+/// Splits a split's samples into files of at most `samplesPerFile` (one file when nil).
+struct FileRoller {
+    let samplesPerFile: Int
+    /// Samples in each file started so far.
+    private(set) var counts: [Int] = []
+
+    init(_ samplesPerFile: Int?) { self.samplesPerFile = samplesPerFile ?? .max }
+
+    /// Calls `open(k)` before file `k` gets its first sample and `append(range)` with the next of
+    /// `samples` new samples that go into the current file.
+    mutating func add(_ samples: Int, open: (Int) throws -> Void, append: (Range<Int>) throws -> Void) throws {
+        var done = 0
+        while done < samples {
+            if (counts.last ?? samplesPerFile) == samplesPerFile {
+                try open(counts.count)
+                counts.append(0)
+            }
+            let n = min(samples - done, samplesPerFile - counts[counts.count - 1])
+            try append(done ..< done + n)
+            counts[counts.count - 1] += n
+            done += n
+        }
+    }
+}
+
+/// `<directory>/<split>`, created.
+private func splitFolder(_ directory: String, _ split: String) throws -> String {
+    let folder = (directory as NSString).appendingPathComponent(split)
+    do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+        throw DataError(file: folder, "cannot create the output folder: \(error)", fix: "Check the path and permissions.")
+    }
+    return folder
+}
+
 /// Norm files `<split>/part_<k>.bin` and the file list `<split>_list.txt`.
 final class NormConversionSink: ConversionSink {
     let encoder: any ChunkEncoder
@@ -91,42 +127,95 @@ final class NormConversionSink: ConversionSink {
     private let split: String
     private let options: ConvertOptions
     private var writer: NormWriter?
-    private var files: [String] = []
+    private var files: FileRoller
 
     init(directory: String, split: String, options: ConvertOptions) throws {
         let encoder = OneHotRecordEncoder(framed: options.check == .sum, floats: true, nnzPrefix: true, keyBytes: options.i64Keys ? 8 : 4)
         self.encoder = encoder
         record = encoder.recordBytes
         (self.directory, self.split, self.options) = (directory, split, options)
-        let folder = (directory as NSString).appendingPathComponent(split)
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw DataError(file: folder, "cannot create the output folder: \(error)", fix: "Check the path and permissions.")
-        }
+        files = FileRoller(options.samplesPerFile)
+        _ = try splitFolder(directory, split)
     }
 
     func write(_ bytes: [UInt8], samples: Int) throws {
-        var done = 0
-        while done < samples {
-            if writer == nil || writer!.recordCount == (options.samplesPerFile ?? .max) {
-                try writer?.finish()
-                let name = "\(split)/part_\(files.count).bin"
-                files.append(name)
-                writer = try NormWriter(path: (directory as NSString).appendingPathComponent(name), labelDim: 1,
-                                        denseDim: CriteoConverter.denseColumns, slotNum: CriteoConverter.categoricalColumns,
-                                        i64Keys: options.i64Keys, check: options.check)
+        try files.add(samples, open: { k in
+            try writer?.finish()
+            writer = try NormWriter(path: (directory as NSString).appendingPathComponent("\(split)/part_\(k).bin"), labelDim: 1,
+                                    denseDim: CriteoConverter.denseColumns, slotNum: CriteoConverter.categoricalColumns,
+                                    i64Keys: options.i64Keys, check: options.check)
+        }, append: { range in
+            try bytes.withUnsafeBytes {
+                try writer!.appendEncoded(UnsafeRawBufferPointer(rebasing: $0[range.lowerBound * record ..< range.upperBound * record]),
+                                          records: range.count)
             }
-            let n = min(samples - done, (options.samplesPerFile ?? .max) - writer!.recordCount)
-            try bytes.withUnsafeBytes { try writer!.appendEncoded(UnsafeRawBufferPointer(rebasing: $0[done * record ..< (done + n) * record]), records: n) }
-            done += n
-        }
+        })
     }
 
     func finish() throws -> String {
         try writer?.finish()
         let list = (directory as NSString).appendingPathComponent("\(split)_list.txt")
-        try FileList.write(files, to: list)
+        try FileList.write(files.counts.indices.map { "\(split)/part_\($0).bin" }, to: list)
+        return list
+    }
+}
+
+/// Parquet files `<split>/part_<k>.parquet` with `_file_list.txt` and `_metadata.json` beside
+/// them, as the generator writes them. Keys are per slot (a global key less its slot's start), so
+/// a reader given `slot_size_array` gets the Norm conversion's keys back.
+final class ParquetConversionSink: ConversionSink {
+    /// Float32 label and `log(x + 1)` dense values and int64 global keys, as a Raw record.
+    let encoder: any ChunkEncoder = OneHotRecordEncoder(framed: false, floats: true, nnzPrefix: false, keyBytes: 8)
+    private let folder: String
+    private let options: ConvertOptions
+    private let slotStart: [Int]
+    private var sink: ParquetSink?
+    private var files: FileRoller
+    private var label: [Float] = [0]
+    private var dense = [Float](repeating: 0, count: CriteoConverter.denseColumns)
+    private var keys = [Int64](repeating: 0, count: CriteoConverter.categoricalColumns)
+    private let slotNNZ = [Int](repeating: 1, count: CriteoConverter.categoricalColumns)
+
+    init(directory: String, split: String, options: ConvertOptions, slotSizes: [Int]) throws {
+        folder = try splitFolder(directory, split)
+        self.options = options
+        slotStart = slotSizes.indices.map { slotSizes[..<$0].reduce(0, +) }
+        files = FileRoller(options.samplesPerFile)
+    }
+
+    func write(_ bytes: [UInt8], samples: Int) throws {
+        let (denseCount, slots) = (CriteoConverter.denseColumns, CriteoConverter.categoricalColumns)
+        let record = 4 * (1 + denseCount) + 8 * slots
+        try files.add(samples, open: { k in
+            try sink?.finish()
+            sink = ParquetSink(try ParquetWriter(path: (folder as NSString).appendingPathComponent("part_\(k).parquet"), denseDim: denseCount,
+                                                 multiHot: Array(repeating: false, count: slots), i64Keys: options.i64Keys,
+                                                 compression: options.compression, rowGroupSize: options.rowGroupSize),
+                               slotStart: slotStart)
+        }, append: { range in
+            try bytes.withUnsafeBytes { raw in
+                for i in range {
+                    let p = raw.baseAddress! + i * record
+                    label[0] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+                    for d in 0 ..< denseCount {
+                        dense[d] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 + 4 * d, as: UInt32.self)))
+                    }
+                    for s in 0 ..< slots {
+                        keys[s] = Int64(littleEndian: p.loadUnaligned(fromByteOffset: 4 * (1 + denseCount) + 8 * s, as: Int64.self))
+                    }
+                    try sink!.append(labels: label, dense: dense, keys: keys, slotNNZ: slotNNZ)
+                }
+            }
+        })
+    }
+
+    func finish() throws -> String {
+        try sink?.finish()
+        let names = files.counts.indices.map { "part_\($0).parquet" }
+        let list = (folder as NSString).appendingPathComponent("_file_list.txt")
+        try FileList.write(names, to: list)
+        try ParquetDatasetMetadata(fileRows: Dictionary(uniqueKeysWithValues: zip(names, files.counts)),
+                                   denseDim: CriteoConverter.denseColumns, slots: CriteoConverter.categoricalColumns).write(folder: folder)
         return list
     }
 }

@@ -22,20 +22,25 @@ public struct ConvertOptions: Sendable, Equatable {
     public var hashSize: Int?
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     public var chunkBytes = 4 << 20
-    /// Norm: samples per file (a new file after each this many); nil puts each split in one file.
+    /// Norm and Parquet: samples per file (a new file after each this many); nil puts each split in one file.
     public var samplesPerFile: Int?
+    /// Parquet: the column chunks' codec (uncompressed, snappy or zstd).
+    public var compression: ParquetCompression = .snappy
+    /// Parquet: rows per row group.
+    public var rowGroupSize = 1 << 16
 
     public init() {}
 }
 
 /// Where a conversion put its data and the slot sizes it found.
 public struct ConvertedDataset: Sendable {
-    /// The reader's `source`: the file list (Norm) or the data file (Raw).
+    /// The reader's `source`: the file list (Norm, Parquet) or the data file (Raw).
     public var trainSource: String
     public var evalSource: String?
     public var trainSamples: Int
     public var evalSamples: Int
-    /// Keys per slot; slot `s` holds the global keys `Σ_{j<s} size[j] ..< +size[s]`.
+    /// Keys per slot; slot `s` holds the global keys `Σ_{j<s} size[j] ..< +size[s]` (Parquet: the
+    /// per-slot keys `0 ..< size[s]`, which a reader given this `slot_size_array` offsets to those).
     public var slotSizeArray: [Int]
     /// `slot_size_array.json` beside the data.
     public var slotSizeFile: String
@@ -61,13 +66,14 @@ public struct ConvertProgress: Sendable {
 }
 
 /// Converts Criteo-style TSV (a 0/1 label, 13 integer and 26 hexadecimal categorical columns,
-/// any of them but the label empty) into Norm or Raw files, streaming and on several threads.
+/// any of them but the label empty) into Norm, Raw or Parquet files, streaming and on several threads.
 ///
 /// Dense values: missing → 0, negative → 0 (HugeCTR's NVTabular Criteo preprocessing clips at 0),
 /// then `log(x + 1)` as float32 (Norm, Raw with `floatLabelDense`), or the clipped integer for
 /// int32 Raw files, whose reader takes the same `log(x + 1)`. Categorical values become
-/// globally offset keys (see ``ConvertOptions``), and `slot_size_array.json` records the slot
-/// sizes. Output is identical for identical input whatever the thread count; a malformed line
+/// globally offset keys (see ``ConvertOptions``), or per-slot keys in Parquet files (HugeCTR's
+/// Parquet reader adds the offsets from `slot_size_array`), and `slot_size_array.json` records
+/// the slot sizes. Output is identical for identical input whatever the thread count; a malformed line
 /// stops the conversion with its line number.
 ///
 /// ```swift
@@ -129,9 +135,9 @@ public enum CriteoConverter {
                                 fix: "Give one of them.")
             }
         }
-        guard options.threads >= 1, options.chunkBytes >= 1, (options.samplesPerFile ?? 1) >= 1 else {
-            throw DataError("threads, chunk bytes and samples per file must be positive",
-                            found: "\(options.threads), \(options.chunkBytes), \(options.samplesPerFile ?? 1)")
+        guard options.threads >= 1, options.chunkBytes >= 1, (options.samplesPerFile ?? 1) >= 1, options.rowGroupSize >= 1 else {
+            throw DataError("threads, chunk bytes, samples per file and row group size must be positive",
+                            found: "\(options.threads), \(options.chunkBytes), \(options.samplesPerFile ?? 1), \(options.rowGroupSize)")
         }
     }
 
@@ -155,9 +161,11 @@ public enum CriteoConverter {
     /// Pass 2 (or the only pass): one split into its files.
     private static func write(_ input: String, split: String, mapping: CategoricalMapping, directory: String,
                               options: ConvertOptions, meter: inout Meter) throws -> (source: String, samples: Int) {
-        let sink: any ConversionSink = try options.format == .norm
-            ? NormConversionSink(directory: directory, split: split, options: options)
-            : RawConversionSink(directory: directory, split: split, options: options)
+        let sink: any ConversionSink = switch options.format {
+        case .norm: try NormConversionSink(directory: directory, split: split, options: options)
+        case .raw: try RawConversionSink(directory: directory, split: split, options: options)
+        case .parquet: try ParquetConversionSink(directory: directory, split: split, options: options, slotSizes: mapping.slotSizes)
+        }
         let encoder = sink.encoder
         var samples = 0
         try lines(of: input, options: options, work: { chunk, _ in
@@ -192,8 +200,12 @@ public enum CriteoConverter {
     }
 
     private static func writeSlotSizes(_ sizes: [Int], to path: String, options: ConvertOptions, train: Int, eval: Int?) throws {
-        var fields = ["\"slot_size_array\": [\(sizes.map(String.init).joined(separator: ", "))]",
-                      "\"format\": \"\(options.format == .norm ? "Norm" : "Raw")\"",
+        let format = switch options.format {
+        case .norm: "Norm"
+        case .raw: "Raw"
+        case .parquet: "Parquet"
+        }
+        var fields = ["\"slot_size_array\": [\(sizes.map(String.init).joined(separator: ", "))]", "\"format\": \"\(format)\"",
                       "\"i64_input_key\": \(options.i64Keys)", "\"num_samples\": \(train)"]
         if let eval { fields.append("\"eval_num_samples\": \(eval)") }
         if options.format == .raw { fields.append("\"float_label_dense\": \(options.floatLabelDense)") }

@@ -126,9 +126,7 @@ public enum SyntheticGenerator {
 
     /// The `_metadata.json` of the Parquet files the generator writes: label, I1…, C1… in order.
     public static func parquetMetadata(_ config: SyntheticConfig, files: [String: Int]) -> ParquetDatasetMetadata {
-        ParquetDatasetMetadata(fileRows: files, labels: [.init(name: "label", index: 0)],
-                               conts: (0 ..< config.denseDim).map { .init(name: "I\($0 + 1)", index: 1 + $0) },
-                               cats: config.slotSizes.indices.map { .init(name: "C\($0 + 1)", index: 1 + config.denseDim + $0) })
+        ParquetDatasetMetadata(fileRows: files, denseDim: config.denseDim, slots: config.slotSizes.count)
     }
 
     private static func fileTasks(_ config: SyntheticConfig) -> [FileTask] {
@@ -197,8 +195,9 @@ protocol SampleSink {
 
 extension NormWriter: SampleSink {}
 
-/// A Parquet writer given per-slot keys: each key less its slot's start in the global key range.
-private final class ParquetSink: SampleSink {
+/// A Parquet writer given global keys that stores per-slot keys: each key less its slot's start
+/// in the global key range, as HugeCTR's Parquet files hold them.
+final class ParquetSink: SampleSink {
     let writer: ParquetWriter
     let slotStart: [Int]
     private var local: [Int64] = []
@@ -524,8 +523,7 @@ private final class SampleFile {
                                   i64Keys: config.i64Keys, check: config.check)
             raw = nil
         case .parquet:
-            let writer = try ParquetWriter(path: path, labelNames: ["label"], denseNames: (0 ..< config.denseDim).map { "I\($0 + 1)" },
-                                           slotNames: (0 ..< slots).map { "C\($0 + 1)" }, multiHot: multiHot, i64Keys: config.i64Keys,
+            let writer = try ParquetWriter(path: path, denseDim: config.denseDim, multiHot: multiHot, i64Keys: config.i64Keys,
                                            compression: ParquetCompression(writing: config.compression) ?? .snappy,
                                            rowGroupSize: config.rowGroupSize)
             sink = ParquetSink(writer, slotStart: slotStart)

@@ -171,6 +171,104 @@ struct ConvertTests {
     }
 }
 
+/// The `slot_size_array` and `format` of a conversion's `slot_size_array.json`.
+private func slotSizeJSON(_ path: String) throws -> (sizes: [Int], format: String) {
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    return (try #require(object["slot_size_array"] as? [Int]), try #require(object["format"] as? String))
+}
+
+/// The first key of every slot of every row, less the slot's start: the per-slot keys of a Parquet conversion.
+private func localKeys(_ ref: (dense: [[Int]], keys: [[Int64]], sizes: [Int])) -> [[Int64]] {
+    let starts = ref.sizes.indices.map { Int64(ref.sizes[..<$0].reduce(0, +)) }
+    return ref.keys.map { row in row.indices.map { row[$0] - starts[$0] } }
+}
+
+@Suite("swiftctr convert --format parquet")
+struct ConvertParquetTests {
+    @Test("Parquet read with the json's slot_size_array gives the Norm conversion's samples; its own keys are per slot",
+          arguments: [(ParquetCompression.snappy, false), (.zstd, true)])
+    func parquetReadsAsNorm(_ compression: ParquetCompression, i64Keys: Bool) throws {
+        let folder = MF.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        write(sampleLines(300), folder + "/train.tsv")
+        write(sampleLines(70).reversed(), folder + "/eval.tsv")
+        var options = ConvertOptions()
+        options.minFrequency = 2
+        options.threads = 3
+        options.chunkBytes = 2000
+        options.i64Keys = i64Keys
+        options.samplesPerFile = 64
+        let norm = try CriteoConverter.convert(input: folder + "/train.tsv", eval: folder + "/eval.tsv", into: folder + "/norm", options: options)
+        options.format = .parquet
+        options.compression = compression
+        options.rowGroupSize = 16
+        let parquet = try CriteoConverter.convert(input: folder + "/train.tsv", eval: folder + "/eval.tsv", into: folder + "/pq", options: options)
+        let json = try slotSizeJSON(parquet.slotSizeFile)
+        #expect(json.format == "Parquet" && json.sizes == norm.slotSizeArray && parquet.slotSizeArray == norm.slotSizeArray)
+        #expect(parquet.trainSource == folder + "/pq/train/_file_list.txt" && parquet.evalSource == folder + "/pq/eval/_file_list.txt")
+        for (n, p, count) in [(norm.trainSource, parquet.trainSource, 300), (norm.evalSource!, parquet.evalSource!, 70)] {
+            let want = try ParquetTests.batches(.norm(check: .sum), n, layout: criteoLayout, i64Keys: i64Keys, batch: 50)
+            let got = try ParquetTests.batches(.parquet(slotSizeArray: json.sizes), p, layout: criteoLayout, i64Keys: i64Keys, batch: 50)
+            #expect(want.count == count && got == want)
+            let perSlot = try ParquetTests.batches(.parquet(slotSizeArray: []), p, layout: criteoLayout, i64Keys: i64Keys, batch: 50)
+            #expect(perSlot.allSatisfy { row in row.slots.indices.allSatisfy { s in row.slots[s].count == 1 && (0 ..< Int64(json.sizes[s])).contains(row.slots[s][0]) } })
+        }
+        let metadata = try ParquetDatasetMetadata(folder: folder + "/pq/train")
+        #expect(metadata.fileRows == ["part_0.parquet": 64, "part_1.parquet": 64, "part_2.parquet": 64, "part_3.parquet": 64, "part_4.parquet": 44])
+        #expect(metadata.cats.map(\.index) == Array(14 ..< 40) && metadata.conts.first?.name == "I1")
+        #expect(try ParquetDatasetMetadata(folder: folder + "/pq/eval").fileRows == ["part_0.parquet": 64, "part_1.parquet": 6])
+    }
+
+    @Test("converting the same TSV twice to Parquet, with other thread counts and chunk sizes, gives identical bytes")
+    func parquetDeterministic() throws {
+        let folder = MF.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        write(sampleLines(400), folder + "/in.tsv")
+        var outputs: [[String: Data]] = []
+        for (threads, chunk) in [(1, 1 << 20), (4, 700)] {
+            var options = ConvertOptions()
+            options.format = .parquet
+            options.threads = threads
+            options.chunkBytes = chunk
+            options.rowGroupSize = 50
+            options.samplesPerFile = 150
+            let out = folder + "/out\(threads)"
+            _ = try CriteoConverter.convert(input: folder + "/in.tsv", into: out, options: options)
+            var files: [String: Data] = ["slot_size_array.json": try Data(contentsOf: URL(fileURLWithPath: out + "/slot_size_array.json"))]
+            for name in try FileManager.default.contentsOfDirectory(atPath: out + "/train") {
+                files[name] = try Data(contentsOf: URL(fileURLWithPath: out + "/train/" + name))
+            }
+            outputs.append(files)
+        }
+        #expect(outputs[0].keys.sorted() == ["_file_list.txt", "_metadata.json", "part_0.parquet", "part_1.parquet", "part_2.parquet", "slot_size_array.json"])
+        #expect(outputs[0] == outputs[1])
+    }
+
+    @Test("pyarrow reads a converted file: columns label, I1…I13, C1…C26, row groups, log(x+1) dense values and per-slot uint32 keys")
+    func pyarrowReadsConvertedParquet() throws {
+        let folder = MF.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let lines = sampleLines(120)
+        write(lines, folder + "/in.tsv")
+        var options = ConvertOptions()
+        options.format = .parquet
+        options.compression = .zstd
+        options.rowGroupSize = 25
+        _ = try CriteoConverter.convert(input: folder + "/in.tsv", into: folder + "/pq", options: options)
+        guard let read = try ParquetTests.pyarrowRead(folder + "/pq/train/part_0.parquet") else { return }
+        #expect(read.rows == 120 && read.groups == 5)
+        #expect(read.names == ["label"] + (1 ... 13).map { "I\($0)" } + (1 ... 26).map { "C\($0)" })
+        #expect(read.types == Array(repeating: "float", count: 14) + Array(repeating: "uint32", count: 26))
+        let ref = reference(lines, minFrequency: 1)
+        let keys = localKeys(ref)
+        for r in [0, 1, 57, 119] {
+            #expect(read.data["label"]![r].values == [Double(r % 2)])
+            #expect((1 ... 13).map { read.data["I\($0)"]![r].values } == ref.dense[r].map { [Double(log(Float($0) + 1))] })
+            #expect((1 ... 26).map { read.data["C\($0)"]![r].values } == keys[r].map { [Double($0)] })
+        }
+    }
+}
+
 @Suite("swiftctr convert and generate --format raw as processes")
 struct ConvertCLITests {
     @Test("convert prints the slot sizes and a progress line; a bad line fails with its number; generate --format raw prints the sample counts")
@@ -194,5 +292,34 @@ struct ConvertCLITests {
                                                         "--slot-sizes", "5,6", "--key-type", "I32", "--dense-dim", "2"], in: folder)
         #expect(raw.status == 0 && raw.output.contains("(num_samples 300)") && raw.output.contains("(eval_num_samples 100)"))
         #expect(FileManager.default.fileExists(atPath: folder + "/g/train_data.bin"))
+    }
+
+    @Test("convert --format parquet writes train/ and eval/ with per-slot keys; Parquet options given wrongly fail saying what was expected")
+    func parquetCommand() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: SnapshotKillTests.binary),
+                     "\(SnapshotKillTests.binary) is missing; build it with `swift build` before `swift test`.")
+        let folder = MF.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let lines = sampleLines(60)
+        write(lines, folder + "/in.tsv")
+        let ok = try EvaluatePredictCLITests.swiftctr(["convert", "in.tsv", "--eval", "in.tsv", "--out", "pq", "--format", "parquet", "--compression", "zstd",
+                                                       "--row-group-size", "10", "--samples-per-file", "25", "--threads", "2"], in: folder)
+        #expect(ok.status == 0 && ok.output.contains("wrote 60 samples") && ok.output.contains("keys are per slot"), "\(ok.errors)")
+        let json = try slotSizeJSON(folder + "/pq/slot_size_array.json")
+        #expect(json.format == "Parquet")
+        #expect(try FileList.read(folder + "/pq/train/_file_list.txt").map { ($0 as NSString).lastPathComponent }
+                == ["part_0.parquet", "part_1.parquet", "part_2.parquet"])
+        let rows = try ParquetTests.batches(.parquet(slotSizeArray: json.sizes), folder + "/pq/eval/_file_list.txt", layout: criteoLayout,
+                                            i64Keys: false, batch: 16)
+        #expect(rows.map(\.labels) == (0 ..< 60).map { [Float($0 % 2)] })
+        #expect(rows.map { $0.slots.map { $0[0] } } == reference(lines, minFrequency: 1).keys)
+        for (arguments, message) in [(["--format", "parquet", "--compression", "lz4"], "--compression must be none, snappy or zstd, found 'lz4'"),
+                                     (["--format", "parquet", "--float-label-dense"], "applies to --format raw only, found it with --format parquet"),
+                                     (["--compression", "zstd"], "apply to --format parquet only, found them with --format norm"),
+                                     (["--format", "parquet", "--row-group-size", "0"], "--row-group-size must be ≥ 1, found 0")] {
+            let bad = try EvaluatePredictCLITests.swiftctr(["convert", "in.tsv", "--out", "bad"] + arguments, in: folder)
+            #expect(bad.status != 0 && bad.errors.contains(message), "\(arguments): \(bad.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/bad"))
     }
 }

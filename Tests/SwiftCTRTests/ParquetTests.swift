@@ -258,9 +258,18 @@ struct ParquetTests {
         #expect(normLosses == parquetLosses && normLosses.count >= 12)
     }
 
-    @Test func pyarrowReadsWhatTheWriterWrote() throws {
-        let (config, parquet) = try Self.generated(.parquet, compression: .zstd, rowGroupSize: 40, i64Keys: false)
-        defer { try? FileManager.default.removeItem(atPath: parquet.directory) }
+    /// How pyarrow reads a Parquet file: rows, row groups, schema and the columns by name.
+    struct PyarrowTable: Decodable {
+        var rows: Int
+        var groups: Int
+        var types: [String]
+        var names: [String]
+        var data: [String: [JSONNumberOrList]]
+    }
+
+    /// `file` as pyarrow reads it, or nil (with a line saying why `test` is skipped) when python3
+    /// with pyarrow cannot be run.
+    static func pyarrowRead(_ file: String, test: String = #function) throws -> PyarrowTable? {
         let script = """
         import json, sys
         try:
@@ -272,7 +281,6 @@ struct ParquetTests {
         print(json.dumps({"rows": t.num_rows, "groups": meta.num_row_groups, "types": [str(f.type) for f in t.schema],
                           "names": t.schema.names, "data": t.to_pydict()}))
         """
-        let file = parquet.directory + "/train/part_0.parquet"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, file]
@@ -281,23 +289,23 @@ struct ParquetTests {
         do {
             try process.run()
         } catch {
-            print("skipping pyarrowReadsWhatTheWriterWrote: python3 cannot be started (\(error))")
-            return
+            print("skipping \(test): python3 cannot be started (\(error))")
+            return nil
         }
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, String(decoding: output, as: UTF8.self) != "NO-PYARROW\n" else {
-            print("skipping pyarrowReadsWhatTheWriterWrote: python3 \(process.terminationStatus == 0 ? "has no pyarrow" : "failed") (python3 -m pip install pyarrow)")
-            return
+            print("skipping \(test): python3 \(process.terminationStatus == 0 ? "has no pyarrow" : "failed") (python3 -m pip install pyarrow)")
+            return nil
         }
-        struct Read: Decodable {
-            var rows: Int
-            var groups: Int
-            var types: [String]
-            var names: [String]
-            var data: [String: [JSONNumberOrList]]
-        }
-        let read = try JSONDecoder().decode(Read.self, from: output)
+        return try JSONDecoder().decode(PyarrowTable.self, from: output)
+    }
+
+    @Test func pyarrowReadsWhatTheWriterWrote() throws {
+        let (config, parquet) = try Self.generated(.parquet, compression: .zstd, rowGroupSize: 40, i64Keys: false)
+        defer { try? FileManager.default.removeItem(atPath: parquet.directory) }
+        let file = parquet.directory + "/train/part_0.parquet"
+        guard let read = try Self.pyarrowRead(file) else { return }
         #expect(read.rows == 150 && read.groups == 4)
         #expect(read.names == ["label", "I1", "I2", "I3", "C1", "C2", "C3"])
         #expect(read.types == ["float", "float", "float", "float", "uint32", "list<element: uint32 not null>", "list<element: uint32 not null>"])
