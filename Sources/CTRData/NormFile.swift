@@ -22,8 +22,8 @@ public struct NormHeader: Equatable, Sendable {
     }
 }
 
-/// Parses one Norm data file (§3.3) sequentially, reading it in large chunks and validating every
-/// record against the layout. A checksum mismatch is an error (HugeCTR silently drops the sample;
+/// Parses one Norm data file (§3.3) sequentially from a memory map, validating every record
+/// against the layout. A checksum mismatch is an error (HugeCTR silently drops the sample;
 /// throwing surfaces corruption instead of training on a quietly shrunken dataset).
 ///
 /// ```swift
@@ -40,18 +40,17 @@ public final class NormFile {
     private let framed: Bool
     private let maxPayload: Int
     private let minPayload: Int
-    private var handle: FileHandle?
-    private var buffer: UnsafeMutableRawPointer
-    private var capacity = 1 << 23
+    /// The file's bytes, mapped read-only; `bytes` is its start (nil for an empty file).
+    private let file: MappedFile
+    private let bytes: UnsafeRawPointer?
+    private let size: Int
+    /// The next unread byte.
     private var pos = 0
-    private var end = 0
-    private var base = 0
-    private var atEOF = false
 
     /// Opens `path` and validates its header against the layout, key width and check type.
     public init(path: String, layout: DataLayout, i64Keys: Bool, check: CheckType) throws {
         try layout.validate()
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw DataError(file: path, exists ? "the data file cannot be opened" : "the data file does not exist",
                             fix: exists ? "Check the file's permissions." : "Fix the file list or regenerate the dataset.")
@@ -60,22 +59,15 @@ public final class NormFile {
         self.layout = layout
         self.i64Keys = i64Keys
         self.framed = check == .sum
-        self.handle = handle
+        file = try MappedFile(path: path)
+        bytes = file.bytes.baseAddress
+        size = file.bytes.count
         let keyBytes = i64Keys ? 8 : 4
         let fixed = 4 * (layout.labelDim + layout.denseDim + layout.totalSlots)
         minPayload = fixed
         maxPayload = fixed + keyBytes * layout.sparse.reduce(0) { $0 + $1.maxNNZPerSample }
-        // Small files need no 8 MiB buffer (fill grows it if a record needs more).
-        var info = stat()
-        if fstat(handle.fileDescriptor, &info) == 0 { capacity = min(capacity, max(Int(info.st_size), 4096)) }
-        buffer = .allocate(byteCount: capacity, alignment: 16)
         header = try readHeader(check: check)
         if header.numberOfRecords == 0 { try finishFile() }
-    }
-
-    deinit {
-        try? handle?.close()
-        buffer.deallocate()
     }
 
     /// Records not yet read.
@@ -105,9 +97,16 @@ public final class NormFile {
     /// Appends up to `limit` samples to `acc`; returns how many were appended.
     func read(into acc: BatchAccumulator, upTo limit: Int) throws -> Int {
         let n = min(limit, remainingRecords)
-        for _ in 0 ..< n {
-            try readSample(into: acc)
-            recordsRead += 1
+        var done = 0
+        while done < n {
+            let chunk = min(n - done, BatchAccumulator.chunk)
+            try acc.append(samples: chunk) { out in
+                for _ in 0 ..< chunk {
+                    try readSample(into: &out)
+                    recordsRead += 1
+                }
+            }
+            done += chunk
         }
         if n > 0 && remainingRecords == 0 { try finishFile() }
         return n
@@ -118,7 +117,7 @@ public final class NormFile {
     private func readHeader(check: CheckType) throws -> NormHeader {
         var rel = 0
         if framed {
-            guard try fill(4, readAhead: false) else { throw tooShortForHeader() }
+            guard available(4) else { throw tooShortForHeader() }
             let length = Int(load(Int32.self, 0))
             guard length == 64 else {
                 throw DataError(file: path, offset: 0, "the header frame length is wrong for check type Sum",
@@ -128,12 +127,12 @@ public final class NormFile {
             }
             rel = 4
         }
-        guard try fill(rel + 64 + (framed ? 1 : 0), readAhead: false) else { throw tooShortForHeader() }
+        guard available(rel + 64 + (framed ? 1 : 0)) else { throw tooShortForHeader() }
         let h = NormHeader(errorCheck: load(Int64.self, rel), numberOfRecords: load(Int64.self, rel + 8),
                            labelDim: load(Int64.self, rel + 16), denseDim: load(Int64.self, rel + 24),
                            slotNum: load(Int64.self, rel + 32))
         if framed {
-            try verifyChecksum(payloadAt: rel, length: 64, what: "the header")
+            try verifyChecksum(payloadAt: rel, length: 64, record: nil)
         }
         guard h.errorCheck == check.headerValue else {
             let fileCheck = h.errorCheck == 1 ? "Sum" : h.errorCheck == 0 ? "None" : "unknown"
@@ -163,169 +162,173 @@ public final class NormFile {
     }
 
     private func tooShortForHeader() -> DataError {
-        DataError(file: path, offset: base + end, "the file is too short to hold a Norm header",
-                  expected: "\(framed ? 69 : 64) header bytes", found: "\(base + end) bytes",
+        DataError(file: path, offset: size, "the file is too short to hold a Norm header",
+                  expected: "\(framed ? 69 : 64) header bytes", found: "\(size) bytes",
                   fix: "The file is truncated or not a Norm file; regenerate it.")
     }
 
     // MARK: samples
 
-    private func readSample(into acc: BatchAccumulator) throws {
-        // A record is at most maxPayload (+5 framing) bytes, so after this fill the whole record is
-        // in memory unless the file ends first; parsing then needs only bounds checks.
-        _ = try fill(maxPayload + (framed ? 5 : 0))
-        let p = UnsafeRawPointer(buffer + pos)
+    /// Parses the record at `pos` into `out`. The map holds the whole file, so parsing needs only
+    /// bounds checks against the file's (or the frame's) end.
+    private func readSample(into out: inout SampleWriter) throws {
+        guard let bytes else { throw truncated(rel: 0) }
+        let p = bytes + pos
         var rel = 0
-        var limit = end - pos
+        var limit = size - pos
         if framed {
             guard limit >= 4 else { throw truncated(rel: 0) }
             let length = Int(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
             guard length >= minPayload, length <= maxPayload else {
-                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L is outside what the layout allows",
+                throw DataError(file: path, offset: pos, "record \(recordsRead): frame length L is outside what the layout allows",
                                 expected: "\(minPayload)...\(maxPayload) bytes (at most Σ nnz_per_slot keys of \(i64Keys ? 8 : 4) bytes per sparse input)",
                                 found: "\(length)",
                                 fix: "Check i64_input_key, nnz_per_slot and check_type against how the file was written.")
             }
             guard limit >= 4 + length + 1 else { throw truncated(rel: 4) }
-            try verifyChecksum(payloadAt: 4, length: length, what: "record \(recordsRead)")
+            try verifyChecksum(payloadAt: 4, length: length, record: recordsRead)
             rel = 4
             limit = 4 + length
         }
-        let floats = layout.labelDim + layout.denseDim
-        guard rel + 4 * floats <= limit else { throw overrun(rel, 4 * floats, limit) }
-        acc.labels.append(from: p + rel, count: layout.labelDim)
-        rel += 4 * layout.labelDim
-        acc.dense.append(from: p + rel, count: layout.denseDim)
-        rel += 4 * layout.denseDim
+        let (labelDim, denseDim) = (out.labelDim, out.denseDim)
+        guard rel + 4 * (labelDim + denseDim) <= limit else { throw overrun(rel, 4 * (labelDim + denseDim), limit) }
+        for i in 0 ..< labelDim { out.labels[i] = p.loadUnaligned(fromByteOffset: rel + 4 * i, as: Float.self) }
+        rel += 4 * labelDim
+        for i in 0 ..< denseDim { out.dense[i] = p.loadUnaligned(fromByteOffset: rel + 4 * i, as: Float.self) }
+        rel += 4 * denseDim
+        out.labels += labelDim
+        out.dense += denseDim
         let keyBytes = i64Keys ? 8 : 4
-        for k in layout.sparse.indices {
-            let input = layout.sparse[k]
-            let keys = acc.keys[k]
-            let offsets = acc.rowOffsets[k]
-            keys.reserve(input.maxNNZPerSample)
-            offsets.reserve(input.slotNum)
+        for k in 0 ..< out.sparse.count {
+            var c = out.sparse[k]
+            // The common case first, one key in every slot: all nnz checked and all keys copied
+            // without a branch per slot; any other record takes the general loop below.
+            let step = 4 &+ keyBytes
+            if c.maxKeys >= c.slots && rel &+ c.slots &* step <= limit {
+                let q = p + rel, keys = c.keys + c.keyCount, offsets = c.offsets + c.offsetCount
+                var notOne: Int32 = 0
+                for s in 0 ..< c.slots {
+                    let at = s &* step
+                    notOne |= q.loadUnaligned(fromByteOffset: at, as: Int32.self) ^ 1
+                    keys[s] = i64Keys ? Int64(littleEndian: q.loadUnaligned(fromByteOffset: at &+ 4, as: Int64.self))
+                        : Int64(UInt32(littleEndian: q.loadUnaligned(fromByteOffset: at &+ 4, as: UInt32.self)))
+                    offsets[s] = Int64(c.keyCount &+ s &+ 1)
+                }
+                if notOne == 0 {
+                    c.keyCount &+= c.slots
+                    c.offsetCount &+= c.slots
+                    rel &+= c.slots &* step
+                    out.sparse[k] = c
+                    continue
+                }
+            }
             var total = 0
             var irregular = false
-            for _ in 0 ..< input.slotNum {
+            for _ in 0 ..< c.slots {
                 guard rel + 4 <= limit else { throw overrun(rel, 4, limit) }
                 let nnz = Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: rel, as: Int32.self)))
                 guard nnz >= 0 else {
-                    throw DataError(file: path, offset: base + pos + rel, "record \(recordsRead): negative nnz",
+                    throw DataError(file: path, offset: pos + rel, "record \(recordsRead): negative nnz",
                                     found: "\(nnz)", fix: "Check that i64_input_key matches the key width the file was written with.")
                 }
                 total += nnz
                 irregular = irregular || nnz != 1
-                guard total <= input.maxNNZPerSample else {
-                    throw DataError(file: path, offset: base + pos + rel,
-                                    "record \(recordsRead): sparse input '\(input.name)' has too many keys",
-                                    expected: "at most \(input.maxNNZPerSample) (Σ nnz_per_slot)", found: "at least \(total)",
-                                    fix: "Raise nnz_per_slot, or check i64_input_key against the file's key width.")
-                }
+                guard total <= c.maxKeys else { throw tooManyKeys(k, total: total, rel: rel) }
                 rel += 4
                 guard rel + nnz * keyBytes <= limit else { throw overrun(rel, nnz * keyBytes, limit) }
+                let keys = c.keys + c.keyCount
                 if i64Keys {
-                    keys.append(from: p + rel, count: nnz)
+                    for j in 0 ..< nnz { keys[j] = Int64(littleEndian: p.loadUnaligned(fromByteOffset: rel + 8 * j, as: Int64.self)) }
                 } else {
-                    keys.appendKeys32(from: p + rel, count: nnz)
+                    for j in 0 ..< nnz { keys[j] = Int64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: rel + 4 * j, as: UInt32.self))) }
                 }
                 rel += nnz * keyBytes
-                offsets.appendUnchecked(Int64(keys.count))
+                c.keyCount += nnz
+                c.offsets[c.offsetCount] = Int64(c.keyCount)
+                c.offsetCount += 1
             }
-            if irregular { acc.multiHot[k] = true }
+            c.multiHot = c.multiHot || irregular
+            out.sparse[k] = c
         }
         if framed {
             guard rel == limit else {
-                throw DataError(file: path, offset: base + pos, "record \(recordsRead): frame length L disagrees with the record's contents",
+                throw DataError(file: path, offset: pos, "record \(recordsRead): frame length L disagrees with the record's contents",
                                 expected: "L = \(rel - 4) from the nnz values", found: "L = \(limit - 4)",
                                 fix: "Check i64_input_key and the slot layout against how the file was written, or regenerate the file.")
             }
             rel += 1
         }
         pos += rel
-        acc.count += 1
+        out.samples += 1
+    }
+
+    private func tooManyKeys(_ k: Int, total: Int, rel: Int) -> DataError {
+        let input = layout.sparse[k]
+        return DataError(file: path, offset: pos + rel, "record \(recordsRead): sparse input '\(input.name)' has too many keys",
+                         expected: "at most \(input.maxNNZPerSample) (Σ nnz_per_slot)", found: "at least \(total)",
+                         fix: "Raise nnz_per_slot, or check i64_input_key against the file's key width.")
     }
 
     /// The error for a record that needs `count` bytes at `rel` but has only `limit`.
     private func overrun(_ rel: Int, _ count: Int, _ limit: Int) -> DataError {
         guard framed else { return truncated(rel: rel) }
-        return DataError(file: path, offset: base + pos, "record \(recordsRead): contents run past the frame length L",
+        return DataError(file: path, offset: pos, "record \(recordsRead): contents run past the frame length L",
                          expected: "L ≥ \(rel + count - 4)", found: "L = \(limit - 4)",
                          fix: "Check i64_input_key and the slot layout against how the file was written.")
     }
 
-    private func verifyChecksum(payloadAt rel: Int, length: Int, what: @autoclosure () -> String) throws {
-        let payload = UnsafeRawBufferPointer(start: buffer + pos + rel, count: length)
+    /// Throws unless the byte after the `length` payload bytes at `pos + rel` is their sum mod 256.
+    @inline(__always)
+    private func verifyChecksum(payloadAt rel: Int, length: Int, record: Int?) throws {
+        let payload = bytes! + pos + rel
+        let stored = payload.load(fromByteOffset: length, as: UInt8.self)
+        guard Self.byteSum(payload, length) == stored else { throw checksumMismatch(payloadAt: rel, length: length, record: record) }
+    }
+
+    /// The sum mod 256 of `count` bytes (a plain loop the compiler vectorizes).
+    static func byteSum(_ p: UnsafeRawPointer, _ count: Int) -> UInt8 {
+        let b = p.assumingMemoryBound(to: UInt8.self)
         var sum: UInt8 = 0
-        for byte in payload { sum &+= byte }
-        let stored = buffer.load(fromByteOffset: pos + rel + length, as: UInt8.self)
-        guard sum == stored else {
-            throw DataError(file: path, offset: base + pos + rel + length, "checksum mismatch in \(what())",
-                            expected: "0x" + String(sum, radix: 16), found: "0x" + String(stored, radix: 16),
-                            fix: "The file is corrupt; regenerate or re-copy it. (HugeCTR would silently skip the sample.)")
-        }
+        for i in 0 ..< count { sum &+= b[i] }
+        return sum
+    }
+
+    private func checksumMismatch(payloadAt rel: Int, length: Int, record: Int?) -> DataError {
+        let payload = bytes! + pos + rel
+        let sum = Self.byteSum(payload, length), stored = payload.load(fromByteOffset: length, as: UInt8.self)
+        return DataError(file: path, offset: pos + rel + length, "checksum mismatch in \(record.map { "record \($0)" } ?? "the header")",
+                         expected: "0x" + String(sum, radix: 16), found: "0x" + String(stored, radix: 16),
+                         fix: "The file is corrupt; regenerate or re-copy it. (HugeCTR would silently skip the sample.)")
     }
 
     private func truncated(rel: Int) -> DataError {
-        let available = end - pos
-        if available == 0 {
-            return DataError(file: path, offset: base + pos, "the file ends after \(recordsRead) records",
+        let left = size - pos
+        if left == 0 {
+            return DataError(file: path, offset: pos, "the file ends after \(recordsRead) records",
                              expected: "\(header.numberOfRecords) records (header number_of_records)", found: "\(recordsRead)",
                              fix: "The file is truncated (or its header is wrong); regenerate it.")
         }
-        return DataError(file: path, offset: base + end, "the file is cut in the middle of record \(recordsRead)",
-                         expected: "more bytes", found: "end of file \(available) bytes into the record",
+        return DataError(file: path, offset: size, "the file is cut in the middle of record \(recordsRead)",
+                         expected: "more bytes", found: "end of file \(left) bytes into the record",
                          fix: "The file is truncated; regenerate it. Also check i64_input_key and check_type.")
     }
 
     private func finishFile() throws {
-        guard try !fill(1) else {
-            throw DataError(file: path, offset: base + pos, "unexpected data after the last record",
+        guard pos == size else {
+            throw DataError(file: path, offset: pos, "unexpected data after the last record",
                             expected: "end of file after \(header.numberOfRecords) records (header number_of_records)",
                             found: "more bytes", fix: "The header's record count is wrong or the key width differs; regenerate the file.")
         }
-        try? handle?.close()
-        handle = nil
     }
 
-    // MARK: buffer
+    // MARK: bytes
+
+    /// Whether `count` bytes from `pos` are in the file.
+    private func available(_ count: Int) -> Bool { size - pos >= count }
 
     @inline(__always)
     private func load<T: FixedWidthInteger>(_ type: T.Type, _ rel: Int) -> T {
-        T(littleEndian: buffer.loadUnaligned(fromByteOffset: pos + rel, as: T.self))
-    }
-
-    /// Makes `count` bytes from `pos` available, reading further chunks; false at end of file.
-    /// Without `readAhead` it reads only what is missing, so validating a header costs one small read.
-    private func fill(_ count: Int, readAhead: Bool = true) throws -> Bool {
-        if end - pos >= count { return true }
-        if pos > 0 {
-            (buffer).copyMemory(from: buffer + pos, byteCount: end - pos)
-            base += pos
-            end -= pos
-            pos = 0
-        }
-        if count > capacity {
-            let bigger = UnsafeMutableRawPointer.allocate(byteCount: max(count, 2 * capacity), alignment: 16)
-            bigger.copyMemory(from: buffer, byteCount: end)
-            buffer.deallocate()
-            buffer = bigger
-            capacity = max(count, 2 * capacity)
-        }
-        while end < count, !atEOF, let handle {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: readAhead ? capacity - end : count - end)
-            } catch {
-                throw DataError(file: path, offset: base + end, "read failed: \(error)", fix: "Check the disk and the file's permissions.")
-            }
-            guard let chunk, !chunk.isEmpty else {
-                atEOF = true
-                break
-            }
-            chunk.copyBytes(to: (buffer + end).assumingMemoryBound(to: UInt8.self), count: chunk.count)
-            end += chunk.count
-        }
-        return end >= count
+        T(littleEndian: bytes!.loadUnaligned(fromByteOffset: pos + rel, as: T.self))
     }
 }
 
@@ -348,7 +351,42 @@ final class BatchAccumulator {
         rowOffsets = layout.sparse.map { Column(capacity: capacity * $0.slotNum + 1) }
         keys = layout.sparse.map { Column(capacity: capacity * $0.slotNum) }
         multiHot = Array(repeating: false, count: layout.sparse.count)
+        cursors = .allocate(capacity: layout.sparse.count)
         for offsets in rowOffsets { offsets.appendUnchecked(0) }
+    }
+
+    deinit { cursors.deallocate() }
+
+    /// Samples a parser writes between two reservations.
+    static let chunk = 256
+
+    private let cursors: UnsafeMutableBufferPointer<SparseCursor>
+
+    /// Reserves room for `samples` samples, lets `body` write them through raw pointers (no
+    /// reference counting or bounds growth per value), then counts what it wrote, also when it throws.
+    func append(samples: Int, _ body: (inout SampleWriter) throws -> Void) rethrows {
+        labels.reserve(samples * layout.labelDim)
+        dense.reserve(samples * layout.denseDim)
+        for (k, input) in layout.sparse.enumerated() {
+            keys[k].reserve(samples * input.maxNNZPerSample)
+            rowOffsets[k].reserve(samples * input.slotNum)
+            cursors[k] = SparseCursor(keys: keys[k].base, keyCount: keys[k].count, offsets: rowOffsets[k].base,
+                                      offsetCount: rowOffsets[k].count, slots: input.slotNum, maxKeys: input.maxNNZPerSample,
+                                      multiHot: multiHot[k])
+        }
+        var writer = SampleWriter(labels: labels.base + labels.count, dense: dense.base + dense.count, sparse: cursors,
+                                  labelDim: layout.labelDim, denseDim: layout.denseDim)
+        defer {
+            labels.appendedUnchecked(writer.samples * layout.labelDim)
+            dense.appendedUnchecked(writer.samples * layout.denseDim)
+            for k in layout.sparse.indices {
+                keys[k].appendedUnchecked(cursors[k].keyCount - keys[k].count)
+                rowOffsets[k].appendedUnchecked(cursors[k].offsetCount - rowOffsets[k].count)
+                multiHot[k] = cursors[k].multiHot
+            }
+            count += writer.samples
+        }
+        try body(&writer)
     }
 
     /// Returns the collected batch and starts an empty one.
@@ -366,6 +404,31 @@ final class BatchAccumulator {
         count = 0
         return batch
     }
+}
+
+/// Where a parser writes the next sample of a batch: the ends of the label and dense columns and
+/// one cursor per sparse input, with room for ``BatchAccumulator/chunk`` samples reserved. A parser
+/// advances `labels` and `dense`, the cursors' counts, and `samples` once a sample is complete.
+struct SampleWriter {
+    var labels: UnsafeMutablePointer<Float>
+    var dense: UnsafeMutablePointer<Float>
+    let sparse: UnsafeMutableBufferPointer<SparseCursor>
+    let labelDim: Int
+    let denseDim: Int
+    var samples = 0
+}
+
+/// One sparse input's key and row-offset columns as raw pointers and counts.
+struct SparseCursor {
+    let keys: UnsafeMutablePointer<Int64>
+    var keyCount: Int
+    let offsets: UnsafeMutablePointer<Int64>
+    var offsetCount: Int
+    let slots: Int
+    /// Keys a sample may hold (Σ nnz_per_slot).
+    let maxKeys: Int
+    /// Some row so far has other than one key.
+    var multiHot: Bool
 }
 
 /// A growable buffer of plain values, appended to through raw pointers.
@@ -423,16 +486,5 @@ final class Column<T: BitwiseCopyable> {
     func drain() -> [T] {
         defer { count = 0 }
         return Array(UnsafeBufferPointer(start: base, count: count))
-    }
-}
-
-extension Column where T == Int64 {
-    /// Appends `n` little-endian uint32 keys widened to Int64; room must have been reserved.
-    @inline(__always)
-    func appendKeys32(from source: UnsafeRawPointer, count n: Int) {
-        for i in 0 ..< n {
-            base[count + i] = Int64(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-        }
-        count += n
     }
 }

@@ -329,51 +329,80 @@ public final class ParquetFile {
         keyViews = keyColumns.indices.map { KeyView(keys: keyValues[$0].base, starts: keyStarts[$0]?.base) }
     }
 
-    /// Appends rows `first ..< first + n` of the decoded row group: float columns row by row, then
-    /// each sparse input's slots row by row (each input has its own CSR, so inputs are independent).
+    /// Appends rows `first ..< first + n` of the decoded row group, a chunk of rows at a time.
     private func copyRows(_ first: Int, count n: Int, into acc: BatchAccumulator) throws {
-        let labels = acc.labels, dense = acc.dense
-        labels.reserve(n * layout.labelDim)
-        dense.reserve(n * layout.denseDim)
-        let (labelOut, denseOut) = (labels.base + labels.count, dense.base + dense.count)
+        var done = 0
+        while done < n {
+            let m = min(n - done, BatchAccumulator.chunk), start = first + done
+            try acc.append(samples: m) { out in try copyChunk(start, count: m, into: &out) }
+            done += m
+        }
+    }
+
+    /// Rows `first ..< first + n`: float columns row by row, then each sparse input's slots row
+    /// by row (each input has its own CSR, so inputs are independent), through raw pointers.
+    private func copyChunk(_ first: Int, count n: Int, into out: inout SampleWriter) throws {
         for seg in segments {
-            let (out, stride) = seg.toLabels ? (labelOut, layout.labelDim) : (denseOut, layout.denseDim)
-            let src = seg.values + first * seg.width + seg.start, dst = out + seg.destination
+            let (base, stride) = seg.toLabels ? (out.labels, layout.labelDim) : (out.dense, layout.denseDim)
+            let src = seg.values + first * seg.width + seg.start, dst = base + seg.destination
             for r in 0 ..< n {
-                for i in 0 ..< seg.count { dst[r * stride + i] = src[r * seg.width + i] }
+                for i in 0 ..< seg.count { dst[r &* stride &+ i] = src[r &* seg.width &+ i] }
             }
         }
-        labels.appendedUnchecked(n * layout.labelDim)
-        dense.appendedUnchecked(n * layout.denseDim)
+        out.labels += n * layout.labelDim
+        out.dense += n * layout.denseDim
         var slot = 0
-        for (k, input) in layout.sparse.enumerated() {
-            let keys = acc.keys[k], offsets = acc.rowOffsets[k]
-            let slots = input.slotNum, capacity = input.maxNNZPerSample
-            offsets.reserve(n * slots)
-            var irregular = false
+        for k in 0 ..< out.sparse.count {
+            var c = out.sparse[k]
             try keyViews.withUnsafeBufferPointer { all in
-                let views = UnsafeBufferPointer(rebasing: all[slot ..< slot + slots])
-                for r in first ..< first + n {
-                    keys.reserve(capacity)
-                    let before = keys.count
-                    for view in views {
-                        let (start, end) = view.starts.map { ($0[r], $0[r + 1]) } ?? (r, r + 1)
-                        guard keys.count - before + end - start <= capacity else {
-                            throw DataError(file: path, "row \(groupRowBase + r): sparse input '\(input.name)' has too many keys",
-                                            expected: "at most \(capacity) (Σ nnz_per_slot)", found: "at least \(keys.count - before + end - start)",
-                                            fix: "Raise nnz_per_slot of the DataReaderSparseParam to the longest lists in the data.")
+                let views = UnsafeBufferPointer(rebasing: all[slot ..< slot + c.slots])
+                // Column by column: each slot's row lengths into the offsets (one sequential stream
+                // per slot, not one per slot and row), then a running sum over the rows, then each
+                // slot's keys to their rows. A chunk's offsets and keys stay in cache meanwhile.
+                let offsets = c.offsets + c.offsetCount, slots = c.slots
+                var irregular = false
+                for (s, view) in views.enumerated() {
+                    if let starts = view.starts {
+                        for r in 0 ..< n {
+                            let length = starts[first &+ r &+ 1] &- starts[first &+ r]
+                            irregular = irregular || length != 1
+                            offsets[r &* slots &+ s] = Int64(length)
                         }
-                        let dst = keys.base + keys.count
-                        irregular = irregular || end - start != 1
-                        for i in 0 ..< end - start { dst[i] = view.keys[start + i] }
-                        keys.appendedUnchecked(end - start)
-                        offsets.appendUnchecked(Int64(keys.count))
+                    } else {
+                        for r in 0 ..< n { offsets[r &* slots &+ s] = 1 }
                     }
                 }
+                var total = Int64(c.keyCount), rowStart = total
+                for r in 0 ..< n {
+                    for s in 0 ..< slots {
+                        total &+= offsets[r &* slots &+ s]
+                        offsets[r &* slots &+ s] = total
+                    }
+                    guard Int(total &- rowStart) <= c.maxKeys else { throw tooManyKeys(k, row: first + r, keys: Int(total - rowStart)) }
+                    rowStart = total
+                }
+                for (s, view) in views.enumerated() {
+                    for r in 0 ..< n {
+                        let row = r &* slots &+ s
+                        let end = Int(offsets[row]), start = row == 0 ? c.keyCount : Int(offsets[row &- 1])
+                        let from = view.starts?[first &+ r] ?? first &+ r
+                        for i in 0 ..< end &- start { c.keys[start &+ i] = view.keys[from &+ i] }
+                    }
+                }
+                c.keyCount = Int(total)
+                c.offsetCount &+= n &* slots
+                c.multiHot = c.multiHot || irregular
             }
-            if irregular { acc.multiHot[k] = true }
-            slot += slots
+            out.sparse[k] = c
+            slot += c.slots
         }
-        acc.count += n
+        out.samples = n
+    }
+
+    private func tooManyKeys(_ k: Int, row r: Int, keys: Int) -> DataError {
+        let input = layout.sparse[k]
+        return DataError(file: path, "row \(groupRowBase + r): sparse input '\(input.name)' has too many keys",
+                         expected: "at most \(input.maxNNZPerSample) (Σ nnz_per_slot)", found: "at least \(keys)",
+                         fix: "Raise nnz_per_slot of the DataReaderSparseParam to the longest lists in the data.")
     }
 }
