@@ -360,6 +360,18 @@ public final class ParquetFile {
                 // per slot, not one per slot and row), then a running sum over the rows, then each
                 // slot's keys to their rows. A chunk's offsets and keys stay in cache meanwhile.
                 let offsets = c.offsets + c.offsetCount, slots = c.slots
+                if views.allSatisfy({ $0.starts == nil }) {
+                    // Scalar columns only: one key per row and slot, the offsets count up by one.
+                    guard slots <= c.maxKeys else { throw tooManyKeys(k, row: first, keys: slots) }
+                    let keys = c.keys + c.keyCount
+                    for (s, view) in views.enumerated() {
+                        for r in 0 ..< n { keys[r &* slots &+ s] = view.keys[first &+ r] }
+                    }
+                    for i in 0 ..< n &* slots { offsets[i] = Int64(c.keyCount &+ i &+ 1) }
+                    c.keyCount &+= n &* slots
+                    c.offsetCount &+= n &* slots
+                    return
+                }
                 var irregular = false
                 for (s, view) in views.enumerated() {
                     if let starts = view.starts {
