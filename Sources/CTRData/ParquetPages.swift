@@ -232,21 +232,26 @@ final class ParquetChunkDecoder {
                                 count: n, into: reps) != nil else { throw malformed("repetition") }
         let empty = UInt32(leaf.repeatedDefinition - 1)
         starts.reserve(n)
-        var present = 0
+        // Row starts through a local pointer and count: the column's own count would be reloaded
+        // from memory on every value.
+        let out = starts.base + starts.count
+        var present = 0, rows = 0
+        defer { starts.appendedUnchecked(rows) }
         for i in 0 ..< n {
             let d = defs[i]
             if reps[i] == 0 {
-                starts.appendUnchecked(valueBase + present)
-                rowsSeen += 1
-            } else if rowsSeen == 0 {
+                out[rows] = valueBase &+ present
+                rows &+= 1
+            } else if rowsSeen &+ rows == 0 {
                 throw malformed("repetition")
             }
             if d == full {
-                present += 1
+                present &+= 1
             } else if d != empty || reps[i] != 0 {
-                throw null(row: context.rowBase + rowsSeen - 1, context: context)
+                throw null(row: context.rowBase + rowsSeen + rows - 1, context: context)
             }
         }
+        rowsSeen += rows
         return present
     }
 
