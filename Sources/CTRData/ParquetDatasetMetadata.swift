@@ -38,17 +38,20 @@ public struct ParquetDatasetMetadata: Equatable, Sendable {
         self.cats = cats.sorted { $0.index < $1.index }
     }
 
-    /// The columns HugeCTR's generator writes, in this order: `label`, `I1…I<denseDim>`, `C1…C<slots>`.
-    public init(fileRows: [String: Int], denseDim: Int, slots: Int) {
-        let names = Self.generatorColumnNames(denseDim: denseDim, slots: slots)
-        self.init(fileRows: fileRows, labels: [.init(name: names.labels[0], index: 0)],
-                  conts: names.dense.enumerated().map { .init(name: $1, index: 1 + $0) },
-                  cats: names.slots.enumerated().map { .init(name: $1, index: 1 + denseDim + $0) })
+    /// The columns HugeCTR's generator writes, in this order: `label` (or `label0…` for several),
+    /// `I1…I<denseDim>`, `C1…C<slots>`.
+    public init(fileRows: [String: Int], labels: Int = 1, denseDim: Int, slots: Int) {
+        let names = Self.generatorColumnNames(labels: labels, denseDim: denseDim, slots: slots)
+        self.init(fileRows: fileRows, labels: names.labels.enumerated().map { .init(name: $1, index: $0) },
+                  conts: names.dense.enumerated().map { .init(name: $1, index: labels + $0) },
+                  cats: names.slots.enumerated().map { .init(name: $1, index: labels + denseDim + $0) })
     }
 
-    /// The column names of HugeCTR's generator layout (``init(fileRows:denseDim:slots:)``).
-    static func generatorColumnNames(denseDim: Int, slots: Int) -> (labels: [String], dense: [String], slots: [String]) {
-        (["label"], (0 ..< denseDim).map { "I\($0 + 1)" }, (0 ..< slots).map { "C\($0 + 1)" })
+    /// The column names of HugeCTR's generator layout (``init(fileRows:labels:denseDim:slots:)``):
+    /// one label is `label`, several are `label0…` as `DataGenerator` names them.
+    static func generatorColumnNames(labels: Int = 1, denseDim: Int, slots: Int) -> (labels: [String], dense: [String], slots: [String]) {
+        (labels == 1 ? ["label"] : (0 ..< labels).map { "label\($0)" }, (0 ..< denseDim).map { "I\($0 + 1)" },
+         (0 ..< slots).map { "C\($0 + 1)" })
     }
 
     /// Reads `_metadata.json` in `folder` (the folder of the first file of a file list).

@@ -65,11 +65,11 @@ public final class ParquetWriter {
         try write(Array("PAR1".utf8))
     }
 
-    /// A writer of HugeCTR's generator columns: `label`, `I1…I<denseDim>`, then `C1…` (one per `multiHot` flag),
-    /// as ``ParquetDatasetMetadata/init(fileRows:denseDim:slots:)`` describes them.
-    public convenience init(path: String, denseDim: Int, multiHot: [Bool], i64Keys: Bool, compression: ParquetCompression,
-                            rowGroupSize: Int) throws {
-        let names = ParquetDatasetMetadata.generatorColumnNames(denseDim: denseDim, slots: multiHot.count)
+    /// A writer of HugeCTR's generator columns: `label` (or `label0…`), `I1…I<denseDim>`, then `C1…` (one per
+    /// `multiHot` flag), as ``ParquetDatasetMetadata/init(fileRows:labels:denseDim:slots:)`` describes them.
+    public convenience init(path: String, labels: Int = 1, denseDim: Int, multiHot: [Bool], i64Keys: Bool,
+                            compression: ParquetCompression, rowGroupSize: Int) throws {
+        let names = ParquetDatasetMetadata.generatorColumnNames(labels: labels, denseDim: denseDim, slots: multiHot.count)
         try self.init(path: path, labelNames: names.labels, denseNames: names.dense, slotNames: names.slots, multiHot: multiHot,
                       i64Keys: i64Keys, compression: compression, rowGroupSize: rowGroupSize)
     }

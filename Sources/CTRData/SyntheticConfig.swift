@@ -7,6 +7,21 @@
 /// and they fade to zero for keys expected fewer than `minExpectedCount` times in the train split, so
 /// every bit of signal is learnable from the data.
 ///
+/// Shapes for HugeCTR's other sample models:
+/// - `labelDim` > 1 (MMoE): label `k` is its own Bernoulli draw from logit `k`, which reweights the
+///   per-key part slot by slot (factor `1 + taskStd·N(0,1)` per slot and task) and adds `0.5·k` to
+///   the mean, so the tasks share features but differ.
+/// - `sparseInputs`: the slots split into inputs `data1`, `data2`, … of these slot counts; the files
+///   are the same, only ``layout`` changes.
+/// - `sequenceLength` L > 0 (DIN): after the slots come L one-hot history-item slots and one
+///   target-item slot, as in HugeCTR's DIN sample (its `GoodID` input is 10 history slots and the
+///   target slot, one key each). All L + 1 share one vocabulary of `itemVocabulary` items: global
+///   keys `Σ slotSizes ..< + itemVocabulary`, per-slot Parquet keys read with ``slotSizeArray``
+///   (`slotSizes + [0 × L, itemVocabulary]`, HugeCTR's shared-offset convention). Item `i` has
+///   category `i % itemCategories`; a sample picks an interest category, draws history items from it
+///   with probability 0.7 and the target with 0.5 (else from a uniform category), and its logit
+///   gains `sequenceStd` × (the standardized fraction of history items in the target's category).
+///
 /// ```swift
 /// var config = SyntheticConfig.default
 /// config.numTrain = 100_000
@@ -44,6 +59,21 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     public var factorDim: Int
     /// Keys expected fewer times than this in the train split carry no signal; 4× as often, full signal.
     public var minExpectedCount: Double
+    /// Labels per sample, one Bernoulli draw each (multi-task models such as MMoE).
+    public var labelDim: Int
+    /// Spread of each extra task's per-slot reweighting of the per-key part.
+    public var taskStd: Double
+    /// Slot counts of the sparse inputs `data1`, `data2`, … (summing to ``totalSlots``); empty for one input.
+    public var sparseInputs: [Int]
+    /// History items per sample (DIN); 0 for no history and target slots.
+    public var sequenceLength: Int
+    /// Items shared by the history and target slots.
+    public var itemVocabulary: Int
+    /// Spread of the target-history part of the true logit.
+    public var sequenceStd: Double
+
+    /// Latent item categories of the sequence signal: item `i` belongs to `i % itemCategories`.
+    public static let itemCategories = 8
 
     public init(numTrain: Int, numEval: Int, slotSizes: [Int], nnzPerSlot: [Int]? = nil, denseDim: Int = 13,
                 seed: UInt64 = 2026, trainFiles: Int = 1, evalFiles: Int = 1, i64Keys: Bool = true,
@@ -51,7 +81,9 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                 compression: String = "snappy", rowGroupSize: Int = 65536,
                 zipfExponent: Double = 1.05, meanLogit: Double = -1.1,
                 linearStd: Double = 1.5, interactionStd: Double = 0.4, denseStd: Double = 0.4,
-                interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 400) {
+                interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 400,
+                labelDim: Int = 1, taskStd: Double = 0.7, sparseInputs: [Int] = [], sequenceLength: Int = 0,
+                itemVocabulary: Int = 1000, sequenceStd: Double = 1) {
         self.numTrain = numTrain
         self.numEval = numEval
         self.slotSizes = slotSizes
@@ -74,6 +106,12 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         self.interactionPairs = interactionPairs
         self.factorDim = factorDim
         self.minExpectedCount = minExpectedCount
+        self.labelDim = labelDim
+        self.taskStd = taskStd
+        self.sparseInputs = sparseInputs
+        self.sequenceLength = sequenceLength
+        self.itemVocabulary = itemVocabulary
+        self.sequenceStd = sequenceStd
     }
 
     /// Criteo-like: the 26 DCN sample cardinalities divided by 20, one-hot, 13 dense, 1M/200k samples.
@@ -83,17 +121,31 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                     7338, 61, 4, 932, 15, 204515, 141526, 199433, 60919, 9137, 71, 34].map { max($0 / 20, 2) },
         seed: 2026, trainFiles: 4, evalFiles: 1)
 
-    /// The reader layout of the generated files: one label, `denseDim` dense values, one sparse input.
+    /// Slots per sample: the `slotSizes` ones, then the history and target slots of a sequence.
+    public var totalSlots: Int { slotSizes.count + (sequenceLength > 0 ? sequenceLength + 1 : 0) }
+
+    /// The `slot_size_array` that turns the Parquet files' per-slot keys into the Norm files' keys.
+    public var slotSizeArray: [Int] {
+        slotSizes + (sequenceLength > 0 ? Array(repeating: 0, count: sequenceLength) + [itemVocabulary] : [])
+    }
+
+    /// The reader layout of the generated files: `labelDim` labels, `denseDim` dense values and the
+    /// sparse inputs `data1`, `data2`, … of `sparseInputs` (one input when it is empty).
     public var layout: DataLayout {
-        DataLayout(labelDim: 1, denseDim: denseDim,
-                   sparse: [SparseInputLayout(name: "data1", nnzPerSlot: nnzPerSlot)])
+        let nnz = nnzPerSlot + Array(repeating: 1, count: totalSlots - slotSizes.count)
+        var start = 0
+        let sparse = (sparseInputs.isEmpty ? [nnz.count] : sparseInputs).enumerated().map { k, count in
+            defer { start += count }
+            return SparseInputLayout(name: "data\(k + 1)", nnzPerSlot: Array(nnz[start ..< start + count]))
+        }
+        return DataLayout(labelDim: labelDim, denseDim: denseDim, sparse: sparse)
     }
 
     private enum CodingKeys: String, CodingKey {
         case numTrain, numEval, slotSizes, nnzPerSlot, denseDim, seed, trainFiles, evalFiles, i64Keys, check
         case format, floatLabelDense, compression, rowGroupSize
         case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
-        case minExpectedCount
+        case minExpectedCount, labelDim, taskStd, sparseInputs, sequenceLength, itemVocabulary, sequenceStd
     }
 
     /// Decodes a config where only `numTrain`, `numEval` and `slotSizes` are required, so a
@@ -122,7 +174,52 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                   denseStd: try c.decodeIfPresent(Double.self, forKey: .denseStd) ?? d.denseStd,
                   interactionPairs: try c.decodeIfPresent(Int.self, forKey: .interactionPairs) ?? d.interactionPairs,
                   factorDim: try c.decodeIfPresent(Int.self, forKey: .factorDim) ?? d.factorDim,
-                  minExpectedCount: try c.decodeIfPresent(Double.self, forKey: .minExpectedCount) ?? d.minExpectedCount)
+                  minExpectedCount: try c.decodeIfPresent(Double.self, forKey: .minExpectedCount) ?? d.minExpectedCount,
+                  labelDim: try c.decodeIfPresent(Int.self, forKey: .labelDim) ?? d.labelDim,
+                  taskStd: try c.decodeIfPresent(Double.self, forKey: .taskStd) ?? d.taskStd,
+                  sparseInputs: try c.decodeIfPresent([Int].self, forKey: .sparseInputs) ?? d.sparseInputs,
+                  sequenceLength: try c.decodeIfPresent(Int.self, forKey: .sequenceLength) ?? d.sequenceLength,
+                  itemVocabulary: try c.decodeIfPresent(Int.self, forKey: .itemVocabulary) ?? d.itemVocabulary,
+                  sequenceStd: try c.decodeIfPresent(Double.self, forKey: .sequenceStd) ?? d.sequenceStd)
+    }
+
+    /// Encodes every setting, except the shape options where they have their defaults, so a
+    /// one-label, one-input dataset's `dataset.json` reads as before they existed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(numTrain, forKey: .numTrain)
+        try c.encode(numEval, forKey: .numEval)
+        try c.encode(slotSizes, forKey: .slotSizes)
+        try c.encode(nnzPerSlot, forKey: .nnzPerSlot)
+        try c.encode(denseDim, forKey: .denseDim)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(trainFiles, forKey: .trainFiles)
+        try c.encode(evalFiles, forKey: .evalFiles)
+        try c.encode(i64Keys, forKey: .i64Keys)
+        try c.encode(check, forKey: .check)
+        try c.encode(format, forKey: .format)
+        try c.encode(floatLabelDense, forKey: .floatLabelDense)
+        try c.encode(compression, forKey: .compression)
+        try c.encode(rowGroupSize, forKey: .rowGroupSize)
+        try c.encode(zipfExponent, forKey: .zipfExponent)
+        try c.encode(meanLogit, forKey: .meanLogit)
+        try c.encode(linearStd, forKey: .linearStd)
+        try c.encode(interactionStd, forKey: .interactionStd)
+        try c.encode(denseStd, forKey: .denseStd)
+        try c.encode(interactionPairs, forKey: .interactionPairs)
+        try c.encode(factorDim, forKey: .factorDim)
+        try c.encode(minExpectedCount, forKey: .minExpectedCount)
+        let d = SyntheticConfig(numTrain: 0, numEval: 0, slotSizes: [])
+        if labelDim != d.labelDim || taskStd != d.taskStd {
+            try c.encode(labelDim, forKey: .labelDim)
+            try c.encode(taskStd, forKey: .taskStd)
+        }
+        if !sparseInputs.isEmpty { try c.encode(sparseInputs, forKey: .sparseInputs) }
+        if sequenceLength != d.sequenceLength || itemVocabulary != d.itemVocabulary || sequenceStd != d.sequenceStd {
+            try c.encode(sequenceLength, forKey: .sequenceLength)
+            try c.encode(itemVocabulary, forKey: .itemVocabulary)
+            try c.encode(sequenceStd, forKey: .sequenceStd)
+        }
     }
 
     /// Throws a ``DataError`` naming the first unusable setting.
@@ -146,11 +243,24 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
             throw bad("denseDim and interactionPairs must be ≥ 0 and factorDim ≥ 1",
                       "denseDim \(denseDim), interactionPairs \(interactionPairs), factorDim \(factorDim)", "Fix the values.")
         }
-        let knobs = [zipfExponent, linearStd, interactionStd, denseStd, minExpectedCount]
+        let knobs = [zipfExponent, linearStd, interactionStd, denseStd, minExpectedCount, taskStd, sequenceStd]
         guard zipfExponent > 0, knobs.allSatisfy({ $0.isFinite && $0 >= 0 }), meanLogit.isFinite else {
             throw bad("zipfExponent must be > 0 and the signal settings finite and ≥ 0",
-                      "zipfExponent \(zipfExponent), stds \(linearStd)/\(interactionStd)/\(denseStd), minExpectedCount \(minExpectedCount)",
+                      "zipfExponent \(zipfExponent), stds \(linearStd)/\(interactionStd)/\(denseStd)/\(taskStd)/\(sequenceStd), minExpectedCount \(minExpectedCount)",
                       "Fix the values.")
+        }
+        guard labelDim >= 1 else {
+            throw bad("labelDim must be at least 1", "\(labelDim)", "Use 1 for one label, or the number of tasks.")
+        }
+        guard sequenceLength >= 0, sequenceLength == 0 || (Self.itemCategories ... Int(UInt32.max)).contains(itemVocabulary) else {
+            throw bad("sequenceLength must be ≥ 0, and itemVocabulary ≥ \(Self.itemCategories) (one item per category) with a sequence",
+                      "sequenceLength \(sequenceLength), itemVocabulary \(itemVocabulary)",
+                      "Use sequenceLength 0 for no history, or raise itemVocabulary.")
+        }
+        guard sparseInputs.isEmpty || (sparseInputs.allSatisfy { $0 >= 1 } && sparseInputs.reduce(0, +) == totalSlots) else {
+            throw bad("sparseInputs must be positive slot counts summing to the \(totalSlots) slots"
+                      + (sequenceLength > 0 ? " (\(slotSizes.count) + \(sequenceLength) history + 1 target)" : ""),
+                      "\(sparseInputs) (sum \(sparseInputs.reduce(0, +)))", "Give counts that add up to \(totalSlots), or none for one input.")
         }
         guard ParquetCompression(writing: compression) != nil else {
             throw bad("compression must be none, snappy or zstd", "'\(compression)'", "Use one of those.")
@@ -161,8 +271,8 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         guard format != .raw || nnzPerSlot.allSatisfy({ $0 == 1 }) else {
             throw bad("Raw samples are one-hot: nnzPerSlot must be 1 in every slot", "\(nnzPerSlot)", "Use nnz 1, or the Norm format.")
         }
-        guard i64Keys || slotSizes.reduce(0, +) <= Int(UInt32.max) + 1 else {
-            throw bad("the key space does not fit in uint32 keys", "Σ slotSizes = \(slotSizes.reduce(0, +))",
+        guard i64Keys || slotSizeArray.reduce(0, +) <= Int(UInt32.max) + 1 else {
+            throw bad("the key space does not fit in uint32 keys", "Σ slotSizeArray = \(slotSizeArray.reduce(0, +))",
                       "Set i64Keys to true.")
         }
     }

@@ -18,8 +18,10 @@ public struct GeneratedDataset: Sendable {
     public var datasetJSON: String
     public var oracleJSON: String
     public var layout: DataLayout
-    /// Exact AUC of the true probabilities on the eval split: the best any model can expect.
+    /// Exact AUC of the true probabilities on the eval split: the best any model can expect (label 0).
     public var oracleAUC: Double
+    /// ``oracleAUC`` of each label, `labelDim` values.
+    public var taskOracleAUCs: [Double]
     /// AUC of the dense part of the true logit alone.
     public var denseOnlyAUC: Double
     /// Mean log loss of the true probabilities on the eval split.
@@ -65,28 +67,33 @@ public enum SyntheticGenerator {
         let outcomes = try results.collect()
 
         var trainPositives = 0.0
-        var probabilities: [Double] = []
+        var taskProbabilities = [[Double]](repeating: [], count: config.labelDim)
+        var taskLabels = [[Float]](repeating: [], count: config.labelDim)
         var denseLogits: [Double] = []
-        var labels: [Float] = []
         for (task, outcome) in zip(tasks, outcomes) {
             if task.isEval {
-                probabilities += outcome.probabilities
+                for k in 0 ..< config.labelDim {
+                    taskProbabilities[k] += outcome.probabilities[k]
+                    taskLabels[k] += outcome.labels[k]
+                }
                 denseLogits += outcome.denseLogits
-                labels += outcome.labels
             } else {
                 trainPositives += outcome.positives
             }
         }
+        let (probabilities, labels) = (taskProbabilities[0], taskLabels[0])
         var logLoss = 0.0
         for (p, y) in zip(probabilities, labels) {
             logLoss -= y > 0.5 ? log(max(p, 1e-15)) : log(max(1 - p, 1e-15))
         }
+        let taskAUCs = zip(taskProbabilities, taskLabels).map { exactAUC(predictions: $0, labels: $1) }
         let oracle = OracleReport(
-            evalAUC: exactAUC(predictions: probabilities, labels: labels),
+            evalAUC: taskAUCs[0],
             denseOnlyAUC: exactAUC(predictions: denseLogits, labels: labels),
             evalLogLoss: logLoss / Double(labels.count),
             trainPositiveRate: trainPositives / Double(config.numTrain),
-            evalPositiveRate: Double(labels.reduce(0, +)) / Double(labels.count))
+            evalPositiveRate: Double(labels.reduce(0, +)) / Double(labels.count),
+            taskAUCs: config.labelDim > 1 ? taskAUCs : nil)
 
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         let trainNames = tasks.filter { !$0.isEval }.map(\.relativePath)
@@ -113,7 +120,7 @@ public enum SyntheticGenerator {
             directory: directory, trainList: sources.train, evalList: sources.eval,
             trainFiles: trainNames.map(path), evalFiles: evalNames.map(path),
             datasetJSON: path("dataset.json"), oracleJSON: path("oracle.json"), layout: config.layout,
-            oracleAUC: oracle.evalAUC, denseOnlyAUC: oracle.denseOnlyAUC, oracleLogLoss: oracle.evalLogLoss,
+            oracleAUC: oracle.evalAUC, taskOracleAUCs: taskAUCs, denseOnlyAUC: oracle.denseOnlyAUC, oracleLogLoss: oracle.evalLogLoss,
             trainPositiveRate: oracle.trainPositiveRate, evalPositiveRate: oracle.evalPositiveRate)
     }
 
@@ -124,9 +131,9 @@ public enum SyntheticGenerator {
         return (config, oracle.evalAUC)
     }
 
-    /// The `_metadata.json` of the Parquet files the generator writes: label, I1…, C1… in order.
+    /// The `_metadata.json` of the Parquet files the generator writes: label (label0…), I1…, C1… in order.
     public static func parquetMetadata(_ config: SyntheticConfig, files: [String: Int]) -> ParquetDatasetMetadata {
-        ParquetDatasetMetadata(fileRows: files, denseDim: config.denseDim, slots: config.slotSizes.count)
+        ParquetDatasetMetadata(fileRows: files, labels: config.labelDim, denseDim: config.denseDim, slots: config.totalSlots)
     }
 
     private static func fileTasks(_ config: SyntheticConfig) -> [FileTask] {
@@ -177,6 +184,8 @@ private struct OracleReport: Codable {
     var evalLogLoss: Double
     var trainPositiveRate: Double
     var evalPositiveRate: Double
+    /// The eval AUC of each label's true probabilities; absent for one label.
+    var taskAUCs: [Double]?
 
     enum CodingKeys: String, CodingKey {
         case evalAUC = "eval_auc"
@@ -184,6 +193,7 @@ private struct OracleReport: Codable {
         case evalLogLoss = "eval_logloss_oracle"
         case trainPositiveRate = "train_positive_rate"
         case evalPositiveRate = "eval_positive_rate"
+        case taskAUCs = "eval_auc_per_task"
     }
 }
 
@@ -229,10 +239,17 @@ private struct FileTask: Sendable {
 }
 
 private struct TaskOutcome: Sendable {
+    /// Positives of label 0.
     var positives = 0.0
-    var probabilities: [Double] = []
+    /// The eval samples' true probabilities and labels, one array per label.
+    var probabilities: [[Double]]
+    var labels: [[Float]]
     var denseLogits: [Double] = []
-    var labels: [Float] = []
+
+    init(labelDim: Int) {
+        probabilities = Array(repeating: [], count: labelDim)
+        labels = Array(repeating: [], count: labelDim)
+    }
 }
 
 /// Outcomes of the concurrent file tasks and the shared progress count.
@@ -282,6 +299,15 @@ private final class PlantedModel: @unchecked Sendable {
     let pairs: [(Int, Int)]
     let denseWeights: [Double]
     let intercept: Double
+    /// Label `k ≥ 1`: its intercept at `k − 1`, and at `(k − 1) · slots + s` its slot-`s` linear factor less 1.
+    let taskIntercepts: [Double]
+    let taskSlotDeltas: [Double]
+    let sequenceLength: Int
+    let itemVocabulary: Int
+    /// Global key of item 0, and the scale and mean of the standardized target-history match fraction.
+    let itemStart: Int64
+    let sequenceScale: Double
+    let sequenceMean: Double
     let factorDim: Int
     let seed: UInt64
     /// Cumulative rank probabilities, ending at exactly 1 in every slot.
@@ -295,6 +321,10 @@ private final class PlantedModel: @unchecked Sendable {
     private static let factorStream: UInt64 = 0x5EED_0003 << 32
     private static let pairStream: UInt64 = 0x5EED_0004 << 32
     private static let denseStream: UInt64 = 0x5EED_0005 << 32
+    private static let taskStream: UInt64 = 0x5EED_0006 << 32
+    /// How often history items and the target come from the sample's interest category.
+    private static let historyAffinity = 0.7
+    private static let targetAffinity = 0.5
     private static let trainStream: UInt64 = 1 << 56
     private static let evalStream: UInt64 = 2 << 56
 
@@ -389,11 +419,33 @@ private final class PlantedModel: @unchecked Sendable {
         let factorScale = pairScale.squareRoot()
         for i in weight.indices { weight[i] *= linearScale }
         for i in factors.indices { factors[i] *= factorScale }
-        var centre = linearScale * linearMean.reduce(0, +)
+        let linearCentre = linearScale * linearMean.reduce(0, +)
+        var centre = linearCentre
         for (s, t) in pairs {
             for d in 0 ..< D { centre += pairScale * factorMean[s][d] * factorMean[t][d] }
         }
         intercept = config.meanLogit - centre
+
+        var taskRNG = CounterRNG(seed: seed, stream: Self.taskStream)
+        let deltas = (0 ..< (config.labelDim - 1) * slotCount).map { _ in config.taskStd * taskRNG.nextNormal() }
+        taskSlotDeltas = deltas
+        taskIntercepts = (1 ..< config.labelDim).map { k in
+            let shift = (0 ..< slotCount).reduce(0.0) { $0 + deltas[(k - 1) * slotCount + $1] * linearMean[$1] }
+            return config.meanLogit + 0.5 * Double(k) - centre - linearScale * shift
+        }
+
+        // Given the target's category, the history's matches are binomial with rate r1 (the target
+        // is in the interest category) or r0; the mixture's mean and variance standardize the fraction.
+        sequenceLength = config.sequenceLength
+        itemVocabulary = config.itemVocabulary
+        itemStart = Int64(totalKeys)
+        let C = Double(SyntheticConfig.itemCategories)
+        let qt = Self.targetAffinity + (1 - Self.targetAffinity) / C
+        let (r1, r0) = (Self.historyAffinity + (1 - Self.historyAffinity) / C, (1 - Self.historyAffinity) / C)
+        sequenceMean = qt * r1 + (1 - qt) * r0
+        let variance = (qt * r1 * (1 - r1) + (1 - qt) * r0 * (1 - r0)) / Double(max(config.sequenceLength, 1))
+            + qt * (1 - qt) * (r1 - r0) * (r1 - r0)
+        sequenceScale = config.sequenceStd / variance.squareRoot()
 
         var denseRNG = CounterRNG(seed: seed, stream: Self.denseStream)
         let direction = (0 ..< config.denseDim).map { _ in denseRNG.nextNormal() }
@@ -418,21 +470,30 @@ private final class PlantedModel: @unchecked Sendable {
 
     func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
         let path = (directory as NSString).appendingPathComponent(task.relativePath)
-        let writer = try SampleFile(path: path, config: config, slotStart: slotStart, multiHot: nnz.map { $0 > 1 })
-        var outcome = TaskOutcome()
+        let items = sequenceLength > 0 ? sequenceLength + 1 : 0
+        let writer = try SampleFile(path: path, config: config,
+                                    slotStart: slotStart + Array(repeating: Int(itemStart), count: items),
+                                    multiHot: nnz.map { $0 > 1 } + Array(repeating: false, count: items))
+        var outcome = TaskOutcome(labelDim: config.labelDim)
         if task.isEval {
-            outcome.probabilities.reserveCapacity(task.samples.count)
+            for k in 0 ..< config.labelDim {
+                outcome.probabilities[k].reserveCapacity(task.samples.count)
+                outcome.labels[k].reserveCapacity(task.samples.count)
+            }
             outcome.denseLogits.reserveCapacity(task.samples.count)
-            outcome.labels.reserveCapacity(task.samples.count)
         }
         let (D, slotStart, slotSize, nnz, factorStart, pairs, denseWeights) =
             (factorDim, self.slotStart, self.slotSize, self.nnz, self.factorStart, self.pairs, self.denseWeights)
         let (cumulative, keyOfRank, weight, factors) = (self.cumulative, self.keyOfRank, self.weight, self.factors)
-        var label: [Float] = [0]
+        let (taskIntercepts, taskSlotDeltas, L, itemStart, itemVocabulary) =
+            (self.taskIntercepts, self.taskSlotDeltas, sequenceLength, self.itemStart, self.itemVocabulary)
+        let C = SyntheticConfig.itemCategories
+        var label = [Float](repeating: 0, count: config.labelDim)
         var dense = [Float](repeating: 0, count: config.denseDim)
         var keys: [Int64] = []
-        keys.reserveCapacity(nnz.reduce(0, +))
-        var slotNNZ = [Int](repeating: 1, count: slotSize.count)
+        keys.reserveCapacity(nnz.reduce(0, +) + items)
+        var slotNNZ = [Int](repeating: 1, count: slotSize.count + items)
+        var slotLinear = [Double](repeating: 0, count: slotSize.count)
         var factorSums = [Double](repeating: 0, count: slotSize.count * D)
         let stream = task.isEval ? Self.evalStream : Self.trainStream
         var sinceReport = 0
@@ -446,15 +507,18 @@ private final class PlantedModel: @unchecked Sendable {
                 let start = slotStart[s]
                 let factorBase = factorStart[s]
                 if factorBase >= 0 { for d in 0 ..< D { factorSums[s * D + d] = 0 } }
+                var linear = 0.0
                 for _ in 0 ..< count {
                     let g = start + Self.rank(of: rng.nextUniform(), in: cumulative, start, slotSize[s])
                     keys.append(keyOfRank[g])
                     logit += weight[g]
+                    linear += weight[g]
                     if factorBase >= 0 {
                         let f = factorBase + (g - start) * D
                         for d in 0 ..< D { factorSums[s * D + d] += factors[f + d] }
                     }
                 }
+                slotLinear[s] = linear
             }
             for (s, t) in pairs {
                 for d in 0 ..< D { logit += factorSums[s * D + d] * factorSums[t * D + d] }
@@ -472,16 +536,33 @@ private final class PlantedModel: @unchecked Sendable {
                 denseLogit += denseWeights[d] * Double(dense[d])
             }
             logit += denseLogit
-            let probability = 1 / (1 + exp(-logit))
-            let y: Float = rng.nextUniform() < probability ? 1 : 0
-            label[0] = y
-            try writer.append(labels: label, dense: dense, keys: keys, slotNNZ: slotNNZ)
-            if task.isEval {
-                outcome.probabilities.append(probability)
-                outcome.denseLogits.append(denseLogit)
-                outcome.labels.append(y)
+            if L > 0 {
+                let interest = rng.nextInt(below: C)
+                for h in 0 ... L {
+                    let affinity = h < L ? Self.historyAffinity : Self.targetAffinity
+                    keys.append(itemStart + Int64(Self.item(&rng, interest: interest, affinity: affinity, vocabulary: itemVocabulary)))
+                }
+                let category = (keys[keys.count - 1] - itemStart) % Int64(C)
+                var matches = 0
+                for key in keys[keys.count - L - 1 ..< keys.count - 1] where (key - itemStart) % Int64(C) == category { matches += 1 }
+                logit += sequenceScale * (Double(matches) / Double(L) - sequenceMean)
             }
-            outcome.positives += Double(y)
+            for k in label.indices {
+                var taskLogit = logit
+                if k > 0 {
+                    taskLogit += taskIntercepts[k - 1] - intercept
+                    for s in slotLinear.indices { taskLogit += taskSlotDeltas[(k - 1) * slotLinear.count + s] * slotLinear[s] }
+                }
+                let probability = 1 / (1 + exp(-taskLogit))
+                label[k] = rng.nextUniform() < probability ? 1 : 0
+                if task.isEval {
+                    outcome.probabilities[k].append(probability)
+                    outcome.labels[k].append(label[k])
+                }
+            }
+            try writer.append(labels: label, dense: dense, keys: keys, slotNNZ: slotNNZ)
+            if task.isEval { outcome.denseLogits.append(denseLogit) }
+            outcome.positives += Double(label[0])
             sinceReport += 1
             if sinceReport == 16384 {
                 results.advance(by: sinceReport)
@@ -491,6 +572,15 @@ private final class PlantedModel: @unchecked Sendable {
         try writer.finish()
         results.advance(by: sinceReport)
         return outcome
+    }
+
+    /// An item of the interest category with probability `affinity`, else of a uniform category;
+    /// uniform within its category.
+    @inline(__always)
+    static func item(_ rng: inout CounterRNG, interest: Int, affinity: Double, vocabulary: Int) -> Int {
+        let C = SyntheticConfig.itemCategories
+        let category = rng.nextUniform() < affinity ? interest : rng.nextInt(below: C)
+        return category + C * rng.nextInt(below: (vocabulary - category + C - 1) / C)
     }
 
     /// First rank in `start ..< start + count` whose cumulative probability exceeds `u`, minus `start`.
@@ -513,35 +603,37 @@ private final class SampleFile {
     private let raw: RawWriter?
     let storesInts: Bool
     var intDense: [Int32]
-    private var intLabel: [Int32] = [0]
+    private var intLabel: [Int32]
 
+    /// `slotStart` and `multiHot` cover every slot written, the history and target slots included.
     init(path: String, config: SyntheticConfig, slotStart: [Int], multiHot: [Bool]) throws {
-        let slots = config.slotSizes.count
+        let slots = config.totalSlots
         switch config.format {
         case .norm:
-            sink = try NormWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots,
+            sink = try NormWriter(path: path, labelDim: config.labelDim, denseDim: config.denseDim, slotNum: slots,
                                   i64Keys: config.i64Keys, check: config.check)
             raw = nil
         case .parquet:
-            let writer = try ParquetWriter(path: path, denseDim: config.denseDim, multiHot: multiHot, i64Keys: config.i64Keys,
+            let writer = try ParquetWriter(path: path, labels: config.labelDim, denseDim: config.denseDim, multiHot: multiHot, i64Keys: config.i64Keys,
                                            compression: ParquetCompression(writing: config.compression) ?? .snappy,
                                            rowGroupSize: config.rowGroupSize)
             sink = ParquetSink(writer, slotStart: slotStart)
             raw = nil
         case .raw:
-            raw = try RawWriter(path: path, labelDim: 1, denseDim: config.denseDim, slotNum: slots,
+            raw = try RawWriter(path: path, labelDim: config.labelDim, denseDim: config.denseDim, slotNum: slots,
                                 i64Keys: config.i64Keys, floatLabelDense: config.floatLabelDense)
             sink = nil
         }
         storesInts = config.format == .raw && !config.floatLabelDense
         intDense = Array(repeating: 0, count: config.denseDim)
+        intLabel = Array(repeating: 0, count: config.labelDim)
     }
 
     func append(labels: [Float], dense: [Float], keys: [Int64], slotNNZ: [Int]) throws {
         if let sink { return try sink.append(labels: labels, dense: dense, keys: keys, slotNNZ: slotNNZ) }
         guard let raw else { return }
         guard storesInts else { return try raw.append(labels: labels, dense: dense, keys: keys) }
-        intLabel[0] = Int32(labels[0])
+        for (k, label) in labels.enumerated() { intLabel[k] = Int32(label) }
         try raw.append(labels: intLabel, dense: intDense, keys: keys)
     }
 

@@ -86,7 +86,7 @@ extension Bench {
         if !FileManager.default.fileExists(atPath: folder + "/dataset.json") { _ = try generateDataset(copy, into: folder) }
         return DataReaderParams(dataReaderType: format, source: [train], evalSource: eval, checkType: config.check,
                                 numSamples: config.numTrain, evalNumSamples: config.numEval, floatLabelDense: format == .raw,
-                                numWorkers: workers, slotSizeArray: format == .parquet ? config.slotSizes : [])
+                                numWorkers: workers, slotSizeArray: format == .parquet ? config.slotSizeArray : [])
     }
 
     /// Samples/s and bytes/s of the reader in steady state, the median of three windows: the

@@ -54,6 +54,18 @@ struct Generate: ParsableCommand {
     @Option(help: "Keys expected fewer times than this in the training split carry no signal.")
     var minExpectedCount: Double = SyntheticConfig.default.minExpectedCount
 
+    @Option(help: "Labels per sample, each its own Bernoulli draw from a related planted logit (multi-task models such as MMoE).")
+    var labelDim: Int = 1
+
+    @Option(help: "Comma-separated slot counts of the sparse inputs data1, data2, … (summing to the slot count, history and target slots included; default one input).")
+    var sparseInputs: String?
+
+    @Option(help: "DIN-style history: this many one-hot history-item slots and one target-item slot after the slots, all keys from one item vocabulary (0 for none).")
+    var sequenceLength: Int = 0
+
+    @Option(help: "Items shared by the history and target slots of --sequence-length.")
+    var itemVocabulary: Int = SyntheticConfig.default.itemVocabulary
+
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, found an empty string.") }
         guard train >= 1 else { throw ValidationError("--train must be ≥ 1, found \(train); give the number of training samples to write.") }
@@ -63,6 +75,15 @@ struct Generate: ParsableCommand {
         }
         guard ParquetCompression(writing: compression) != nil else {
             throw ValidationError("--compression must be none, snappy or zstd, found '\(compression)'.")
+        }
+        guard labelDim >= 1 else {
+            throw ValidationError("--label-dim must be ≥ 1, found \(labelDim); use 1 for one label or the number of tasks (2 for MMoE).")
+        }
+        guard sequenceLength >= 0 else {
+            throw ValidationError("--sequence-length must be ≥ 0, found \(sequenceLength); use 0 for no history or the history length (10 in HugeCTR's DIN sample).")
+        }
+        guard itemVocabulary >= SyntheticConfig.itemCategories else {
+            throw ValidationError("--item-vocabulary must be ≥ \(SyntheticConfig.itemCategories) (one item per latent category), found \(itemVocabulary); raise it.")
         }
         guard rowGroupSize >= 1 else { throw ValidationError("--row-group-size must be ≥ 1, found \(rowGroupSize).") }
         guard files >= 1 && files <= train else {
@@ -95,12 +116,23 @@ struct Generate: ParsableCommand {
         config.linearStd = linearStd
         config.interactionStd = interactionStd
         config.minExpectedCount = minExpectedCount
+        config.labelDim = labelDim
+        config.sequenceLength = sequenceLength
+        config.itemVocabulary = itemVocabulary
         if let slotSizes { config.slotSizes = try parseList(slotSizes, "--slot-sizes") }
         let nnzList = try parseList(nnz, "--nnz")
         guard nnzList.count == 1 || nnzList.count == config.slotSizes.count else {
             throw ValidationError("--nnz needs one number or one per slot (\(config.slotSizes.count)), found \(nnzList.count) numbers in '\(nnz)'. Give one value for all slots or one per slot.")
         }
         config.nnzPerSlot = nnzList.count == 1 ? Array(repeating: nnzList[0], count: config.slotSizes.count) : nnzList
+        if let sparseInputs {
+            config.sparseInputs = try parseList(sparseInputs, "--sparse-inputs")
+            guard config.sparseInputs.reduce(0, +) == config.totalSlots else {
+                throw ValidationError("--sparse-inputs must add up to the \(config.totalSlots) slots"
+                                      + (sequenceLength > 0 ? " (\(config.slotSizes.count) slots + \(sequenceLength) history + 1 target)" : "")
+                                      + ", found '\(sparseInputs)' (sum \(config.sparseInputs.reduce(0, +))). Change the counts, or drop the option for one input.")
+            }
+        }
         return config
     }
 
@@ -108,14 +140,16 @@ struct Generate: ParsableCommand {
         try reportingErrors {
             let config = try config()
             let dataset = try generateDataset(config, into: out)
-            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(format.rawValue) files, \(config.slotSizes.count) slots, \(config.i64Keys ? "I64" : "I32") keys")
+            let inputs = dataset.layout.sparse.map { "\($0.name) \($0.slotNum)" }.joined(separator: ", ")
+            print("wrote \(dataset.directory): \(train) train + \(eval) eval samples, \(format.rawValue) files, \(labelDim) label(s), \(config.totalSlots) slots (\(inputs)), \(config.i64Keys ? "I64" : "I32") keys")
             if format == .raw {
                 print("Raw sources \(dataset.trainList) (num_samples \(train)) and \(dataset.evalList) (eval_num_samples \(eval)), float_label_dense \(floatLabelDense)")
             }
             if format == .parquet {
-                print("file lists \(dataset.trainList) and \(dataset.evalList); keys are per slot: read with data_reader_type Parquet and slot_size_array \(config.slotSizes.map(String.init).joined(separator: ","))")
+                print("file lists \(dataset.trainList) and \(dataset.evalList); keys are per slot: read with data_reader_type Parquet and slot_size_array \(config.slotSizeArray.map(String.init).joined(separator: ","))")
             }
-            print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))")
+            print("oracle eval AUC \(String(format: "%.4f", dataset.oracleAUC)), dense-only part \(String(format: "%.4f", dataset.denseOnlyAUC))"
+                  + (labelDim > 1 ? "; per label \(dataset.taskOracleAUCs.map { String(format: "%.4f", $0) }.joined(separator: ", "))" : ""))
         }
     }
 }

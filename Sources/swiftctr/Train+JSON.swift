@@ -83,8 +83,8 @@ extension Train {
     /// Throws unless the model's Data layer reads what the generated files in `directory` hold.
     static func check(_ input: Input, fits dataset: SyntheticConfig, directory: String, file: String) throws {
         let slots = input.dataReaderSparseParamArray.reduce(0) { $0 + $1.slotNum }
-        guard input.labelDim == 1, input.denseDim == dataset.denseDim, slots == dataset.slotSizes.count else {
-            throw SwiftCTRError(.config, "the Data layer of '\(file)' reads \(input.labelDim) label column(s), \(input.denseDim) dense values and \(slots) slots per sample, but '\(directory)' holds 1 label, \(dataset.denseDim) dense values and \(dataset.slotSizes.count) slots. Write matching data with `swiftctr generate --out DIR --dense-dim \(input.denseDim) --slot-sizes …` (\(slots) sizes) and pass --data DIR\(input.labelDim == 1 ? "" : "; generated data has one label, so a multi-task model needs your own data in a legacy configuration").")
+        guard input.labelDim == dataset.labelDim, input.denseDim == dataset.denseDim, slots == dataset.totalSlots else {
+            throw SwiftCTRError(.config, "the Data layer of '\(file)' reads \(input.labelDim) label column(s), \(input.denseDim) dense values and \(slots) slots per sample, but '\(directory)' holds \(dataset.labelDim) label(s), \(dataset.denseDim) dense values and \(dataset.totalSlots) slots. Write matching data with `swiftctr generate --out DIR --label-dim \(input.labelDim) --dense-dim \(input.denseDim) --slot-sizes …` (\(slots) slots in all, --sequence-length slots included) and pass --data DIR.")
         }
     }
 }
