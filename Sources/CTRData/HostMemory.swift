@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// Malloc settings for readers that hand out a batch of tens of megabytes every few
-/// milliseconds. By default glibc maps each such array afresh and unmaps it when freed, so every
-/// page of every batch is faulted in and zeroed again; with these settings freed batches stay in
-/// the heap and the next batch reuses their pages.
+/// milliseconds. Above its mmap threshold glibc maps an array afresh and unmaps it when freed, so
+/// its pages are faulted in and zeroed again; with these settings freed batches stay in the heap
+/// and the next batch reuses their pages.
 enum HostMemory {
     /// Applies the settings once per process (the first reader does).
     static func keepFreedBatches() { _ = applied }

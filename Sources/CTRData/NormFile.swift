@@ -285,7 +285,7 @@ public final class NormFile {
         guard Self.byteSum(payload, length) == stored else { throw checksumMismatch(payloadAt: rel, length: length, record: record) }
     }
 
-    /// The sum mod 256 of `count` bytes (a plain loop the compiler vectorizes).
+    /// The sum mod 256 of `count` bytes.
     static func byteSum(_ p: UnsafeRawPointer, _ count: Int) -> UInt8 {
         let b = p.assumingMemoryBound(to: UInt8.self)
         var sum: UInt8 = 0
