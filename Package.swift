@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "SwiftCTR", targets: ["SwiftCTR"]),
         .executable(name: "swiftctr", targets: ["swiftctr"]),
+        // The C entry points the Python package `hugectr` loads (docs/python.md).
+        .library(name: "SwiftCTRPy", type: .dynamic, targets: ["SwiftCTRPy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +26,7 @@ let package = Package(
             name: "SwiftCTR",
             dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
             swiftSettings: strict),
+        .target(name: "SwiftCTRPy", dependencies: ["SwiftCTR"], swiftSettings: strict),
         .executableTarget(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],

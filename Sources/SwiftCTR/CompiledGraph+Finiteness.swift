@@ -83,7 +83,7 @@ extension CompiledGraph {
     }
 
     /// The first `count` elements as floats (16-bit types widened); nil for integer tensors.
-    private func hostFloats(_ tensor: Tensor, count: Int) -> [Float]? {
+    func hostFloats(_ tensor: Tensor, count: Int) -> [Float]? {
         switch tensor.dtype {
         case .float32: return backend.floats(tensor, count: count)
         case .bfloat16, .float16:

@@ -159,6 +159,16 @@ extension JSONValue {
         }
     }
 
+    /// The JSON text `text`, parsed as `init(file:)` parses a file.
+    public init(text: String) throws {
+        let data = Data(text.utf8)
+        do {
+            self.init(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+        } catch {
+            throw SwiftCTRError(.config, "the text is not valid JSON: \(Self.syntaxProblem(error, in: data)).")
+        }
+    }
+
     /// A value `JSONSerialization` returned.
     private init(foundation value: Any) {
         switch value {

@@ -18,6 +18,7 @@ extension Model {
     /// One training step of iteration `iteration` (counted from 1) on `batch`; with
     /// `finiteCheckInterval` 1 the loss is checked before the update.
     func trainStep(_ graph: any StepRunner, batch: Batch, lr: Float, iteration: Int, snapshotPrefix: String? = nil) throws {
+        lastPass = (.train, batch.count, solver.batchsize)
         do {
             try graph.train(batch: batch, lr: lr, iteration: step, checkingLoss: finiteCheckInterval == 1)
         } catch let fault as NonFiniteLoss {

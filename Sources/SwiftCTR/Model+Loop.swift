@@ -85,8 +85,13 @@ extension Model {
     /// try model.getEvalMetrics()   // [("AUC", 0.7931)] with the default metricsSpec [.auc: 1]
     /// ```
     public func getEvalMetrics() throws -> [(String, Double)] {
-        let metrics = try finishEvaluation()
-        return solver.metricsSpec.keys.sorted().compactMap { type in
+        reported(try finishEvaluation())
+    }
+
+    /// The metrics the solver's `metricsSpec` lists, by HugeCTR's names in its order, of those
+    /// SwiftCTR computes.
+    func reported(_ metrics: EvalMetrics) -> [(String, Double)] {
+        solver.metricsSpec.keys.sorted().compactMap { type in
             switch type {
             case .auc: (type.rawValue, metrics.auc)
             case .averageLoss: (type.rawValue, metrics.averageLoss)
@@ -125,6 +130,7 @@ extension Model {
         position.evalBatches += 1
         let loss = try graph.evaluate(batch: batch)
         lastEvaluated = batch
+        lastPass = (.evaluate, batch.count, solver.batchsizeEval)
         try backend.check()
         evalSums.add(loss: loss, samples: batch.count)
         return true

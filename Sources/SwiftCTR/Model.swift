@@ -26,6 +26,9 @@ public final class Model {
     public var onRecord: ((TrainingRecord) -> Void)?
     /// Prints the progress line and evaluation results to standard error.
     public var printsProgress = true
+    /// HugeCTR's `CreateSolver(training_callbacks:)`: told when `fit` starts and ends and around
+    /// each evaluation; one returning true from `onEvalEnd` stops training.
+    public var trainingCallbacks: [any TrainingCallback] = []
     /// Training reads the loss every this many iterations (waiting for the device), besides each
     /// display point and snapshot, and stops with an error naming the iteration and the first
     /// non-finite layer output when it is NaN or Inf; 0 checks only at displays and snapshots.
@@ -55,6 +58,8 @@ public final class Model {
     var evalSums = EvaluationSums()
     /// The batch whose probabilities the losses hold (`eval()` or `predict`), for `exportPredictions`.
     var lastEvaluated: Batch?
+    /// The pass whose values the graph's tensors hold and its batch size, for `checkOutTensor`.
+    var lastPass: (type: TensorType, samples: Int, batchSize: Int)?
     /// The last iteration whose loss a check found finite.
     var lastFiniteCheck = 0
     /// Where the current (or last) `fit` stands in its data, for snapshots.
@@ -200,8 +205,10 @@ public final class Model {
         position = resumePosition ?? DataPosition()
         resumePosition = nil
         var iter = position.iteration
+        var stoppedAt: Int?
         lastFiniteCheck = 0
         defer { stopReaders() }
+        for callback in trainingCallbacks { try callback.onTrainingStart() }
         /// One iteration and its display/eval bookkeeping; false once training should stop.
         func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
@@ -223,10 +230,20 @@ public final class Model {
             if evalInterval > 0 && iter % evalInterval == 0 {
                 backend.synchronize()
                 progress.pauseForEvaluation()
+                for callback in trainingCallbacks { _ = try callback.onEvalStart(currentIter: iter - 1) }
                 let metrics = try evaluate()
                 let record = progress.evaluation(iteration: iter, metrics: metrics)
                 records.append(record)
                 onRecord?(record)
+                var stop = false
+                for callback in trainingCallbacks where try callback.onEvalEnd(currentIter: iter - 1, evalResults: Dictionary(uniqueKeysWithValues: reported(metrics))) {
+                    stop = true
+                }
+                if stop {
+                    progress.note("a training callback stopped training at iteration \(iter)")
+                    stoppedAt = iter - 1
+                    return false
+                }
                 if let threshold = solver.metricsSpec[.auc], metrics.auc > Double(threshold) {
                     progress.note("Hit target accuracy AUC \(threshold) at iteration \(iter)")
                     return false
@@ -268,6 +285,7 @@ public final class Model {
         }
         position.iteration = iter
         progress.finish()
+        for callback in trainingCallbacks { try callback.onTrainingEnd(currentIter: stoppedAt ?? iter - 1) }
         return records
     }
 
@@ -344,6 +362,11 @@ public final class Model {
         evalReader = nil
         position.evalBatches = 0
     }
+
+    /// A copy of the solver's learning-rate schedule as it stands (HugeCTR's
+    /// `get_learning_rate_scheduler`), for the low-level loop `lr = schedule.next();
+    /// setLearningRate(lr); train()`.
+    public var learningRateScheduler: LearningRateScheduler { scheduler }
 
     /// The learning-rate schedule, for snapshots and `resume(from:)`.
     var schedule: LearningRateScheduler {
