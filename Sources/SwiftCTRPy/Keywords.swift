@@ -165,7 +165,8 @@ struct Keywords {
             store(name, v)
             return [one]
         }
-        return try strings(name)
+        read.removeLast()
+        return try strings(name, fallback)
     }
 
     /// An int or a list of ints (`nnz_per_slot`), as given.
