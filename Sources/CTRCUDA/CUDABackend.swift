@@ -36,6 +36,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     let scratch: CUdeviceptr
     /// Pinned host buffer + device buffer pairs that uploads cycle through.
     var staging: [StagingSlot] = []
+    /// Pinned memory readers decode batches into; uploads from it skip the staging copy.
+    let pinned: PinnedPool
     var nextSlot = 0
     private var firstError: (any Error)?
     /// The most dynamic shared memory a block may use after opting in
@@ -59,6 +61,7 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         stream = try device.makeStream()
         copyStream = try device.makeStream()
         pool = DevicePool(device: device)
+        pinned = PinnedPool(device: device)
         scratch = try pool.acquire(64)
         try device.memset(scratch, byte: 0, count: 64)
         for _ in 0..<8 {
@@ -75,7 +78,11 @@ public final class CUDABackend: Backend, @unchecked Sendable {
         let copied: CUDAEvent
         let consumed: CUDAEvent
         var inUse = false
+        /// A reader's pinned buffer the copy reads from, kept until the slot is reused.
+        var retained: HostBuffer?
     }
+
+    public var hostBufferPool: (any HostBufferPool)? { pinned }
 
     public var name: String {
         "CUDA \(device.name) (\(device.arch), driver \(device.driverVersionString), \(gemmPrecision.rawValue) GEMM)"

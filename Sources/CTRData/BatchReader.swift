@@ -1,3 +1,4 @@
+import CTRCore
 import Foundation
 
 /// Reads the Norm files of a file list into batches on background threads, `prefetch` batches ahead.
@@ -32,8 +33,10 @@ public final class BatchReader: BatchSource {
     }
 
     /// Reads the files of `fileList` in `format`, which must be one of the file-list formats (Norm, Parquet).
+    /// Batches are decoded into buffers from `pool` (a GPU backend's pinned memory) when given.
     public init(fileList: String, format: DataFormat, layout: DataLayout, i64Keys: Bool, batchSize: Int,
-                repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws {
+                repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0,
+                pool: (any HostBufferPool)? = nil) throws {
         try layout.validate()
         HostMemory.keepFreedBatches()
         guard batchSize >= 1 else {
@@ -60,7 +63,8 @@ public final class BatchReader: BatchSource {
         for w in 0 ..< numWorkers {
             let skip = repeats && samples[w] > 0 ? taken[w] * batchSize % samples[w] : taken[w] * batchSize
             let job = WorkerJob(worker: w, files: stripes[w].map { files[$0] }, layout: layout, i64Keys: i64Keys,
-                                format: format, firstFile: files[0], batchSize: batchSize, repeats: repeats, skipSamples: skip)
+                                format: format, firstFile: files[0], batchSize: batchSize, repeats: repeats, skipSamples: skip,
+                                pool: pool)
             let shared = self.shared
             let thread = Thread { job.run(shared) }
             thread.name = "BatchReader worker \(w)"
@@ -209,6 +213,7 @@ private struct WorkerJob: Sendable {
     let repeats: Bool
     /// Samples to pass over before the first batch (less than one pass when repeating).
     let skipSamples: Int
+    let pool: (any HostBufferPool)?
 
     func run(_ shared: SharedQueues) {
         do {
@@ -220,7 +225,7 @@ private struct WorkerJob: Sendable {
     }
 
     private func produce(_ shared: SharedQueues) throws {
-        let acc = BatchAccumulator(layout: layout, capacity: batchSize)
+        let acc = BatchAccumulator(layout: layout, capacity: batchSize, pool: pool)
         var samplesThisPass = 0
         var index = 0
         var skip = skipSamples

@@ -1,3 +1,4 @@
+import CTRCore
 import Foundation
 
 /// What a trainer reads batches from, whatever the file format: ``next()`` until nil, then ``stop()``.
@@ -47,17 +48,20 @@ public enum DataFormat: Sendable, Equatable {
     }
 
     /// A reader of `source` (a file list for Norm and Parquet, the data file itself for Raw) that
-    /// starts after its first `startingAt` batches.
+    /// starts after its first `startingAt` batches and decodes into buffers from `pool` (a GPU
+    /// backend's pinned memory) when given.
     public func open(source: String, layout: DataLayout, i64Keys: Bool, batchSize: Int, repeat repeats: Bool,
-                     numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0) throws -> any BatchSource {
+                     numWorkers: Int = 1, prefetch: Int = 4, startingAt startBatch: Int = 0,
+                     pool: (any HostBufferPool)? = nil) throws -> any BatchSource {
         switch self {
         case .norm, .parquet:
             return try BatchReader(fileList: source, format: self, layout: layout, i64Keys: i64Keys, batchSize: batchSize,
-                                   repeat: repeats, numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
+                                   repeat: repeats, numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch,
+                                   pool: pool)
         case .raw(let numSamples, let floatLabelDense):
             return try RawReader(path: source, layout: layout, i64Keys: i64Keys, numSamples: numSamples,
                                  floatLabelDense: floatLabelDense, batchSize: batchSize, repeat: repeats,
-                                 numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch)
+                                 numWorkers: numWorkers, prefetch: prefetch, startingAt: startBatch, pool: pool)
         }
     }
 

@@ -1,3 +1,4 @@
+import CTRCore
 import Foundation
 
 /// The 64-byte `DataSetHeader` at the start of every Norm file.
@@ -90,7 +91,7 @@ public final class NormFile {
             let n = try read(into: scratch, upTo: min(left, chunk))
             guard n > 0 else { break }
             left -= n
-            _ = scratch.take()
+            scratch.clear()
         }
     }
 
@@ -344,12 +345,13 @@ final class BatchAccumulator {
     /// the batch is one-hot and takes the shared identity offsets.
     var multiHot: [Bool]
 
-    init(layout: DataLayout, capacity: Int) {
+    /// Buffers for `capacity` samples from `pool` (plain memory when nil).
+    init(layout: DataLayout, capacity: Int, pool: (any HostBufferPool)? = nil) {
         self.layout = layout
-        labels = Column(capacity: capacity * layout.labelDim)
-        dense = Column(capacity: capacity * layout.denseDim)
-        rowOffsets = layout.sparse.map { Column(capacity: capacity * $0.slotNum + 1) }
-        keys = layout.sparse.map { Column(capacity: capacity * $0.slotNum) }
+        labels = Column(capacity: capacity * layout.labelDim, pool: pool)
+        dense = Column(capacity: capacity * layout.denseDim, pool: pool)
+        rowOffsets = layout.sparse.map { Column(capacity: capacity * $0.slotNum + 1, pool: pool) }
+        keys = layout.sparse.map { Column(capacity: capacity * $0.slotNum, pool: pool) }
         multiHot = Array(repeating: false, count: layout.sparse.count)
         cursors = .allocate(capacity: layout.sparse.count)
         for offsets in rowOffsets { offsets.appendUnchecked(0) }
@@ -389,7 +391,20 @@ final class BatchAccumulator {
         try body(&writer)
     }
 
-    /// Returns the collected batch and starts an empty one.
+    /// Drops the samples collected so far, keeping the buffers.
+    func clear() {
+        labels.removeAll()
+        dense.removeAll()
+        for k in keys.indices {
+            keys[k].removeAll()
+            rowOffsets[k].removeAll()
+            rowOffsets[k].appendUnchecked(0)
+        }
+        multiHot = multiHot.map { _ in false }
+        count = 0
+    }
+
+    /// Returns the collected batch (its buffers handed over) and starts an empty one.
     func take() -> Batch {
         let sparse = keys.indices.map { k in
             guard multiHot[k] else {
@@ -431,18 +446,21 @@ struct SparseCursor {
     var multiHot: Bool
 }
 
-/// A growable buffer of plain values, appended to through raw pointers.
+/// A growable buffer of plain values, appended to through raw pointers, in memory from `pool`
+/// (pinned memory on a GPU backend) so that ``drain()`` hands it to a batch without a copy.
 final class Column<T: BitwiseCopyable> {
     private(set) var base: UnsafeMutablePointer<T>
+    private var buffer: HostBuffer
     private(set) var count = 0
     private var capacity: Int
+    private let pool: (any HostBufferPool)?
 
-    init(capacity: Int) {
+    init(capacity: Int, pool: (any HostBufferPool)? = nil) {
         self.capacity = max(capacity, 16)
-        base = .allocate(capacity: self.capacity)
+        self.pool = pool
+        buffer = HostBuffer(byteCount: self.capacity * MemoryLayout<T>.stride, pool: pool)
+        base = buffer.pointer.assumingMemoryBound(to: T.self)
     }
-
-    deinit { base.deallocate() }
 
     /// Makes room for `extra` more values.
     @inline(__always)
@@ -451,11 +469,11 @@ final class Column<T: BitwiseCopyable> {
     }
 
     private func grow(_ needed: Int) {
-        let bigger = UnsafeMutablePointer<T>.allocate(capacity: max(needed, 2 * capacity))
-        bigger.update(from: base, count: count)
-        base.deallocate()
-        base = bigger
         capacity = max(needed, 2 * capacity)
+        let bigger = HostBuffer(byteCount: capacity * MemoryLayout<T>.stride, pool: pool)
+        bigger.pointer.copyMemory(from: base, byteCount: count * MemoryLayout<T>.stride)
+        buffer = bigger
+        base = buffer.pointer.assumingMemoryBound(to: T.self)
     }
 
     @inline(__always)
@@ -482,9 +500,13 @@ final class Column<T: BitwiseCopyable> {
     /// Empties the buffer, keeping its memory.
     func removeAll() { count = 0 }
 
-    /// The values so far, as an array; the buffer is then empty.
-    func drain() -> [T] {
-        defer { count = 0 }
-        return Array(UnsafeBufferPointer(start: base, count: count))
+    /// The values so far, handed over with their buffer (no copy); the column continues empty in
+    /// a fresh buffer of the same capacity.
+    func drain() -> HostArray<T> {
+        let values = HostArray<T>(buffer: buffer, count: count)
+        buffer = HostBuffer(byteCount: capacity * MemoryLayout<T>.stride, pool: pool)
+        base = buffer.pointer.assumingMemoryBound(to: T.self)
+        count = 0
+        return values
     }
 }

@@ -1,3 +1,4 @@
+import CTRCore
 import Foundation
 
 /// The byte layout of one legacy Raw sample (§3.4): `labelDim + denseDim` 4-byte values, float32
@@ -64,7 +65,7 @@ public final class RawReader: BatchSource {
 
     public init(path: String, layout: DataLayout, i64Keys: Bool, numSamples: Int, floatLabelDense: Bool,
                 batchSize: Int, repeat repeats: Bool, numWorkers: Int = 1, prefetch: Int = 4,
-                startingAt startBatch: Int = 0) throws {
+                startingAt startBatch: Int = 0, pool: (any HostBufferPool)? = nil) throws {
         try layout.validate()
         HostMemory.keepFreedBatches()
         guard batchSize >= 1 else {
@@ -87,7 +88,8 @@ public final class RawReader: BatchSource {
         let workers = max(1, min(numWorkers, batches))
         shared = SharedQueues(workers: workers, capacity: max(1, (max(prefetch, 1) + workers - 1) / workers))
         nextWorker = startBatch % workers
-        let decoder = RawBatchDecoder(file: file, sample: sample, layout: layout, numSamples: numSamples, batchSize: batchSize)
+        let decoder = RawBatchDecoder(file: file, sample: sample, layout: layout, numSamples: numSamples, batchSize: batchSize,
+                                      pool: pool)
         for w in 0 ..< workers {
             // The first index of worker w's sequence w, w+W, … at or after startBatch.
             let first = startBatch + (w - startBatch % workers + workers) % workers
@@ -140,6 +142,8 @@ struct RawBatchDecoder: Sendable {
     let layout: DataLayout
     let numSamples: Int
     let batchSize: Int
+    /// Where the batches' buffers come from (a GPU backend's pinned memory); plain memory when nil.
+    var pool: (any HostBufferPool)? = nil
 
     /// Batch `index` of a pass.
     func batch(_ index: Int) -> Batch {
@@ -147,18 +151,17 @@ struct RawBatchDecoder: Sendable {
         let count = min(batchSize, numSamples - first)
         let stride = sample.stride
         let base = file.bytes.baseAddress! + first * stride
-        let labels = Self.values(base, count: count, stride: stride, offset: 0, width: sample.labelDim,
-                                 float: sample.floatLabelDense, logOfInt: false)
-        let dense = Self.values(base, count: count, stride: stride, offset: 4 * sample.labelDim, width: sample.denseDim,
-                                float: sample.floatLabelDense, logOfInt: true)
+        let labels = values(base, count: count, stride: stride, offset: 0, width: sample.labelDim,
+                            float: sample.floatLabelDense, logOfInt: false)
+        let dense = values(base, count: count, stride: stride, offset: 4 * sample.labelDim, width: sample.denseDim,
+                           float: sample.floatLabelDense, logOfInt: true)
         var slot = 0
         let keysStart = 4 * (sample.labelDim + sample.denseDim)
         let sparse = layout.sparse.map { input in
             let n = input.slotNum
             let offset = keysStart + slot * sample.keyBytes
             slot += n
-            let keys = [Int64](unsafeUninitializedCapacity: count * n) { out, filled in
-                let o = out.baseAddress!
+            let keys = HostArray<Int64>(count: count * n, pool: pool) { o in
                 if sample.keyBytes == 8 {
                     for i in 0 ..< count {
                         let p = base + i * stride + offset
@@ -170,7 +173,6 @@ struct RawBatchDecoder: Sendable {
                         for s in 0 ..< n { o[i * n + s] = Int64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * s, as: UInt32.self))) }
                     }
                 }
-                filled = count * n
             }
             return SparseBatch(oneHotKeys: keys)
         }
@@ -179,10 +181,9 @@ struct RawBatchDecoder: Sendable {
 
     /// `width` 4-byte values at `offset` of each of `count` samples: float32 bit patterns, or
     /// int32 converted to float (and to `log(x + 1)` when `logOfInt`).
-    private static func values(_ base: UnsafeRawPointer, count: Int, stride: Int, offset: Int, width: Int,
-                               float: Bool, logOfInt: Bool) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count * width) { out, filled in
-            let o = out.baseAddress!
+    private func values(_ base: UnsafeRawPointer, count: Int, stride: Int, offset: Int, width: Int,
+                        float: Bool, logOfInt: Bool) -> HostArray<Float> {
+        HostArray<Float>(count: count * width, pool: pool) { o in
             for i in 0 ..< count {
                 let p = base + i * stride + offset
                 for j in 0 ..< width {
@@ -195,7 +196,6 @@ struct RawBatchDecoder: Sendable {
                     }
                 }
             }
-            filled = count * width
         }
     }
 }

@@ -171,6 +171,14 @@ public final class HashEmbedding {
     /// offsets, which would otherwise cost the host a pass over them each step.
     public func stage(keys hostKeys: [Int64], offsets hostOffsets: [Int64], batch: Int, oneHot: Bool = false,
                       offsetsChecked: Bool = false) throws {
+        try stage(keys: HostArray(hostKeys), offsets: HostArray(hostOffsets), batch: batch, oneHot: oneHot,
+                  offsetsChecked: offsetsChecked)
+    }
+
+    /// `stage` of a batch's own arrays: a reader filled them from the backend's `hostBufferPool`,
+    /// so a GPU uploads them without another copy.
+    public func stage(keys hostKeys: HostArray<Int64>, offsets hostOffsets: HostArray<Int64>, batch: Int, oneHot: Bool = false,
+                      offsetsChecked: Bool = false) throws {
         try Self.checkBatch(name: name, slots: slots, maxBatch: maxBatch, maxKeys: maxKeys, keyCount: hostKeys.count,
                             offsets: hostOffsets, batch: batch, oneHot: oneHot || offsetsChecked)
         self.batch = batch
@@ -190,8 +198,9 @@ public final class HashEmbedding {
     /// Throws unless `offsets` is CSR over `batch × slots` segments (`batch ≤ maxBatch`) of
     /// `keyCount ≤ maxKeys` keys: starting at 0, never decreasing (with `oneHot`, for the identity
     /// and for offsets a reader checked, not scanned), ending at `keyCount`. The messages name embedding `name`.
-    package static func checkBatch(name: String, slots: Int, maxBatch: Int, maxKeys: Int, keyCount: Int, offsets hostOffsets: [Int64],
-                                   batch: Int, oneHot: Bool) throws {
+    package static func checkBatch<Offsets: RandomAccessCollection<Int64>>(
+        name: String, slots: Int, maxBatch: Int, maxKeys: Int, keyCount: Int, offsets hostOffsets: Offsets, batch: Int, oneHot: Bool
+    ) throws where Offsets.Index == Int {
         guard hostOffsets.count == batch * slots + 1, batch <= maxBatch else {
             throw SwiftCTRError(.data, "embedding '\(name)': expected \(batch * slots + 1) row offsets for \(batch) samples × \(slots) slots (batch ≤ \(maxBatch)), found \(hostOffsets.count). The data's slot count must match the Input's slot_num.")
         }

@@ -27,7 +27,8 @@ extension Model {
     public func predict(fileList: String, maxBatches: Int? = nil) throws -> Predictions {
         let graph = try running()
         let reader = try readerParams.format(numSamples: readerParams.evalNumSamples)
-            .open(source: fileList, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: solver.batchsizeEval, repeat: false)
+            .open(source: fileList, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: solver.batchsizeEval, repeat: false,
+                  pool: backend.hostBufferPool)
         defer { reader.stop() }
         var all = Predictions(tasks: [])
         var batches = 0
@@ -65,7 +66,7 @@ extension Model {
         guard let batch = lastEvaluated else { return false }
         let predictions = try running().lastProbabilities(batch)
         try Self.append(predictions, to: outputPredictionFile)
-        try Self.append(batch.labels, to: outputLabelFile)
+        try Self.append(batch.labels.array, to: outputLabelFile)
         return true
     }
 

@@ -352,7 +352,7 @@ public final class Model {
         case .raw: break
         }
         return try format.open(source: list, layout: input!.layout, i64Keys: solver.i64InputKey, batchSize: batch,
-                               repeat: `repeat`, numWorkers: max(1, workers), startingAt: skip)
+                               repeat: `repeat`, numWorkers: max(1, workers), startingAt: skip, pool: backend.hostBufferPool)
     }
 
     func stopReaders() {

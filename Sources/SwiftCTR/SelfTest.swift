@@ -213,6 +213,7 @@ public enum BackendSelfTest {
         list += embeddingCases(seed: seed, vec: 16) + embeddingCases(seed: seed, vec: 5)
         list += oneHotCases(seed: seed, vec: 16) + oneHotCases(seed: seed, vec: 5)
         list += modelFileCases(seed: seed)
+        list += stagingCases(seed: seed)
         list.append(Case(name: "AUC histogram (two batches, then reset)", tolerance: 1e-9) { b in
             let histogram = b.makeTensor([AUCHistogram.count], .float64)
             let p = x.map { 1 / (1 + exp(-$0)) }, l = y.map { $0 > 0.3 ? Float(1) : 0 }

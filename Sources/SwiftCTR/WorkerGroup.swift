@@ -124,7 +124,7 @@ final class WorkerGroup: StepRunner {
     private func forwardEmbeddings(_ batch: Batch, batchSize: Int, training: Bool) throws {
         for (table, index) in embeddings {
             let sparse = batch.sparse[index]
-            try table.forward(keys: sparse.keys, offsets: sparse.rowOffsets, batch: batch.count, batchSize: batchSize,
+            try table.forward(keys: sparse.keys.array, offsets: sparse.rowOffsets.array, batch: batch.count, batchSize: batchSize,
                               training: training)
         }
     }

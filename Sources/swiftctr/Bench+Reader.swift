@@ -19,7 +19,8 @@ extension Bench {
             readers.append((format, try readerParams(format, directory: directory, config: config, workers: workers)))
         }
         for (format, reader) in readers {
-            let (rate, bytesPerSec) = try readAlone(reader, config: config, batch: batch, workers: workers)
+            let (rate, bytesPerSec) = try readAlone(reader, config: config, batch: batch, workers: workers,
+                                                    pool: backend.hostBufferPool)
             print(String(format: "reader %@ alone, %d workers: %.0f samples/s, %.2f GB/s", format.rawValue, workers, rate, bytesPerSec / 1e9))
             results.append(BenchResult(engine: "SwiftCTR", model: "reader", variant: "\(format.rawValue), \(workers) workers",
                                        device: "host", batch: batch, samplesPerSec: rate, msPerStep: 1000 * Double(batch) / rate,
@@ -91,13 +92,15 @@ extension Bench {
 
     /// Samples/s and bytes/s of the reader in steady state, the median of three windows: the
     /// training data repeated, the first batches of each worker (thread start, first reads) untimed.
-    private func readAlone(_ params: DataReaderParams, config: SyntheticConfig, batch: Int, workers: Int) throws -> (Double, Double) {
+    private func readAlone(_ params: DataReaderParams, config: SyntheticConfig, batch: Int, workers: Int,
+                           pool: (any HostBufferPool)?) throws -> (Double, Double) {
         let source = params.source[0]
         let files = params.dataReaderType == .raw ? [source] : try FileList.read(source)
         let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
         let bytesPerSample = Double(bytes) / Double(config.numTrain)
         let reader = try params.format(numSamples: params.numSamples)
-            .open(source: source, layout: config.layout, i64Keys: config.i64Keys, batchSize: batch, repeat: true, numWorkers: workers)
+            .open(source: source, layout: config.layout, i64Keys: config.i64Keys, batchSize: batch, repeat: true, numWorkers: workers,
+                  pool: pool)
         defer { reader.stop() }
         let perWindow = max(4 * workers, 32)
         for _ in 0 ..< 2 * workers { _ = try reader.next() }

@@ -1,4 +1,5 @@
 import CTRData
+import CTRCore
 import Foundation
 import Testing
 
@@ -108,7 +109,7 @@ struct ConvertTests {
                 keys.append(Int64(10 * s) + hashed)
             }
         }
-        #expect(b.dense == dense && b.sparse[0].keys == keys && b.labels.last == 1)
+        #expect(b.dense.array == dense && b.sparse[0].keys.array == keys && b.labels.last == 1)
         #expect(FileManager.default.fileExists(atPath: folder + "/out/eval_data.bin"))
     }
 

@@ -544,9 +544,9 @@ private func oneHotPool(_ table: [Float], vec: Int, _ batch: Segments, mean: Boo
 
         // A key of the wrong slot stops training with the slot, key and range named.
         var bad = batches[0]
-        var keys = bad.sparse[0].keys
+        var keys = bad.sparse[0].keys.array
         keys[4] = 3  // sample 1, slot 1 (keys 20..<50)
-        bad.sparse = [SparseBatch(rowOffsets: bad.sparse[0].rowOffsets, keys: keys)]
+        bad.sparse = [SparseBatch(rowOffsets: bad.sparse[0].rowOffsets.array, keys: keys)]
         let error = #expect(throws: SwiftCTRError.self) { try model.train(batch: bad) }
         #expect(error?.message.contains("key 3 of slot 1 is outside the slot's range 20..<50") == true, "\(error?.message ?? "")")
         try model.train(batch: batches[1])

@@ -104,9 +104,9 @@ struct KeyWidthTests {
                                      batchSize: 8, repeat: false)
         var batch = try reader.next()!
         reader.stop()
-        var keys = batch.sparse[1].keys
+        var keys = batch.sparse[1].keys.array
         keys[0] = 1 << 32
-        batch.sparse[1] = SparseBatch(rowOffsets: batch.sparse[1].rowOffsets, keys: keys)
+        batch.sparse[1] = SparseBatch(rowOffsets: batch.sparse[1].rowOffsets.array, keys: keys)
         #expect { try Self.model(dataset, i64Keys: false).train(batch: batch) } throws: {
             ($0 as? SwiftCTRError)?.message.contains("sparse input 'data2' holds the key 4294967296, which is not a 32-bit key") == true
         }

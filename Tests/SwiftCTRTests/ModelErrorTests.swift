@@ -576,7 +576,7 @@ extension ModelErrorTests {
 
         @Test func tooFewLabels() throws {
             var batch = Self.batch()
-            batch.labels.removeLast()
+            batch.labels = HostArray(batch.labels.dropLast())
             let message = try Self.trainError(batch)
             #expect(message.hasPrefix("Model.train(batch:): "))
             #expect(message.contains("expected 4 label values (4 samples × label_dim 1), found 3"))
@@ -584,7 +584,7 @@ extension ModelErrorTests {
 
         @Test func tooManyDenseValues() throws {
             var batch = Self.batch()
-            batch.dense.append(1)
+            batch.dense = HostArray(batch.dense + [1])
             let message = try Self.trainError(batch)
             #expect(message.contains("expected 52 dense values (4 samples × dense_dim 13), found 53"))
         }

@@ -17,26 +17,49 @@ extension CUDABackend {
     /// Returns as soon as `bytes` sit in pinned memory; the copy itself overlaps earlier kernels.
     public func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        stage(bytes.count, to: tensor) { host in
+            let start = ContinuousClock.now
+            Self.parallelCopy(to: host, from: base, bytes: bytes.count)
+            stagingSeconds += (ContinuousClock.now - start).inSeconds
+            return (UnsafeRawPointer(host), nil)
+        }
+    }
+
+    /// A buffer a reader filled from `hostBufferPool` goes to the GPU as it is, without the copy
+    /// into a staging slot; it stays alive until the copy ran.
+    public func upload(_ buffer: HostBuffer, bytes: Int, to tensor: Tensor) {
+        guard buffer.pool === pinned else {
+            return upload(UnsafeRawBufferPointer(start: buffer.pointer, count: bytes), to: tensor)
+        }
+        guard bytes > 0 else { return }
+        stage(bytes, to: tensor) { _ in (UnsafeRawPointer(buffer.pointer), buffer) }
+    }
+
+    /// One upload through the next staging slot: once the slot's last upload was consumed,
+    /// `source` gives the pinned bytes to copy (given the slot's own pinned buffer) and what to
+    /// keep alive; they go to the slot's device buffer on the copy stream, then (ordered on the
+    /// compute stream) into `tensor`.
+    private func stage(_ bytes: Int, to tensor: Tensor,
+                       source: (UnsafeMutableRawPointer) -> (UnsafeRawPointer, HostBuffer?)) {
         let index = nextSlot
         nextSlot = (nextSlot + 1) % staging.count
         record {
             var slot = staging[index]
             if slot.inUse { try slot.consumed.synchronize() }
-            if slot.capacity < bytes.count {
+            if slot.capacity < bytes {
                 if let host = slot.host { try device.freeHost(host) }
                 pool.release(slot.device, bytes: slot.capacity)
-                let capacity = max(bytes.count, 1 << 20)
+                let capacity = max(bytes, 1 << 20)
                 slot.host = try device.allocateHost(bytes: capacity)
                 slot.device = try pool.acquire(capacity)
                 slot.capacity = capacity
             }
-            let start = ContinuousClock.now
-            Self.parallelCopy(to: slot.host!, from: base, bytes: bytes.count)
-            stagingSeconds += (ContinuousClock.now - start).inSeconds
-            try device.copy(toDevice: slot.device, from: slot.host!, bytes: bytes.count, stream: copyStream)
+            let (from, keep) = source(slot.host!)
+            slot.retained = keep
+            try device.copy(toDevice: slot.device, from: from, bytes: bytes, stream: copyStream)
             try slot.copied.record(on: copyStream)
             try stream!.wait(for: slot.copied)
-            try device.copy(toDevice: address(tensor), fromDevice: slot.device, bytes: bytes.count, stream: stream)
+            try device.copy(toDevice: address(tensor), fromDevice: slot.device, bytes: bytes, stream: stream)
             try slot.consumed.record(on: stream)
             slot.inUse = true
             staging[index] = slot

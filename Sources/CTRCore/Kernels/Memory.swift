@@ -11,6 +11,12 @@ public protocol MemoryKernels: AnyObject, Sendable {
     func makeTensor(_ shape: Shape, _ dtype: DType) -> Tensor
     /// Copies `bytes` from host memory into `tensor` starting at element 0.
     func upload(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor)
+    /// Copies the first `bytes` bytes of `buffer` into `tensor`; a backend reads a buffer from its
+    /// own `hostBufferPool` directly (keeping it alive until the copy ran), others as any bytes.
+    func upload(_ buffer: HostBuffer, bytes: Int, to tensor: Tensor)
+    /// Where readers should take batch buffers from so that uploads need no extra copy (a GPU
+    /// backend's pinned memory); nil for plain memory.
+    var hostBufferPool: (any HostBufferPool)? { get }
     /// Copies the first `bytes.count` bytes of `tensor` into host memory.
     func download(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer)
     func fill(_ tensor: Tensor, _ value: Float)
@@ -51,6 +57,16 @@ public protocol MemoryKernels: AnyObject, Sendable {
 
 extension MemoryKernels {
     public var supportsMixedPrecision: Bool { false }
+    public var hostBufferPool: (any HostBufferPool)? { nil }
+
+    public func upload(_ buffer: HostBuffer, bytes: Int, to tensor: Tensor) {
+        upload(UnsafeRawBufferPointer(start: buffer.pointer, count: bytes), to: tensor)
+    }
+
+    public func upload<T>(_ values: HostArray<T>, to tensor: Tensor) {
+        precondition(values.count <= tensor.count)
+        upload(values.buffer, bytes: values.count * MemoryLayout<T>.stride, to: tensor)
+    }
     public func check() throws {}
     public func repeated(owner: AnyObject, key: Int, _ body: () throws -> Void) rethrows { try body() }
     public func discardRepeated(owner: AnyObject) {}
