@@ -63,6 +63,7 @@ final class Bridge: @unchecked Sendable {
             let kinds: [SwiftCTRError.Kind: String] = [.config: "config", .shape: "config", .data: "data", .capacity: "data",
                                                        .device: "device", .io: "io", .numeric: "numeric"]
             (kind, message) = (kinds[e.kind] ?? "internal", e.description)
+        case let e as DataError: (kind, message) = ("data", e.description)
         case is CallbackError: (kind, message) = ("callback", "a TrainingCallback raised an exception")
         default: (kind, message) = ("internal", "\(error)")
         }

@@ -136,7 +136,7 @@ enum DataGeneratorBridge {
                 .write(folder: directory)
         }
         do {
-            try (paths.map { $0 + "\n" }.joined()).write(toFile: list, atomically: true, encoding: .utf8)
+            try ("\(paths.count)\n" + paths.map { $0 + "\n" }.joined()).write(toFile: list, atomically: true, encoding: .utf8)
         } catch {
             throw SwiftCTRError(.io, "DataGenerator: cannot write the file list '\(list)': \(error.localizedDescription).")
         }

@@ -228,10 +228,14 @@ enum Makers {
         guard outputs.count >= 2, tops.count == outputs.count else {
             throw SwiftCTRError(.config, "GroupDenseLayer: needs at least 2 layers with one top name per entry of num_outputs; found \(outputs.count) num_outputs and \(tops.count) top names.")
         }
+        // Every layer but the last hands on its output with HugeCTR's mask, dRelu and db tops.
+        func handed(_ i: Int) -> [String] { [tops[i], tops[i] + "_mask", tops[i] + "_dRelu", tops[i] + "_db"] }
         return outputs.indices.map { i in
-            let position: FcPosition = i == 0 ? .head : i == outputs.count - 1 ? .tail : .body
-            return DenseLayer(.fusedInnerProduct, bottomNames: i == 0 ? bottoms : [tops[i - 1]], topNames: [tops[i]],
-                              numOutput: outputs[i], posType: position, actType: i == outputs.count - 1 ? last : .relu)
+            let isLast = i == outputs.count - 1
+            let position: FcPosition = i == 0 ? .head : isLast ? .tail : .body
+            return DenseLayer(.fusedInnerProduct, bottomNames: i == 0 ? bottoms : handed(i - 1),
+                              topNames: isLast ? [tops[i]] : handed(i), numOutput: outputs[i], posType: position,
+                              actType: isLast ? last : .relu)
         }
     }
 

@@ -1,0 +1,80 @@
+"""HugeCTR's samples/criteo_multi_slots/criteo_multi_slots.py (spec §7.4): the model of
+Examples/json/criteo_multi_slots.json, and graph_to_json writes that file (as a JSON value). The solver and
+the reader only need to let the model compile; they name Norm file lists whatever the sample reads.
+
+    python python/samples/criteo_multi_slots.py      # writes criteo_multi_slots.json in the current folder
+"""
+import hugectr
+
+
+def build(batchsize=16384, batchsize_eval=16384,
+          source="./criteo_data/file_list.txt", eval_source="./criteo_data/file_list_test.txt"):
+    """The compiled model; reading no data until it trains."""
+    solver = hugectr.CreateSolver(model_name = "criteo_multi_slots",
+                                  max_eval_batches = 300,
+                                  batchsize_eval = batchsize_eval,
+                                  batchsize = batchsize,
+                                  lr = 0.001,
+                                  vvgpu = [[0]],
+                                  repeat_dataset = True)
+    reader = hugectr.DataReaderParams(data_reader_type = hugectr.DataReaderType_t.Norm,
+                                      source = [source],
+                                      eval_source = eval_source,
+                                      check_type = hugectr.Check_t.Sum)
+    optimizer = hugectr.CreateOptimizer(optimizer_type = hugectr.Optimizer_t.Adam,
+                                        update_type = hugectr.Update_t.Local,
+                                        beta1 = 0.9,
+                                        beta2 = 0.999,
+                                        epsilon = 1e-07)
+    model = hugectr.Model(solver, reader, optimizer)
+    model.add(hugectr.Input(label_dim = 1, label_name = "label",
+                            dense_dim = 0, dense_name = "dense",
+                            data_reader_sparse_param_array =
+                            [hugectr.DataReaderSparseParam("data1", 10, False, 10)]))
+    model.add(hugectr.SparseEmbedding(embedding_type = hugectr.Embedding_t.DistributedSlotSparseEmbeddingHash,
+                                workspace_size_per_gpu_in_mb = 48,
+                                embedding_vec_size = 64,
+                                combiner = "mean",
+                                sparse_embedding_name = "sparse_embedding1",
+                                bottom_name = "data1",
+                                optimizer = optimizer))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Reshape,
+                                bottom_names = ["sparse_embedding1"],
+                                top_names = ["reshape1"],
+                                leading_dim = 640))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["reshape1"],
+                                top_names = ["fc1"],
+                                num_output = 200))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["fc1"],
+                                top_names = ["relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["relu1"],
+                                top_names = ["fc2"],
+                                num_output = 200))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["fc2"],
+                                top_names = ["relu2"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["relu2"],
+                                top_names = ["fc3"],
+                                num_output = 200))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["fc3"],
+                                top_names = ["relu3"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["relu3"],
+                                top_names = ["fc4"],
+                                num_output = 1))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.BinaryCrossEntropyLoss,
+                                bottom_names = ["fc4", "label"],
+                                top_names = ["loss"]))
+    model.compile()
+    return model
+
+
+if __name__ == "__main__":
+    model = build()
+    model.summary()
+    model.graph_to_json(graph_config_file = "criteo_multi_slots.json")

@@ -1,0 +1,252 @@
+"""HugeCTR's samples/mmoe/mmoe.py (spec §7.8): the model of
+Examples/json/mmoe.json, and graph_to_json writes that file (as a JSON value). The solver and
+the reader only need to let the model compile; they name Norm file lists whatever the sample reads.
+
+    python python/samples/mmoe.py      # writes mmoe.json in the current folder
+"""
+import hugectr
+
+
+def build(batchsize=641, batchsize_eval=762,
+          source="./mmoe_data/file_list.txt", eval_source="./mmoe_data/file_list_test.txt"):
+    """The compiled model; reading no data until it trains."""
+    solver = hugectr.CreateSolver(model_name = "mmoe",
+                                  max_eval_batches = 100,
+                                  batchsize_eval = batchsize_eval,
+                                  batchsize = batchsize,
+                                  lr = 0.001,
+                                  vvgpu = [[0]],
+                                  repeat_dataset = True)
+    reader = hugectr.DataReaderParams(data_reader_type = hugectr.DataReaderType_t.Norm,
+                                      source = [source],
+                                      eval_source = eval_source,
+                                      check_type = hugectr.Check_t.Sum)
+    optimizer = hugectr.CreateOptimizer(optimizer_type = hugectr.Optimizer_t.SGD,
+                                        update_type = hugectr.Update_t.Local,
+                                        atomic_update = True)
+    model = hugectr.Model(solver, reader, optimizer)
+    model.add(hugectr.Input(label_dims = [1, 1], label_names = ["50k_label", "married_label"],
+                            dense_dim = 0, dense_name = "dense",
+                            data_reader_sparse_param_array =
+                            [hugectr.DataReaderSparseParam("data", 1, True, 32)]))
+    model.add(hugectr.SparseEmbedding(embedding_type = hugectr.Embedding_t.LocalizedSlotSparseEmbeddingHash,
+                                workspace_size_per_gpu_in_mb = 8,
+                                embedding_vec_size = 16,
+                                combiner = "sum",
+                                sparse_embedding_name = "embedding",
+                                bottom_name = "data",
+                                optimizer = optimizer))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Reshape,
+                                bottom_names = ["embedding"],
+                                top_names = ["reshape_embedding"],
+                                leading_dim = 512))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["reshape_embedding"],
+                                top_names = ["expert_emb", "gating_emb"],
+                                ranges = [(0,512), (0,512)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["expert_emb"],
+                                top_names = ["expert0_in", "expert1_in", "expert2_in"],
+                                ranges = [(0,512), (0,512), (0,512)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["expert0_in"],
+                                top_names = ["e0_fc1"],
+                                num_output = 256))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e0_fc1"],
+                                top_names = ["e0_relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e0_relu1"],
+                                top_names = ["e0_dropout1"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["e0_dropout1"],
+                                top_names = ["e0_fc2"],
+                                num_output = 128))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e0_fc2"],
+                                top_names = ["e0_relu2"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e0_relu2"],
+                                top_names = ["e0_dropout2"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["e0_dropout2"],
+                                top_names = ["e0_out_A", "e0_out_B"],
+                                ranges = [(0,128), (0,128)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["expert1_in"],
+                                top_names = ["e1_fc1"],
+                                num_output = 256))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e1_fc1"],
+                                top_names = ["e1_relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e1_relu1"],
+                                top_names = ["e1_dropout1"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["e1_dropout1"],
+                                top_names = ["e1_fc2"],
+                                num_output = 128))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e1_fc2"],
+                                top_names = ["e1_relu2"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e1_relu2"],
+                                top_names = ["e1_dropout2"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["e1_dropout2"],
+                                top_names = ["e1_out_A", "e1_out_B"],
+                                ranges = [(0,128), (0,128)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["expert2_in"],
+                                top_names = ["e2_fc1"],
+                                num_output = 256))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e2_fc1"],
+                                top_names = ["e2_relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e2_relu1"],
+                                top_names = ["e2_dropout1"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["e2_dropout1"],
+                                top_names = ["e2_fc2"],
+                                num_output = 128))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["e2_fc2"],
+                                top_names = ["e2_relu2"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["e2_relu2"],
+                                top_names = ["e2_dropout2"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["e2_dropout2"],
+                                top_names = ["e2_out_A", "e2_out_B"],
+                                ranges = [(0,128), (0,128)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["gating_emb"],
+                                top_names = ["gateA_in", "gateB_in"],
+                                ranges = [(0,512), (0,512)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["gateA_in"],
+                                top_names = ["gA_dense"],
+                                num_output = 3))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Softmax,
+                                bottom_names = ["gA_dense"],
+                                top_names = ["gA_softmax"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["gA_softmax"],
+                                top_names = ["gA_e0", "gA_e1", "gA_e2"],
+                                ranges = [(0,1), (1,2), (2,3)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gA_e0"],
+                                top_names = ["gA_e0_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e0_out_A", "gA_e0_scaled"],
+                                top_names = ["e0_A_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gA_e1"],
+                                top_names = ["gA_e1_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e1_out_A", "gA_e1_scaled"],
+                                top_names = ["e1_A_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gA_e2"],
+                                top_names = ["gA_e2_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e2_out_A", "gA_e2_scaled"],
+                                top_names = ["e2_A_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Add,
+                                bottom_names = ["e0_A_gated", "e1_A_gated", "e2_A_gated"],
+                                top_names = ["tower_A_input"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["gateB_in"],
+                                top_names = ["gB_dense"],
+                                num_output = 3))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Softmax,
+                                bottom_names = ["gB_dense"],
+                                top_names = ["gB_softmax"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Slice,
+                                bottom_names = ["gB_softmax"],
+                                top_names = ["gB_e0", "gB_e1", "gB_e2"],
+                                ranges = [(0,1), (1,2), (2,3)]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gB_e0"],
+                                top_names = ["gB_e0_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e0_out_B", "gB_e0_scaled"],
+                                top_names = ["e0_B_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gB_e1"],
+                                top_names = ["gB_e1_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e1_out_B", "gB_e1_scaled"],
+                                top_names = ["e1_B_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Scale,
+                                bottom_names = ["gB_e2"],
+                                top_names = ["gB_e2_scaled"],
+                                axis = 0,
+                                factor = 128.0))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ElementwiseMultiply,
+                                bottom_names = ["e2_out_B", "gB_e2_scaled"],
+                                top_names = ["e2_B_gated"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Add,
+                                bottom_names = ["e0_B_gated", "e1_B_gated", "e2_B_gated"],
+                                top_names = ["tower_B_input"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["tower_A_input"],
+                                top_names = ["A_fc1"],
+                                num_output = 64))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["A_fc1"],
+                                top_names = ["A_relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["A_relu1"],
+                                top_names = ["A_dropout1"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["A_dropout1"],
+                                top_names = ["A_fc2"],
+                                num_output = 1))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["tower_B_input"],
+                                top_names = ["B_fc1"],
+                                num_output = 64))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.ReLU,
+                                bottom_names = ["B_fc1"],
+                                top_names = ["B_relu1"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
+                                bottom_names = ["B_relu1"],
+                                top_names = ["B_dropout1"],
+                                dropout_rate = 0.5))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
+                                bottom_names = ["B_dropout1"],
+                                top_names = ["B_fc2"],
+                                num_output = 1))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.BinaryCrossEntropyLoss,
+                                bottom_names = ["A_fc2", "50k_label"],
+                                top_names = ["lossA"]))
+    model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.BinaryCrossEntropyLoss,
+                                bottom_names = ["B_fc2", "married_label"],
+                                top_names = ["lossB"]))
+    model.compile(loss_names = ["50k_label", "married_label"], loss_weights = [0.5, 0.5])
+    return model
+
+
+if __name__ == "__main__":
+    model = build()
+    model.summary()
+    model.graph_to_json(graph_config_file = "mmoe.json")
