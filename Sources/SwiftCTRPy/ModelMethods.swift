@@ -166,6 +166,7 @@ enum ModelMethods {
 /// else the CPU (said once). `SWIFTCTR_DEVICE=cpu|cuda` forces either.
 enum DeviceChoice {
     nonisolated(unsafe) static var saidCPU = false
+    nonisolated(unsafe) static var saidGPU = false
 
     static func backend(for solver: inout Solver) throws -> any Backend {
         let forced = ProcessInfo.processInfo.environment["SWIFTCTR_DEVICE"]?.lowercased()
@@ -192,6 +193,11 @@ enum DeviceChoice {
     private static func cuda(_ solver: inout Solver) throws -> any Backend {
         solver.devices = .cuda
         try solver.validate()
-        return try CUDABackend(ordinal: solver.vvgpu[0][0])
+        let backend = try CUDABackend(ordinal: solver.vvgpu[0][0])
+        if !saidGPU {
+            saidGPU = true
+            FileHandle.standardError.write(Data("hugectr (SwiftCTR): training on \(backend.name).\n".utf8))
+        }
+        return backend
     }
 }
