@@ -1,3 +1,4 @@
+import CTRCore
 import CTRData
 import Foundation
 
