@@ -71,6 +71,10 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     public var itemVocabulary: Int
     /// Spread of the target-history part of the true logit.
     public var sequenceStd: Double
+    /// With a sequence: after the target slot come L + 1 more slots, the category of each history
+    /// item and of the target (keys `Σ slotSizes + itemVocabulary ..< + itemCategories`), as DIN's
+    /// and BST's GoodID/CateID inputs hold them.
+    public var sequenceCategories: Bool
 
     /// Latent item categories of the sequence signal: item `i` belongs to `i % itemCategories`.
     public static let itemCategories = 8
@@ -83,7 +87,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                 linearStd: Double = 1.5, interactionStd: Double = 0.4, denseStd: Double = 0.4,
                 interactionPairs: Int = 20, factorDim: Int = 4, minExpectedCount: Double = 400,
                 labelDim: Int = 1, taskStd: Double = 0.7, sparseInputs: [Int] = [], sequenceLength: Int = 0,
-                itemVocabulary: Int = 1000, sequenceStd: Double = 1) {
+                itemVocabulary: Int = 1000, sequenceStd: Double = 1, sequenceCategories: Bool = false) {
         self.numTrain = numTrain
         self.numEval = numEval
         self.slotSizes = slotSizes
@@ -112,6 +116,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         self.sequenceLength = sequenceLength
         self.itemVocabulary = itemVocabulary
         self.sequenceStd = sequenceStd
+        self.sequenceCategories = sequenceCategories
     }
 
     /// Criteo-like: the 26 DCN sample cardinalities divided by 20, one-hot, 13 dense, 1M/200k samples.
@@ -122,11 +127,16 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         seed: 2026, trainFiles: 4, evalFiles: 1)
 
     /// Slots per sample: the `slotSizes` ones, then the history and target slots of a sequence.
-    public var totalSlots: Int { slotSizes.count + (sequenceLength > 0 ? sequenceLength + 1 : 0) }
+    public var totalSlots: Int { slotSizes.count + sequenceSlots }
+
+    /// The history and target slots, and their category slots with `sequenceCategories`.
+    public var sequenceSlots: Int { sequenceLength > 0 ? (sequenceLength + 1) * (sequenceCategories ? 2 : 1) : 0 }
 
     /// The `slot_size_array` that turns the Parquet files' per-slot keys into the Norm files' keys.
     public var slotSizeArray: [Int] {
-        slotSizes + (sequenceLength > 0 ? Array(repeating: 0, count: sequenceLength) + [itemVocabulary] : [])
+        let history = Array(repeating: 0, count: sequenceLength)
+        guard sequenceLength > 0 else { return slotSizes }
+        return slotSizes + history + [itemVocabulary] + (sequenceCategories ? history + [Self.itemCategories] : [])
     }
 
     /// The reader layout of the generated files: `labelDim` labels, `denseDim` dense values and the
@@ -145,7 +155,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         case numTrain, numEval, slotSizes, nnzPerSlot, denseDim, seed, trainFiles, evalFiles, i64Keys, check
         case format, floatLabelDense, compression, rowGroupSize
         case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
-        case minExpectedCount, labelDim, taskStd, sparseInputs, sequenceLength, itemVocabulary, sequenceStd
+        case minExpectedCount, labelDim, taskStd, sparseInputs, sequenceLength, itemVocabulary, sequenceStd, sequenceCategories
     }
 
     /// Decodes a config where only `numTrain`, `numEval` and `slotSizes` are required, so a
@@ -180,7 +190,8 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                   sparseInputs: try c.decodeIfPresent([Int].self, forKey: .sparseInputs) ?? d.sparseInputs,
                   sequenceLength: try c.decodeIfPresent(Int.self, forKey: .sequenceLength) ?? d.sequenceLength,
                   itemVocabulary: try c.decodeIfPresent(Int.self, forKey: .itemVocabulary) ?? d.itemVocabulary,
-                  sequenceStd: try c.decodeIfPresent(Double.self, forKey: .sequenceStd) ?? d.sequenceStd)
+                  sequenceStd: try c.decodeIfPresent(Double.self, forKey: .sequenceStd) ?? d.sequenceStd,
+                  sequenceCategories: try c.decodeIfPresent(Bool.self, forKey: .sequenceCategories) ?? false)
     }
 
     /// Encodes every setting, except the shape options where they have their defaults, so a
@@ -219,6 +230,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
             try c.encode(sequenceLength, forKey: .sequenceLength)
             try c.encode(itemVocabulary, forKey: .itemVocabulary)
             try c.encode(sequenceStd, forKey: .sequenceStd)
+            if sequenceCategories { try c.encode(true, forKey: .sequenceCategories) }
         }
     }
 

@@ -131,6 +131,11 @@ public enum SyntheticGenerator {
         return (config, oracle.evalAUC)
     }
 
+    /// The oracle eval AUC of each label of a dataset with several (empty for one label).
+    public static func taskOracleAUCs(directory: String) throws -> [Double] {
+        try readJSON(OracleReport.self, from: (directory as NSString).appendingPathComponent("oracle.json")).taskAUCs ?? []
+    }
+
     /// The `_metadata.json` of the Parquet files the generator writes: label (label0…), I1…, C1… in order.
     public static func parquetMetadata(_ config: SyntheticConfig, files: [String: Int]) -> ParquetDatasetMetadata {
         ParquetDatasetMetadata(fileRows: files, labels: config.labelDim, denseDim: config.denseDim, slots: config.totalSlots)
@@ -470,9 +475,12 @@ private final class PlantedModel: @unchecked Sendable {
 
     func write(_ task: FileTask, in directory: String, config: SyntheticConfig, results: TaskResults) throws -> TaskOutcome {
         let path = (directory as NSString).appendingPathComponent(task.relativePath)
-        let items = sequenceLength > 0 ? sequenceLength + 1 : 0
-        let writer = try SampleFile(path: path, config: config,
-                                    slotStart: slotStart + Array(repeating: Int(itemStart), count: items),
+        let items = config.sequenceSlots
+        // Category slots (with `sequenceCategories`) follow the item slots, keyed after the items.
+        let categoryStart = itemStart + Int64(itemVocabulary), categories = config.sequenceCategories && sequenceLength > 0
+        let sequenceStarts = Array(repeating: Int(itemStart), count: categories ? items / 2 : items)
+            + Array(repeating: Int(categoryStart), count: categories ? items / 2 : 0)
+        let writer = try SampleFile(path: path, config: config, slotStart: slotStart + sequenceStarts,
                                     multiHot: nnz.map { $0 > 1 } + Array(repeating: false, count: items))
         var outcome = TaskOutcome(labelDim: config.labelDim)
         if task.isEval {
@@ -546,6 +554,9 @@ private final class PlantedModel: @unchecked Sendable {
                 var matches = 0
                 for key in keys[keys.count - L - 1 ..< keys.count - 1] where (key - itemStart) % Int64(C) == category { matches += 1 }
                 logit += sequenceScale * (Double(matches) / Double(L) - sequenceMean)
+                if categories {
+                    for key in keys[keys.count - L - 1 ..< keys.count] { keys.append(categoryStart + (key - itemStart) % Int64(C)) }
+                }
             }
             for k in label.indices {
                 var taskLogit = logit

@@ -6,8 +6,8 @@ import Foundation
 /// Table.render([["layer", "type"], ["fc1", "InnerProduct"]])  // header, a rule of dashes, one row
 /// Table.bytes(3 << 20)                                         // "3.0 MiB"
 /// ```
-enum Table {
-    static func render(_ rows: [[String]]) -> String {
+public enum Table {
+    public static func render(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.enumerated().map { i, row in
             let line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")

@@ -63,6 +63,9 @@ struct Generate: ParsableCommand {
     @Option(help: "DIN-style history: this many one-hot history-item slots and one target-item slot after the slots, all keys from one item vocabulary (0 for none).")
     var sequenceLength: Int = 0
 
+    @Flag(help: "With --sequence-length: L + 1 more slots after the target, the category of each history item and of the target (DIN's and BST's CateID input).")
+    var sequenceCategories = false
+
     @Option(help: "Items shared by the history and target slots of --sequence-length.")
     var itemVocabulary: Int = SyntheticConfig.default.itemVocabulary
 
@@ -84,6 +87,9 @@ struct Generate: ParsableCommand {
         }
         guard itemVocabulary >= SyntheticConfig.itemCategories else {
             throw ValidationError("--item-vocabulary must be ≥ \(SyntheticConfig.itemCategories) (one item per latent category), found \(itemVocabulary); raise it.")
+        }
+        guard !sequenceCategories || sequenceLength > 0 else {
+            throw ValidationError("--sequence-categories adds the categories of a history: give --sequence-length too.")
         }
         guard rowGroupSize >= 1 else { throw ValidationError("--row-group-size must be ≥ 1, found \(rowGroupSize).") }
         guard files >= 1 && files <= train else {
@@ -119,6 +125,7 @@ struct Generate: ParsableCommand {
         config.labelDim = labelDim
         config.sequenceLength = sequenceLength
         config.itemVocabulary = itemVocabulary
+        config.sequenceCategories = sequenceCategories
         if let slotSizes { config.slotSizes = try parseList(slotSizes, "--slot-sizes") }
         let nnzList = try parseList(nnz, "--nnz")
         guard nnzList.count == 1 || nnzList.count == config.slotSizes.count else {
@@ -129,7 +136,7 @@ struct Generate: ParsableCommand {
             config.sparseInputs = try parseList(sparseInputs, "--sparse-inputs")
             guard config.sparseInputs.reduce(0, +) == config.totalSlots else {
                 throw ValidationError("--sparse-inputs must add up to the \(config.totalSlots) slots"
-                                      + (sequenceLength > 0 ? " (\(config.slotSizes.count) slots + \(sequenceLength) history + 1 target)" : "")
+                                      + (sequenceLength > 0 ? " (\(config.slotSizes.count) slots + \(sequenceLength) history + 1 target\(sequenceCategories ? ", and their \(sequenceLength + 1) categories" : ""))" : "")
                                       + ", found '\(sparseInputs)' (sum \(config.sparseInputs.reduce(0, +))). Change the counts, or drop the option for one input.")
             }
         }

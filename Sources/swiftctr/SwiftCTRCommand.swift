@@ -7,7 +7,7 @@ struct SwiftCTRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftctr",
         abstract: "Train HugeCTR-style CTR models (DCN, DLRM, Wide&Deep, …) on CPU or GPU.",
-        subcommands: [Train.self, Summary.self, Evaluate.self, Predict.self, Generate.self, Convert.self, Bench.self, SelfTest.self, Doctor.self],
+        subcommands: [Train.self, Models.self, Summary.self, Evaluate.self, Predict.self, Generate.self, Convert.self, Bench.self, SelfTest.self, Doctor.self],
         defaultSubcommand: Train.self)
 }
 

@@ -6,15 +6,16 @@ import SwiftCTR
 /// configuration brings its solver, optimizer and reader, and `--data`, `--max-iter`,
 /// `--eval-interval`, `--precision` (other than fp32) and `--cuda-graph off` override them.
 extension Train {
-    func runJSON(_ file: String) throws {
+    /// `sample`: a `--model NAME` sample, whose data is generated in its folder unless `--data` is given.
+    func runJSON(_ file: String, sample: SampleModel? = nil) throws {
         try reportingErrors {
             var setup = try JSONModelSetup(file: file)
             let model: Model, fit: FitSettings
-            var plotFile = plot, oracle: Double?, legacyFiles: LegacyConfig?
+            var plotFile = plot, oracle: Double?, legacyFiles: LegacyConfig?, taskOracles: [Double] = []
             switch setup.config {
             case .graph(let graph):
-                let directory = data ?? "data/dcn-default"
-                let (dataset, oracleAUC) = try prepareData(directory)
+                let directory = data ?? sample?.directory ?? "data/dcn-default"
+                let (dataset, oracleAUC) = try prepareData(directory, generating: sample?.data ?? .default)
                 try Self.check(graph.input, fits: dataset, directory: directory, file: file)
                 let evalBatch = Self.evalBatch(min(10_000, dataset.numEval), workers: workers)
                 var solver = Solver(modelName: graph.modelName, seed: seed, lr: lr,
@@ -29,6 +30,7 @@ extension Train {
                 fit = FitSettings(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),
                                   snapshot: snapshot, snapshotPrefix: snapshotPrefix)
                 (plotFile, oracle) = (plot ?? directory + "/training.svg", oracleAUC)
+                taskOracles = try SyntheticGenerator.taskOracleAUCs(directory: directory)
             case .legacy(var legacy):
                 if let data {
                     let (dataset, oracleAUC) = try prepareData(data)
@@ -68,8 +70,16 @@ extension Train {
                 }
                 print("training curves: \(plotFile)")
             }
-            if let auc = records.last(where: { $0.evalAUC != nil })?.evalAUC {
-                print(String(format: "eval AUC %.4f", auc) + (oracle.map { String(format: "   oracle AUC %.4f", $0) } ?? ""))
+            guard let last = records.last(where: { $0.evalAUC != nil }), let auc = last.evalAUC else { return }
+            let tasks = last.evalTaskAUCs ?? [:]
+            guard tasks.count > 1 else {
+                return print(String(format: "eval AUC %.4f", auc) + (oracle.map { String(format: "   oracle AUC %.4f", $0) } ?? ""))
+            }
+            // Label columns go to the label names in sorted order, so task k's oracle is column k's.
+            print(String(format: "eval AUC %.4f (mean of %d tasks)", auc, tasks.count))
+            for (k, name) in tasks.keys.sorted().enumerated() {
+                print(String(format: "eval AUC %.4f", tasks[name]!) + (k < taskOracles.count ? String(format: "   oracle AUC %.4f", taskOracles[k]) : "")
+                      + "   task \(name)")
             }
         }
     }

@@ -69,7 +69,12 @@ struct Train: ParsableCommand {
         guard ["on", "off"].contains(cudaGraph) else {
             throw ValidationError("--cuda-graph must be on or off, found \(cudaGraph).")
         }
-        guard DefaultModel.kinds.contains(model) else { throw ValidationError("--model must be dcn or dense-only, found \(model).") }
+        guard DefaultModel.kinds.contains(model) || SampleModel.named(model) != nil else {
+            throw ValidationError("--model must be dcn, dense-only or a sample model (\(SampleModel.all.map(\.name).joined(separator: ", "))), found \(model). `swiftctr models` lists them.")
+        }
+        if config != nil && !DefaultModel.kinds.contains(model) {
+            throw ValidationError("give either a JSON model or --model \(model), not both.")
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be ≥ 1, found \(batchSize).") }
         if let maxIter, maxIter <= 0 { throw ValidationError("--max-iter must be ≥ 1, found \(maxIter).") }
         guard deepWidth > 0 else { throw ValidationError("--deep-width must be ≥ 1, found \(deepWidth).") }
@@ -82,6 +87,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if let config { return try runJSON(config) }
+        if let sample = SampleModel.named(model) {
+            guard FileManager.default.fileExists(atPath: sample.file) else {
+                FileHandle.standardError.write(Data("error: --model \(model) trains \(sample.file), which is not here; run swiftctr from the root of the SwiftCTR checkout (where Examples/ is), or pass the JSON file itself.\n".utf8))
+                throw ExitCode.failure
+            }
+            return try runJSON(sample.file, sample: sample)
+        }
         try reportingErrors {
             let backend = try deviceOptions.backend()
             let directory = data ?? "data/dcn-default"
@@ -132,14 +144,16 @@ struct Train: ParsableCommand {
     }
 
     /// Reuses the dataset in `directory`, or generates the default one there when it is missing.
-    func prepareData(_ directory: String) throws -> (SyntheticConfig, Double) {
+    /// The dataset in `directory`, generated there from `config` when it has none and `--data`
+    /// was not given.
+    func prepareData(_ directory: String, generating config: SyntheticConfig = .default) throws -> (SyntheticConfig, Double) {
         if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
             return try SyntheticGenerator.load(directory: directory)
         }
         guard data == nil else {
             throw SwiftCTRError(.io, "'\(directory)' has no dataset.json; write a dataset there with `swiftctr generate --out \(directory)`.")
         }
-        let dataset = try generateDataset(.default, into: directory)
-        return (SyntheticConfig.default, dataset.oracleAUC)
+        let dataset = try generateDataset(config, into: directory)
+        return (config, dataset.oracleAUC)
     }
 }
