@@ -172,6 +172,35 @@ struct GeneratorShapesTests {
         #expect(try Self.samples(Self.parquet(config), pq.evalList, config).map(\.slots) == rows.map(\.slots))
     }
 
+    @Test("sequenceCategories: after the target come the categories of the 5 history items and of the target, in Norm and Parquet")
+    func historyCategories() throws {
+        let folder = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var config = Self.small()
+        (config.sequenceLength, config.itemVocabulary, config.sequenceCategories) = (5, 200, true)
+        config.sparseInputs = [5, 6, 6]
+        let C = SyntheticConfig.itemCategories
+        #expect(config.totalSlots == 17 && config.slotSizeArray == [50, 30, 80, 20, 10] + [0, 0, 0, 0, 0, 200] + [0, 0, 0, 0, 0, C])
+        let ds = try SyntheticGenerator.generate(config, into: folder + "/norm")
+        let rows = try Self.samples(.norm(check: config.check), ds.evalList, config)
+        let (items, categoryStart): (Range<Int64>, Int64) = (190 ..< 390, 390)
+        #expect(rows.count == config.numEval)
+        #expect(rows.allSatisfy { row in
+            (0 ..< 6).allSatisfy { h in
+                let item = row.slots[5 + h], category = row.slots[11 + h]
+                return item.count == 1 && items.contains(item[0]) && category == [categoryStart + (item[0] - items.lowerBound) % Int64(C)]
+            }
+        })
+        // The categories add no signal of their own: the same oracle as without them.
+        var plain = config
+        (plain.sequenceCategories, plain.sparseInputs) = (false, [5, 6])
+        #expect(abs(try SyntheticGenerator.generate(plain, into: folder + "/plain").oracleAUC - ds.oracleAUC) < 1e-12)
+        config.format = .parquet
+        let pq = try SyntheticGenerator.generate(config, into: folder + "/parquet")
+        #expect(try Self.samples(Self.parquet(config), pq.evalList, config).map(\.slots) == rows.map(\.slots))
+        #expect(try SyntheticGenerator.load(directory: folder + "/parquet").0 == config)
+    }
+
     @Test("the shape options are deterministic for a seed and dataset.json round-trips them", arguments: [SyntheticFormat.norm, .parquet])
     func shapesAreDeterministic(format: SyntheticFormat) throws {
         let folder = Self.scratch()
