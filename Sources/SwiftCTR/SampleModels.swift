@@ -1,0 +1,74 @@
+import CTRData
+
+/// HugeCTR's sample models (API spec §7) as `swiftctr train --model NAME` trains them: the graph
+/// JSON under `Examples/json/` on generated data of the model's input shape, with a planted signal.
+public struct SampleModel: Sendable {
+    public let name: String
+    /// The HugeCTR script the graph follows.
+    public let script: String
+    /// The input shape, in words.
+    public let shape: String
+    /// The generated data the model reads (its dense width, slots and sparse inputs).
+    public let data: SyntheticConfig
+    /// Where the data goes (models of one shape share it).
+    public let directory: String
+
+    public var file: String { "Examples/json/\(name).json" }
+
+    static func config(_ change: (inout SyntheticConfig) -> Void) -> SyntheticConfig {
+        var config = SyntheticConfig.default
+        (config.numTrain, config.numEval) = (500_000, 100_000)
+        change(&config)
+        return config
+    }
+
+    /// One-hot Criteo-shaped data: what `swiftctr train` trains DCN on by default.
+    public static let criteoShape = "13 dense, 26 slots (1 key; ≤ 2 read)"
+    /// DIN and BST: a user slot, 10 history items and the target, and their categories.
+    static func sequence(_ config: inout SyntheticConfig) {
+        (config.slotSizes, config.nnzPerSlot, config.sequenceLength, config.itemVocabulary, config.sequenceCategories) =
+            ([20000], [1], 10, 5000, true)
+    }
+
+    public static let all: [SampleModel] = [
+        SampleModel(name: "dcn_v2", script: "DCN v2 of model_test.py", shape: criteoShape, data: .default, directory: "data/dcn-default"),
+        SampleModel(name: "deepfm", script: "samples/deepfm/deepfm.py", shape: criteoShape, data: .default, directory: "data/dcn-default"),
+        SampleModel(name: "dlrm", script: "samples/dlrm/dlrm_kaggle_fp32.py (OneHot)", shape: criteoShape + ", keys offset per slot",
+                    data: .default, directory: "data/dcn-default"),
+        SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
+                    data: config {
+                        $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes
+                        ($0.nnzPerSlot, $0.sparseInputs) = ([8] + Array(repeating: 2, count: 26), [1, 26])
+                    }, directory: "data/sample-wdl"),
+        SampleModel(name: "criteo", script: "samples/criteo/criteo.py", shape: "no dense, 1 slot (≤ 26 keys)",
+                    data: config { ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (0, [60000], [26]) }, directory: "data/sample-criteo"),
+        SampleModel(name: "criteo_multi_slots", script: "samples/criteo_multi_slots/criteo.py", shape: "no dense, 10 slots (≤ 5 keys)",
+                    data: config {
+                        ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (0, Array(repeating: 6000, count: 10), Array(repeating: 5, count: 10))
+                    }, directory: "data/sample-criteo-multi-slots"),
+        SampleModel(name: "din", script: "samples/din/din_parquet.py", shape: "no dense; user, 10 goods + target, their 11 categories",
+                    data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
+        SampleModel(name: "bst", script: "samples/bst/bst_avg_pooling.py", shape: "1 dense; user, 10 goods, target, 10 categories, target category",
+                    data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (1, [1, 10, 1, 10, 1]) }, directory: "data/sample-bst"),
+        SampleModel(name: "gmf", script: "samples/ncf/gmf.py", shape: "1 dense, user and item (1 key each)",
+                    data: config { ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (1, [20000, 10000], [1, 1]) }, directory: "data/sample-ncf"),
+        SampleModel(name: "ncf", script: "samples/ncf/ncf.py", shape: "1 dense, user and item (1 key each)",
+                    data: config { ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (1, [20000, 10000], [1, 1]) }, directory: "data/sample-ncf"),
+        SampleModel(name: "neumf", script: "samples/ncf/neumf.py", shape: "1 dense, user and item (1 key each)",
+                    data: config { ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (1, [20000, 10000], [1, 1]) }, directory: "data/sample-ncf"),
+        SampleModel(name: "mmoe", script: "samples/mmoe/mmoe_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
+                    data: config(multiTask), directory: "data/sample-mmoe"),
+        SampleModel(name: "shared_bottom", script: "samples/mmoe/shared_bottom_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
+                    data: config(multiTask), directory: "data/sample-mmoe"),
+    ]
+
+    static func multiTask(_ config: inout SyntheticConfig) {
+        let sizes = SyntheticConfig.default.slotSizes
+        (config.labelDim, config.denseDim) = (2, 0)
+        config.slotSizes = (0..<32).map { sizes[$0 % sizes.count] }
+        config.nnzPerSlot = Array(repeating: 1, count: 32)
+    }
+
+    public static func named(_ name: String) -> SampleModel? { all.first { $0.name == name } }
+}
+
