@@ -4,18 +4,20 @@
 // Data: by default HugeCTR's Taobao Parquet files (./bst_data/train/_file_list.txt and
 // ./bst_data/valid/_file_list.txt, int64 keys): 1 dense value (the history length, read by
 // SequenceMask), 23 one-key slots (user, 10 history goods, target good, 10 history categories,
-// target category).
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// target category). Without them, write a synthetic dataset of the same shape and pass its
+// folder:
 //
 //     swift run swiftctr generate --out bst_data --dense-dim 1 --slot-sizes 1000$(printf ',5000%.0s' {1..11})$(printf ',100%.0s' {1..11})
 //     swift run -c release bst-example bst_data
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspaces 8, 8, 8, 4 and 4 MB (84, 72, 72, 30, 30).
+// Differences from the sample (Examples/json/README.md): workspaces 8, 8, 8, 4 and 4 MB (84, 72,
+// 72, 30, 30). Generated dense values are N(0, 1) draws, not history lengths, so on such data
+// the mask keeps few positions.
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -161,7 +163,8 @@ do {
                          topNames: ["reshape_item_cate"],
                          leadingDim: 16))
     model.add(DenseLayer(.concat,
-                         bottomNames: ["reshape_attention_out", "reshape_user", "reshape_item_good", "reshape_item_cate"],
+                         bottomNames: ["reshape_attention_out", "reshape_user",
+                                       "reshape_item_good", "reshape_item_cate"],
                          topNames: ["dnn_input"]))
     model.add(DenseLayer(.innerProduct,
                          bottomNames: ["dnn_input"],
@@ -201,7 +204,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "bst.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 88000, display: 1000, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "bst")
+    try model.fit(maxIter: 88000, display: 1000, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "bst")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -2,19 +2,20 @@
 // Examples/json/criteo.json, line for line as python/samples/criteo.py builds it.
 //
 // Data: by default the Criteo Norm files at HugeCTR's paths (./criteo_data/file_list.txt and
-// ./criteo_data/file_list_test.txt, Check_t.Sum): no dense values, all features in one slot of at
-// most 100 keys.
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./criteo_data/file_list_test.txt, Check_t.Sum): no dense values, all features in one slot of
+// at most 100 keys. Without them, write a synthetic dataset of the same shape and pass its
+// folder:
 //
 //     swift run swiftctr generate --out criteo_data1 --dense-dim 0 --slot-sizes 60000 --nnz 26
 //     swift run -c release criteo-example criteo_data1
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspace 48 MB (588); one device (vvgpu [[0, 1]]); snapshot prefix "criteo" (the sample's is "deepfm").
+// Differences from the sample (Examples/json/README.md): workspace 48 MB (588); one device
+// (vvgpu [[0, 1]]); snapshot prefix "criteo" (the sample's is "deepfm").
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -93,7 +94,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "criteo.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "criteo")
+    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "criteo")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -1,5 +1,6 @@
-// HugeCTR's samples/criteo_multi_slots/criteo_multi_slots.py (spec §7.4) in SwiftCTR: the model of
-// Examples/json/criteo_multi_slots.json, line for line as python/samples/criteo_multi_slots.py builds it.
+// HugeCTR's samples/criteo_multi_slots/criteo_multi_slots.py (spec §7.4) in SwiftCTR: the model
+// of Examples/json/criteo_multi_slots.json, line for line as
+// python/samples/criteo_multi_slots.py builds it.
 //
 // Data: by default the Criteo Norm files at HugeCTR's paths (./criteo_data/file_list.txt and
 // ./criteo_data/file_list_test.txt, Check_t.Sum): no dense values, 10 slots of at most 10 keys.
@@ -10,10 +11,11 @@
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspace 48 MB; one device; snapshot prefix "criteo_multi_slots" (the sample's is "deepfm").
+// Differences from the sample (Examples/json/README.md): workspace 48 MB; one device; snapshot
+// prefix "criteo_multi_slots" (the sample's is "deepfm").
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -92,7 +94,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "criteo_multi_slots.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "criteo_multi_slots")
+    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "criteo_multi_slots")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -1,19 +1,20 @@
-// HugeCTR's the DCN v2 model of test/pybind_test/model_test.py (spec §7.1) in SwiftCTR: the model of
+// HugeCTR's DCN v2 model of test/pybind_test/model_test.py (spec §7.1) in SwiftCTR: the model of
 // Examples/json/dcn_v2.json, line for line as python/samples/dcn_v2.py builds it.
 //
 // Data: by default the Criteo Norm files at HugeCTR's paths (./dcn_data/file_list.txt and
-// ./dcn_data/file_list_test.txt, Check_t.Sum): 13 dense values and 26 slots of at most 2 keys (Criteo).
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./dcn_data/file_list_test.txt, Check_t.Sum): 13 dense values and 26 slots of at most 2 keys
+// (Criteo). Without them, write a synthetic dataset of the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out dcn_data --nnz 2
 //     swift run -c release dcn-v2-example dcn_data
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspace 24 MB (DCN's 69 is per GPU of 4).
+// Differences from the sample (Examples/json/README.md): workspace 24 MB (DCN's 69 is per GPU of
+// 4).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -104,7 +105,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "dcn_v2.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "dcn_v2")
+    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "dcn_v2")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

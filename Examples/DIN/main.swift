@@ -2,9 +2,9 @@
 // Examples/json/din.json, line for line as python/samples/din.py builds it.
 //
 // Data: by default HugeCTR's Taobao Parquet files (./din_data/train/_file_list.txt and
-// ./din_data/valid/_file_list.txt, int64 keys): no dense values, 23 one-key slots (user, 10 history
-// goods and the target good, 10 history categories and the target category).
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./din_data/valid/_file_list.txt, int64 keys): no dense values, 23 one-key slots (user, 10
+// history goods and the target good, 10 history categories and the target category). Without
+// them, write a synthetic dataset of the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out din_data --dense-dim 0 --slot-sizes 1000$(printf ',5000%.0s' {1..11})$(printf ',100%.0s' {1..11})
 //     swift run -c release din-example din_data
@@ -13,8 +13,8 @@
 // argument switches to those, and to the key width its dataset.json records.
 // Differences from the sample (Examples/json/README.md): workspaces 8, 8 and 4 MB (84, 72, 30).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -93,7 +93,8 @@ do {
                          bottomNames: ["Scale_item", "FusedReshapeConcat_item_his_em"],
                          topNames: ["ElementwiseMul_i"]))
     model.add(DenseLayer(.concat,
-                         bottomNames: ["Scale_item", "FusedReshapeConcat_item_his_em", "sub_ih", "ElementwiseMul_i"],
+                         bottomNames: ["Scale_item", "FusedReshapeConcat_item_his_em", "sub_ih",
+                                       "ElementwiseMul_i"],
                          topNames: ["concat_i_h"]))
     model.add(DenseLayer(.innerProduct,
                          bottomNames: ["concat_i_h"],
@@ -144,7 +145,8 @@ do {
                          topNames: ["reshape_user"],
                          leadingDim: 18))
     model.add(DenseLayer(.concat,
-                         bottomNames: ["reshape_user", "reshape_reduce_item_his", "reduce_ih", "FusedReshapeConcat_item"],
+                         bottomNames: ["reshape_user", "reshape_reduce_item_his", "reduce_ih",
+                                       "FusedReshapeConcat_item"],
                          topNames: ["concat_din_i"]))
     model.add(DenseLayer(.innerProduct,
                          bottomNames: ["concat_din_i"],
@@ -175,7 +177,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "din.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 8000, display: 1000, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "din")
+    try model.fit(maxIter: 8000, display: 1000, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "din")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

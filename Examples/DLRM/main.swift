@@ -2,19 +2,20 @@
 // Examples/json/dlrm.json, line for line as python/samples/dlrm.py builds it.
 //
 // Data: by default HugeCTR's Criteo Kaggle Raw files (./train_data.bin, 36672493 samples, and
-// ./test_data.bin, 4584062): 13 dense values and 26 one-hot slots.
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./test_data.bin, 4584062): 13 dense values and 26 one-hot slots. Without them, write a
+// synthetic dataset of the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out dlrm_data
 //     swift run -c release dlrm-example dlrm_data
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): the OneHot slot_size_array is that of `swiftctr generate`'s default slot sizes (the sample's
-// Kaggle sizes, spec §7.6, hold 33 M rows: put them back to train on Kaggle's files); one device (8).
+// Differences from the sample (Examples/json/README.md): the OneHot slot_size_array is `swiftctr
+// generate`'s default slot sizes (the sample's Kaggle sizes, spec §7.6, hold 33 M rows: put them
+// back to train on Kaggle's files); one device (8).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -59,7 +60,9 @@ do {
                               combiner: "sum",
                               sparseEmbeddingName: "sparse_embedding1",
                               bottomName: "data1",
-                              slotSizeArray: [10196, 929, 704, 350, 948, 2, 319, 62, 2, 9310, 3566, 3364, 2, 108, 366, 3, 2, 46, 2, 10225, 7076, 9971, 3045, 456, 3, 2],
+                              slotSizeArray: [10196, 929, 704, 350, 948, 2, 319, 62, 2, 9310, 3566,
+                                              3364, 2, 108, 366, 3, 2, 46, 2, 10225, 7076, 9971,
+                                              3045, 456, 3, 2],
                               optimizer: optimizer))
     model.add(DenseLayer(.innerProduct,
                          bottomNames: ["dense"],
@@ -124,7 +127,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "dlrm.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 600, display: 50, evalInterval: 100, snapshot: 10000000, snapshotPrefix: "dlrm")
+    try model.fit(maxIter: 600, display: 50, evalInterval: 100,
+                  snapshot: 10000000, snapshotPrefix: "dlrm")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -2,8 +2,8 @@
 // Examples/json/deepfm.json, line for line as python/samples/deepfm.py builds it.
 //
 // Data: by default the Criteo Norm files at HugeCTR's paths (./criteo_data/file_list.txt and
-// ./criteo_data/file_list_test.txt, Check_t.Sum): 13 dense values and 26 slots of at most 2 keys (Criteo).
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./criteo_data/file_list_test.txt, Check_t.Sum): 13 dense values and 26 slots of at most 2 keys
+// (Criteo). Without them, write a synthetic dataset of the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out deepfm_data --nnz 2
 //     swift run -c release deepfm-example deepfm_data
@@ -12,8 +12,8 @@
 // argument switches to those, and to the key width its dataset.json records.
 // Differences from the sample (Examples/json/README.md): workspace 16 MB (183).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -145,7 +145,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "deepfm.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "deepfm")
+    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "deepfm")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -1,9 +1,9 @@
-// HugeCTR's samples/ncf/gmf.py (spec §7.7) in SwiftCTR: the model of
-// Examples/json/gmf.json, line for line as python/samples/gmf.py builds it.
+// HugeCTR's samples/ncf/gmf.py (spec §7.7) in SwiftCTR: the model of Examples/json/gmf.json,
+// line for line as python/samples/gmf.py builds it.
 //
 // Data: by default HugeCTR's MovieLens 20M Norm files (./data/ml-20m/train_filelist.txt and
-// ./data/ml-20m/test_filelist.txt, Check_t.Non): 1 dense value (a dummy 0), 2 one-key slots (user, item).
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// ./data/ml-20m/test_filelist.txt, Check_t.Non): 1 dense value (a dummy 0), 2 one-key slots
+// (user, item). Without them, write a synthetic dataset of the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out ncf_data --dense-dim 1 --slot-sizes 5000,3000
 //     swift run -c release gmf-example ncf_data
@@ -12,8 +12,8 @@
 // argument switches to those, and to the key width its dataset.json records.
 // Differences from the sample (Examples/json/README.md): workspace 8 MB (60).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -82,7 +82,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "gmf.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(numEpochs: 10, display: 200, evalInterval: 200, snapshot: 100000, snapshotPrefix: "gmf")
+    try model.fit(numEpochs: 10, display: 200, evalInterval: 200,
+                  snapshot: 100000, snapshotPrefix: "gmf")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -1,19 +1,21 @@
 // HugeCTR's samples/mmoe/shared_bottom.py (spec §7.8) in SwiftCTR: the model of
 // Examples/json/shared_bottom.json, line for line as python/samples/shared_bottom.py builds it.
 //
-// Data: by default HugeCTR's UCI Census-Income Parquet files (./data/census_parquet/file_names.txt
-// and file_names_val.txt): two labels (50k_label, married_label), no dense values, 32 one-key slots.
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// Data: by default HugeCTR's UCI Census-Income Parquet files
+// (./data/census_parquet/file_names.txt and file_names_val.txt): two labels (50k_label,
+// married_label), no dense values, 32 one-key slots. Without them, write a synthetic dataset of
+// the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out mmoe_data --label-dim 2 --dense-dim 0 --slot-sizes 100$(printf ',100%.0s' {1..31})
 //     swift run -c release shared-bottom-example mmoe_data
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspace 8 MB (10000); snapshot prefix "shared_bottom" (the sample's is "mmoe").
+// Differences from the sample (Examples/json/README.md): workspace 8 MB (10000); snapshot prefix
+// "shared_bottom" (the sample's is "mmoe").
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -43,7 +45,8 @@ do {
                           checkType: .sum,
                           numSamples: 199523,
                           evalNumSamples: 99762,
-                          slotSizeArray: [91, 73622, 17, 1425, 3, 24, 15, 5, 10, 2, 3, 6, 8, 133, 114, 1675, 6, 6, 51, 38, 8, 47, 10, 9, 10, 3, 4, 7, 5, 2, 52, 9])
+                          slotSizeArray: [91, 73622, 17, 1425, 3, 24, 15, 5, 10, 2, 3, 6, 8, 133, 114,
+                                          1675, 6, 6, 51, 38, 8, 47, 10, 9, 10, 3, 4, 7, 5, 2, 52, 9])
     let optimizer = CreateOptimizer(optimizerType: .sgd,
                                     updateType: .local,
                                     atomicUpdate: true)
@@ -129,7 +132,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "shared_bottom.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 5000, display: 1000, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "shared_bottom")
+    try model.fit(maxIter: 5000, display: 1000, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "shared_bottom")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)

@@ -3,18 +3,19 @@
 //
 // Data: by default the Criteo Norm files at HugeCTR's paths (./criteo_data/file_list.txt and
 // ./criteo_data/file_list_test.txt, Check_t.Sum): 13 dense values, 1 wide slot of at most 30
-// crossed keys, then 26 deep slots of at most 2 keys.
-// Without them, write a synthetic dataset of the same shape and pass its folder:
+// crossed keys, then 26 deep slots of at most 2 keys. Without them, write a synthetic dataset of
+// the same shape and pass its folder:
 //
 //     swift run swiftctr generate --out wdl_data --slot-sizes 2000$(printf ',50%.0s' {1..26}) --nnz 30$(printf ',2%.0s' {1..26})
 //     swift run -c release wdl-example wdl_data
 //
 // `swiftctr generate` writes Norm files listed in train_list.txt and eval_list.txt; a folder
 // argument switches to those, and to the key width its dataset.json records.
-// Differences from the sample (Examples/json/README.md): workspaces 2 and 24 MB (69 and 1074, sized for Criteo).
+// Differences from the sample (Examples/json/README.md): workspaces 2 and 24 MB (69 and 1074,
+// sized for Criteo).
 //
-// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling and
-// exits before reading any data (scripts/examples-check.sh).
+// With SWIFTCTR_EXAMPLE_GRAPH_ONLY=FILE set, it writes the graph JSON to FILE after compiling
+// and exits before reading any data (scripts/examples-check.sh).
 import Foundation
 import SwiftCTR
 
@@ -112,7 +113,8 @@ do {
     model.summary()
     try model.graphToJSON(graphConfigFile: graphOnly ?? "wdl.json")
     if graphOnly != nil { exit(0) }
-    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "wdl")
+    try model.fit(maxIter: 2300, display: 200, evalInterval: 1000,
+                  snapshot: 1000000, snapshotPrefix: "wdl")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
