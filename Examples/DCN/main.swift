@@ -96,7 +96,7 @@ do {
                          topNames: ["loss"]))
     try model.compile()
     model.summary()
-    // model.graph_to_json(graph_config_file = "dcn.json"): not available in SwiftCTR yet.
+    try model.graphToJSON(graphConfigFile: "dcn.json")
     try model.fit(maxIter: 2300, display: 200, evalInterval: 1000, snapshot: 1000000, snapshotPrefix: "dcn")
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
