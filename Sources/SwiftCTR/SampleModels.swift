@@ -12,6 +12,10 @@ public struct SampleModel: Sendable {
     public let data: SyntheticConfig
     /// Where the data goes (models of one shape share it).
     public let directory: String
+    /// The sample's learning rate and model optimizer, where they are not `swiftctr train`'s
+    /// defaults (0.001, Adam Global).
+    public var lr: Float = 0.001
+    public var optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global)
 
     public var file: String { "Examples/json/\(name).json" }
 
@@ -34,7 +38,8 @@ public struct SampleModel: Sendable {
         SampleModel(name: "dcn_v2", script: "DCN v2 of model_test.py", shape: criteoShape, data: .default, directory: "data/dcn-default"),
         SampleModel(name: "deepfm", script: "samples/deepfm/deepfm.py", shape: criteoShape, data: .default, directory: "data/dcn-default"),
         SampleModel(name: "dlrm", script: "samples/dlrm/dlrm_kaggle_fp32.py (OneHot)", shape: criteoShape + ", keys offset per slot",
-                    data: .default, directory: "data/dcn-default"),
+                    data: .default, directory: "data/dcn-default", lr: 0.5,
+                    optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true)),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes

@@ -24,8 +24,8 @@ struct Train: ParsableCommand {
     @Option(help: "Evaluate every N iterations (default: four times per run).")
     var evalInterval: Int?
 
-    @Option(help: "Learning rate.")
-    var lr: Float = 0.001
+    @Option(help: "Learning rate (default 0.001; with --model NAME the sample's own).")
+    var lr: Float?
 
     @Option(help: "Model: dcn (HugeCTR's DCN sample) or dense-only (an MLP on the dense features).")
     var model: String = "dcn"
@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
             let evalBatch = Self.evalBatch(10_000, workers: workers)
             let iterations = maxIter ?? max(1, config.numTrain / batchSize)
             let mixed = precision == "bf16" || precision == "fp16"
-            var solver = Solver(seed: seed, lr: lr, maxEvalBatches: max(1, config.numEval / evalBatch),
+            var solver = Solver(seed: seed, lr: lr ?? 0.001, maxEvalBatches: max(1, config.numEval / evalBatch),
                                 batchsizeEval: evalBatch, batchsize: batchSize, useMixedPrecision: mixed,
                                 mixedPrecisionType: precision == "fp16" ? .float16 : .bfloat16,
                                 enableTF32Compute: precision == "tf32", scaler: precision == "fp16" ? 1024 : 1,
