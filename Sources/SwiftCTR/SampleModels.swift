@@ -16,6 +16,8 @@ public struct SampleModel: Sendable {
     /// defaults (0.001, Adam Global).
     public var lr: Float = 0.001
     public var optimizer = CreateOptimizer(optimizerType: .adam, updateType: .global)
+    /// Passes over the training data (`swiftctr train` makes one by default).
+    public var passes = 1
 
     public var file: String { "Examples/json/\(name).json" }
 
@@ -39,7 +41,7 @@ public struct SampleModel: Sendable {
         SampleModel(name: "deepfm", script: "samples/deepfm/deepfm.py", shape: criteoShape, data: .default, directory: "data/dcn-default"),
         SampleModel(name: "dlrm", script: "samples/dlrm/dlrm_kaggle_fp32.py (OneHot)", shape: criteoShape + ", keys offset per slot",
                     data: .default, directory: "data/dcn-default", lr: 0.5,
-                    optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true)),
+                    optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true), passes: 3),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes
@@ -50,19 +52,23 @@ public struct SampleModel: Sendable {
         SampleModel(name: "criteo_multi_slots", script: "samples/criteo_multi_slots/criteo.py", shape: "no dense, 10 slots (≤ 5 keys)",
                     data: config {
                         ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (0, Array(repeating: 6000, count: 10), Array(repeating: 5, count: 10))
-                        $0.numTrain = 1_500_000
-                    }, directory: "data/sample-criteo-multi-slots"),
+                    }, directory: "data/sample-criteo-multi-slots", passes: 3),
         SampleModel(name: "din", script: "samples/din/din_parquet.py", shape: "no dense; user, 10 goods + target, their 11 categories",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
         SampleModel(name: "bst", script: "samples/bst/bst_avg_pooling.py", shape: "1 dense; user, 10 goods, target, 10 categories, target category",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (1, [1, 10, 1, 10, 1]) }, directory: "data/sample-bst"),
-        SampleModel(name: "gmf", script: "samples/ncf/gmf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf"),
-        SampleModel(name: "ncf", script: "samples/ncf/ncf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf"),
-        SampleModel(name: "neumf", script: "samples/ncf/neumf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf"),
+        // The NCF samples' Adam (β1 0.25, β2 0.5; ε 1e-3 for GMF) at their lr 0.0045.
+        SampleModel(name: "gmf", script: "samples/ncf/gmf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
+                    lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5, epsilon: 1e-3),
+                    passes: 3),
+        SampleModel(name: "ncf", script: "samples/ncf/ncf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
+                    lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5), passes: 3),
+        SampleModel(name: "neumf", script: "samples/ncf/neumf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
+                    lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5), passes: 3),
         SampleModel(name: "mmoe", script: "samples/mmoe/mmoe_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
-                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01),
+                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01, passes: 3),
         SampleModel(name: "shared_bottom", script: "samples/mmoe/shared_bottom_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
-                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01),
+                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01, passes: 3),
     ]
 
     static let userItem = "1 dense, user and item (1 key each)"

@@ -26,7 +26,7 @@ extension Train {
                 model = try Model(solver, Self.reader(directory, dataset), sample?.optimizer ?? CreateOptimizer(optimizerType: .adam, updateType: .global),
                                   backend: try deviceOptions.backend())
                 model.construct(graph)
-                let iterations = maxIter ?? max(1, dataset.numTrain / batchSize)
+                let iterations = maxIter ?? max(1, (sample?.passes ?? 1) * dataset.numTrain / batchSize)
                 fit = FitSettings(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),
                                   snapshot: snapshot, snapshotPrefix: snapshotPrefix)
                 (plotFile, oracle) = (plot ?? directory + "/training.svg", oracleAUC)
