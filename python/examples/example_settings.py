@@ -22,6 +22,8 @@ def settings(sample, max_iter, batchsize, max_eval_batches, eval_interval=1000, 
     parser.add_argument("--max-eval-batches", type=int, default=max_eval_batches)
     parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--seed", type=int, default=0, help="0: a random seed (HugeCTR's default)")
+    parser.add_argument("--loop", action="store_true",
+                        help="train with the low-level loop of single_node_test.py instead of model.fit")
     args = parser.parse_args()
     generated = os.path.join(args.data, "dataset.json")
     if os.path.exists(generated):

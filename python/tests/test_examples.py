@@ -1,6 +1,6 @@
-"""python/examples/*.py (HugeCTR's DCN, Wide&Deep and DeepFM scripts, with model.fit and with the
-low-level loop) reach the eval AUC of `swiftctr train Examples/json/<model>.json` on the same data
-and settings, on the CPU."""
+"""python/examples/*.py (HugeCTR's DCN, Wide&Deep and DeepFM scripts, with model.fit and, with
+--loop, the low-level loop) reach the eval AUC of `swiftctr train Examples/json/<model>.json` on
+the same data and settings, on the CPU."""
 
 import json
 import os
@@ -37,12 +37,15 @@ def reference_auc(model):
     return [r["eval_auc"] for r in records if r.get("eval_auc") is not None][-1]
 
 
-def script_auc(script, model):
-    """The last eval AUC a script printed (fit: SwiftCTR's progress line; loop: get_eval_metrics)."""
+def script_auc(model, variant):
+    """The last eval AUC python/examples/<model>.py printed (fit: SwiftCTR's progress line; with
+    --loop: get_eval_metrics)."""
+    script = f"{model}_{variant}"
     cwd = SCRATCH / f"run_{script}"
     cwd.mkdir(exist_ok=True)
     env = dict(os.environ, SWIFTCTR_DEVICE="cpu")
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), "--data", str(data(model)),
+    loop = ["--loop"] if variant == "loop" else []
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{model}.py")] + loop + ["--data", str(data(model)),
                            "--max-iter", str(ITERS), "--eval-interval", str(ITERS), "--display", "4",
                            "--batchsize", str(BATCH), "--batchsize-eval", str(EVAL), "--max-eval-batches", "1",
                            "--seed", str(SEED)], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
@@ -73,7 +76,7 @@ class TestExamples(unittest.TestCase):
 def _example_test(model, variant):
     def test(self):
         expected = self.reference(model)
-        got = script_auc(f"{model}_{variant}", model)
+        got = script_auc(model, variant)
         if variant == "fit":  # the script's graph_to_json: the model swiftctr trained
             self.assertEqual(graph(SCRATCH / f"run_{model}_fit" / f"{model}.json"),
                              graph(REPO / "Examples" / "json" / f"{model}.json"))

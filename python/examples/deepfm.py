@@ -1,7 +1,9 @@
-"""HugeCTR's samples/deepfm/deepfm.py (spec §7.3), trained with model.fit.
+"""HugeCTR's samples/deepfm/deepfm.py (spec §7.3), trained with model.fit, or with
+`--loop` the low-level loop of HugeCTR's test/pybind_test/single_node_test.py (get_next,
+set_learning_rate, train, eval, get_eval_metrics).
 
     swiftctr generate --out deepfm_data --nnz 2 --key-type I32     # without Criteo's files
-    python python/examples/deepfm_fit.py --data deepfm_data
+    python python/examples/deepfm.py --data deepfm_data          # add --loop for the loop
 
 The embedding workspace is Examples/json/deepfm.json's (16 MB; the sample's 183 is sized for
 Criteo), so the run equals `swiftctr train Examples/json/deepfm.json`.
@@ -127,5 +129,22 @@ model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.BinaryCrossEntropyLoss
 model.compile()
 model.summary()
 model.graph_to_json(graph_config_file = "deepfm.json")
-model.fit(max_iter = args.max_iter, display = args.display, eval_interval = args.eval_interval,
-          snapshot = 1000000, snapshot_prefix = "deepfm")
+if not args.loop:
+    model.fit(max_iter = args.max_iter, display = args.display, eval_interval = args.eval_interval,
+              snapshot = 1000000, snapshot_prefix = "deepfm")
+else:
+    lr_sch = model.get_learning_rate_scheduler()
+    max_iter = args.max_iter
+    model.start_data_reading()
+    for i in range(max_iter):
+        lr = lr_sch.get_next()
+        model.set_learning_rate(lr)
+        model.train()
+        if (i + 1) % args.display == 0:
+            loss = model.get_current_loss()
+            print("[HUGECTR][INFO] iter: {}; loss: {}".format(i + 1, loss))
+        if (i + 1) % args.eval_interval == 0:
+            for _ in range(solver.max_eval_batches):
+                model.eval()
+            metrics = model.get_eval_metrics()
+            print("[HUGECTR][INFO] iter: {}, {}".format(i + 1, metrics))

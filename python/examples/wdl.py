@@ -1,16 +1,20 @@
-"""HugeCTR's samples/dcn/dcn.py (spec §7.1), trained with the low-level loop of HugeCTR's
-test/pybind_test/single_node_test.py (get_next, set_learning_rate, train, eval, get_eval_metrics).
+"""HugeCTR's samples/wdl/wdl.py (spec §7.2, v23.08), trained with model.fit, or with
+`--loop` the low-level loop of HugeCTR's test/pybind_test/single_node_test.py (get_next,
+set_learning_rate, train, eval, get_eval_metrics).
 
-    swiftctr generate --out dcn_data --nnz 2 --key-type I32     # without Criteo's files
-    python python/examples/dcn_loop.py --data dcn_data
+Data: 13 dense values, 1 wide slot of at most 30 crossed keys, then 26 deep slots of at most 2
+keys. Without Criteo's files, write such a dataset (27 slots) and pass its folder:
 
-The embedding workspace is Examples/json/dcn.json's (24 MB; the sample's 69 is per GPU of 4) and
-Adam's epsilon the API default 1e-7, so the run equals `swiftctr train Examples/json/dcn.json`.
+    swiftctr generate --out wdl_data --key-type I32 --slot-sizes 2000,50,...,50 --nnz 30,2,...,2
+    python python/examples/wdl.py --data wdl_data          # add --loop for the loop
+
+The embedding workspaces are Examples/json/wdl.json's (2 and 24 MB; the sample's 69 and 1074 are
+sized for Criteo), so the run equals `swiftctr train Examples/json/wdl.json`.
 """
 import hugectr
 from example_settings import settings
 
-args = settings("dcn", max_iter=2300, batchsize=16384, max_eval_batches=300)
+args = settings("wdl", max_iter=2300, batchsize=16384, max_eval_batches=300)
 solver = hugectr.CreateSolver(max_eval_batches = args.max_eval_batches,
                               batchsize_eval = args.batchsize_eval,
                               batchsize = args.batchsize,
@@ -32,24 +36,33 @@ model = hugectr.Model(solver, reader, optimizer)
 model.add(hugectr.Input(label_dim = 1, label_name = "label",
                         dense_dim = 13, dense_name = "dense",
                         data_reader_sparse_param_array =
-                        [hugectr.DataReaderSparseParam("data1", 2, False, 26)]))
+                        [hugectr.DataReaderSparseParam("wide_data", 30, True, 1),
+                        hugectr.DataReaderSparseParam("deep_data", 2, False, 26)]))
+model.add(hugectr.SparseEmbedding(embedding_type = hugectr.Embedding_t.DistributedSlotSparseEmbeddingHash,
+                            workspace_size_per_gpu_in_mb = 2,
+                            embedding_vec_size = 1,
+                            combiner = "sum",
+                            sparse_embedding_name = "sparse_embedding2",
+                            bottom_name = "wide_data",
+                            optimizer = optimizer))
 model.add(hugectr.SparseEmbedding(embedding_type = hugectr.Embedding_t.DistributedSlotSparseEmbeddingHash,
                             workspace_size_per_gpu_in_mb = 24,
                             embedding_vec_size = 16,
                             combiner = "sum",
                             sparse_embedding_name = "sparse_embedding1",
-                            bottom_name = "data1",
+                            bottom_name = "deep_data",
                             optimizer = optimizer))
 model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Reshape,
                             bottom_names = ["sparse_embedding1"],
                             top_names = ["reshape1"],
                             leading_dim=416))
+model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Reshape,
+                            bottom_names = ["sparse_embedding2"],
+                            top_names = ["reshape2"],
+                            leading_dim=1))
 model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Concat,
-                            bottom_names = ["reshape1", "dense"], top_names = ["concat1"]))
-model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.MultiCross,
-                            bottom_names = ["concat1"],
-                            top_names = ["multicross1"],
-                            num_layers=6))
+                            bottom_names = ["reshape1", "dense"],
+                            top_names = ["concat1"]))
 model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
                             bottom_names = ["concat1"],
                             top_names = ["fc1"],
@@ -72,30 +85,35 @@ model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Dropout,
                             bottom_names = ["relu2"],
                             top_names = ["dropout2"],
                             dropout_rate=0.5))
-model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Concat,
-                            bottom_names = ["dropout2", "multicross1"],
-                            top_names = ["concat2"]))
 model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.InnerProduct,
-                            bottom_names = ["concat2"],
+                            bottom_names = ["dropout2"],
                             top_names = ["fc3"],
                             num_output=1))
+model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.Add,
+                            bottom_names = ["fc3", "reshape2"],
+                            top_names = ["add1"]))
 model.add(hugectr.DenseLayer(layer_type = hugectr.Layer_t.BinaryCrossEntropyLoss,
-                            bottom_names = ["fc3", "label"],
+                            bottom_names = ["add1", "label"],
                             top_names = ["loss"]))
 model.compile()
 model.summary()
-lr_sch = model.get_learning_rate_scheduler()
-max_iter = args.max_iter
-model.start_data_reading()
-for i in range(max_iter):
-    lr = lr_sch.get_next()
-    model.set_learning_rate(lr)
-    model.train()
-    if (i + 1) % args.display == 0:
-        loss = model.get_current_loss()
-        print("[HUGECTR][INFO] iter: {}; loss: {}".format(i + 1, loss))
-    if (i + 1) % args.eval_interval == 0:
-        for _ in range(solver.max_eval_batches):
-            model.eval()
-        metrics = model.get_eval_metrics()
-        print("[HUGECTR][INFO] iter: {}, {}".format(i + 1, metrics))
+model.graph_to_json(graph_config_file = "wdl.json")
+if not args.loop:
+    model.fit(max_iter = args.max_iter, display = args.display, eval_interval = args.eval_interval,
+              snapshot = 1000000, snapshot_prefix = "wdl")
+else:
+    lr_sch = model.get_learning_rate_scheduler()
+    max_iter = args.max_iter
+    model.start_data_reading()
+    for i in range(max_iter):
+        lr = lr_sch.get_next()
+        model.set_learning_rate(lr)
+        model.train()
+        if (i + 1) % args.display == 0:
+            loss = model.get_current_loss()
+            print("[HUGECTR][INFO] iter: {}; loss: {}".format(i + 1, loss))
+        if (i + 1) % args.eval_interval == 0:
+            for _ in range(solver.max_eval_batches):
+                model.eval()
+            metrics = model.get_eval_metrics()
+            print("[HUGECTR][INFO] iter: {}, {}".format(i + 1, metrics))
