@@ -174,10 +174,11 @@ enum DeviceChoice {
         case "cpu"?: return CPUBackend()
         case "cuda"?, "gpu"?: return try cuda(&solver)
         case nil, ""?:
+            // Without a usable GPU the model trains on the CPU, where vvgpu's devices are simulated
+            // workers; with one, vvgpu must fit what the CUDA backend trains on (the check in `cuda`).
+            let gpu: CUDABackend
             do {
-                return try cuda(&solver)
-            } catch let error as SwiftCTRError where error.kind == .config {
-                throw error
+                gpu = try CUDABackend(ordinal: max(0, solver.vvgpu.first?.first ?? 0))
             } catch {
                 if !saidCPU {
                     saidCPU = true
@@ -185,15 +186,16 @@ enum DeviceChoice {
                 }
                 return CPUBackend()
             }
+            return try cuda(&solver, gpu)
         case let other?:
             throw SwiftCTRError(.config, "SWIFTCTR_DEVICE is '\(other)'; expected cpu or cuda (or unset: a GPU when one is usable, else the CPU).")
         }
     }
 
-    private static func cuda(_ solver: inout Solver) throws -> any Backend {
+    private static func cuda(_ solver: inout Solver, _ started: CUDABackend? = nil) throws -> any Backend {
         solver.devices = .cuda
         try solver.validate()
-        let backend = try CUDABackend(ordinal: solver.vvgpu[0][0])
+        let backend = try started ?? CUDABackend(ordinal: solver.vvgpu[0][0])
         if !saidGPU {
             saidGPU = true
             FileHandle.standardError.write(Data("hugectr (SwiftCTR): training on \(backend.name).\n".utf8))

@@ -3,6 +3,9 @@ training callbacks, the learning-rate scheduler, model files, construct_from_jso
 generator and offline inference."""
 
 import json
+import os
+import subprocess
+import sys
 import unittest
 
 import numpy
@@ -130,6 +133,26 @@ class TestModel(unittest.TestCase):
 
     def model(self, **solver):
         return dcn_like(hugectr.Model(small_solver(BATCH, **solver), reader(self.data), hugectr.CreateOptimizer()))
+
+    def test_without_a_gpu_vvgpu_names_cpu_workers(self):
+        """SWIFTCTR_DEVICE unset: with no usable GPU, vvgpu=[[0, 1]] trains two simulated workers
+        on the CPU and says so once (on a GPU machine there is nothing to check here)."""
+        script = (f"import sys; sys.path.insert(0, {str(REPO / 'python' / 'tests')!r})\n"
+                  "import os, hugectr, test_api, support\n"
+                  "os.environ['SWIFTCTR_DEVICE'] = ''  # support forces cpu; empty means choose\n"
+                  "data = support.dataset([20] * 4, nnz=2, dense_dim=3)\n"
+                  "solver = support.small_solver(16, vvgpu=[[0, 1]])\n"
+                  "model = test_api.dcn_like(hugectr.Model(solver, support.reader(data), hugectr.CreateOptimizer()))\n"
+                  "model.compile()\n"
+                  "model.fit(max_iter=4, display=0, eval_interval=4, snapshot=0)\n"
+                  "print('trained')\n")
+        env = {k: v for k, v in os.environ.items() if k != "SWIFTCTR_DEVICE"}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        if "training on CUDA" in done.stderr:
+            self.skipTest("this machine has a usable GPU")
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        self.assertEqual(done.stderr.count("training on the CPU"), 1, done.stderr[-2000:])
+        self.assertIn("trained", done.stdout)
 
     def test_check_out_tensor(self):
         model = self.model()
