@@ -87,10 +87,13 @@ struct HostBufferTests {
         #expect(pool.outstanding >= 4 * 16)
         pooled.removeAll()
         #expect(pool.outstanding == 0, "buffers still out: \(pool.outstanding)")
-        // Buffers are recycled: a second pass allocates nothing new.
-        let before = pool.allocated
+        // Buffers are recycled: a second pass takes most of its buffers from the first pass's. Label,
+        // dense and offset buffers have fixed sizes; a key buffer grows with the keys its worker has
+        // seen, and which worker reads which batch depends on timing, so a few key sizes are new.
+        let (allocatedBefore, takenBefore) = (pool.allocated, pool.taken)
         _ = try Self.readAll(list, pool: pool)
-        #expect(pool.allocated == before)
+        let fresh = pool.allocated - allocatedBefore, takes = pool.taken - takenBefore
+        #expect(takes >= 4 * 16 && fresh * 2 <= takes, "\(fresh) new buffers for \(takes) taken")
     }
 
     @Test func aPoolThatDeclinesLeavesBatchesInPlainMemory() throws {
