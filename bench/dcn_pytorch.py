@@ -37,39 +37,49 @@ ALL_VARIANTS = ["fp32", "bf16", "compile", "bf16+compile", "compile-step", "bf16
 
 
 # ---------------------------------------------------------------- data (HugeCTR Norm, spec §3.3)
+def hotness(cfg):
+    """Keys per slot of every sample: 1s for one-hot data, nnzPerSlot for fixed-hotness data."""
+    nnz = cfg.get("nnzPerSlot", [1] * len(cfg["slotSizes"]))
+    if all(n == 1 for n in nnz) or cfg.get("fixedHotness", False):
+        return nnz
+    raise SystemExit(f"multi-hot data of 1...n keys per slot (nnzPerSlot {nnz}) is not supported; generate one-hot "
+                     "or fixed-hotness data")
+
+
 def read_norm(path, cfg, limit):
-    """Reads up to `limit` samples of one one-hot Norm file -> (labels, dense, keys int64 [n, slots]).
-    One-hot records have a fixed size, so the file is read as an array of packed numpy records."""
+    """Reads up to `limit` samples of one Norm file with a fixed number of keys per slot (one-hot or
+    fixed hotness) -> (labels, dense, keys int64 [n, sum of hotness]). Such records have a fixed
+    size, so the file is read as an array of packed numpy records."""
     framed = cfg.get("check", "Sum") == "Sum"  # Sum: int32 length, payload, 1 checksum byte
-    slot = np.dtype([("nnz", "<i4"), ("key", "<i8" if cfg.get("i64Keys", True) else "<u4")])
-    fields = [("label", "<f4", (1,)), ("dense", "<f4", (cfg["denseDim"],)), ("slots", slot, (len(cfg["slotSizes"]),))]
+    hot, key = hotness(cfg), "<i8" if cfg.get("i64Keys", True) else "<u4"
+    slots = [f for s, h in enumerate(hot) for f in ((f"n{s}", "<i4"), (f"k{s}", key, (h,)))]
+    fields = [("label", "<f4", (1,)), ("dense", "<f4", (cfg["denseDim"],))] + slots
     rec = np.dtype([("length", "<i4")] + fields + [("checksum", "u1")] if framed else fields)
     header = np.fromfile(path, dtype="<i8", count=8, offset=4 if framed else 0)
-    want = (1 if framed else 0, 1, cfg["denseDim"], len(cfg["slotSizes"]))
+    want = (1 if framed else 0, 1, cfg["denseDim"], len(hot))
     got = tuple(int(header[i]) for i in (0, 2, 3, 4)) if len(header) == 8 else "too short"
     if got != want:
         raise ValueError(f"{path}: header (error_check, label_dim, dense_dim, slot_num) = {got}, "
                          f"dataset.json says {want}")
     start, records = 69 if framed else 64, int(header[1])
     if os.path.getsize(path) != start + records * rec.itemsize:
-        raise ValueError(f"{path}: size does not match {records} fixed-size one-hot records of "
-                         f"{rec.itemsize} bytes; only one-hot (nnz 1 in every slot) data is supported")
+        raise ValueError(f"{path}: size does not match {records} fixed-size records of {rec.itemsize} bytes "
+                         f"(keys per slot {hot})")
     r = np.fromfile(path, dtype=rec, count=min(records, limit), offset=start)
-    if (r["slots"]["nnz"] != 1).any() or (framed and (r["length"] != rec.itemsize - 5).any()):
-        raise ValueError(f"{path}: a slot with nnz != 1 or a bad frame length; only one-hot data is supported")
+    if any((r[f"n{s}"] != h).any() for s, h in enumerate(hot)) or (framed and (r["length"] != rec.itemsize - 5).any()):
+        raise ValueError(f"{path}: a slot whose key count is not {hot}, or a bad frame length")
     if framed:
         sums = r.view(np.uint8).reshape(len(r), rec.itemsize)[:, 4:-1].sum(axis=1, dtype=np.uint32)
         if ((sums & 0xFF) != r["checksum"]).any():
             raise ValueError(f"{path}: checksum mismatch")
-    return r["label"][:, 0].copy(), np.ascontiguousarray(r["dense"]), r["slots"]["key"].astype(np.int64)
+    keys = np.concatenate([r[f"k{s}"].reshape(len(r), h).astype(np.int64) for s, h in enumerate(hot)], axis=1)
+    return r["label"][:, 0].copy(), np.ascontiguousarray(r["dense"]), keys
 
 
 def load_dataset(folder, limit):
     with open(os.path.join(folder, "dataset.json")) as f:
         cfg = json.load(f)
-    if any(n != 1 for n in cfg.get("nnzPerSlot", [1] * len(cfg["slotSizes"]))):
-        raise SystemExit(f"{folder}: multi-hot data (nnzPerSlot {cfg['nnzPerSlot']}) is not supported; "
-                         "generate one-hot data (nnzPerSlot all 1)")
+    hot = hotness(cfg)
     with open(os.path.join(folder, "train_list.txt")) as f:
         lines = f.read().split("\n")
     names = [l.strip() for l in lines[1:1 + int(lines[0])]]
@@ -81,8 +91,9 @@ def load_dataset(folder, limit):
         parts.append(read_norm(path, cfg, limit - have))
         have += len(parts[-1][0])
     labels, dense, keys = (np.concatenate(p) for p in zip(*parts))
-    lo = np.cumsum([0] + cfg["slotSizes"][:-1])  # slot s owns keys lo[s] ..< lo[s] + slotSizes[s]
-    if ((keys < lo) | (keys >= lo + cfg["slotSizes"])).any():
+    lo = np.repeat(np.cumsum([0] + cfg["slotSizes"][:-1]), hot)  # slot s owns keys lo[s] ..< lo[s] + slotSizes[s]
+    hi = lo + np.repeat(cfg["slotSizes"], hot)
+    if ((keys < lo) | (keys >= hi)).any():
         raise ValueError("a key lies outside its slot's range of the globally offset table")
     return cfg, labels, dense, keys
 
@@ -238,6 +249,8 @@ def main():
 
     t0 = time.perf_counter()
     cfg, labels, dense, keys = load_dataset(args.data, args.samples)
+    if keys.shape[1] != len(cfg["slotSizes"]):
+        raise SystemExit(f"{args.data}: several keys per slot; the DCN reference reads one-hot data")
     nb = len(labels) // args.batch
     if nb == 0:
         raise SystemExit(f"loaded {len(labels)} samples, fewer than one batch of {args.batch}")

@@ -92,6 +92,12 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     /// Device memory the pool holds (in use or cached).
     public var reservedBytes: Int { pool.reservedBytes }
+    /// Gives the pool's cached (freed, unused) blocks back to the driver, e.g. before another
+    /// process needs the GPU's memory; waits for queued work first.
+    public func releaseCachedMemory() {
+        synchronize()
+        pool.releaseCached()
+    }
     /// Device allocations (`cuMemAlloc`) made so far; the pool serves a warm step without any.
     public var driverAllocations: Int { pool.driverAllocations }
     /// Host time spent copying uploads into pinned memory, for profiles.

@@ -75,6 +75,9 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     /// item and of the target (keys `Σ slotSizes + itemVocabulary ..< + itemCategories`), as DIN's
     /// and BST's GoodID/CateID inputs hold them.
     public var sequenceCategories: Bool
+    /// Every sample has exactly `nnzPerSlot[s]` keys in slot `s` (a hotness, as MLPerf's
+    /// multi-hot DLRM-DCNv2 data has) instead of a uniform count in `1...nnzPerSlot[s]`.
+    public var fixedHotness = false
 
     /// Latent item categories of the sequence signal: item `i` belongs to `i % itemCategories`.
     public static let itemCategories = 8
@@ -156,6 +159,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         case format, floatLabelDense, compression, rowGroupSize
         case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
         case minExpectedCount, labelDim, taskStd, sparseInputs, sequenceLength, itemVocabulary, sequenceStd, sequenceCategories
+        case fixedHotness
     }
 
     /// Decodes a config where only `numTrain`, `numEval` and `slotSizes` are required, so a
@@ -192,6 +196,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                   itemVocabulary: try c.decodeIfPresent(Int.self, forKey: .itemVocabulary) ?? d.itemVocabulary,
                   sequenceStd: try c.decodeIfPresent(Double.self, forKey: .sequenceStd) ?? d.sequenceStd,
                   sequenceCategories: try c.decodeIfPresent(Bool.self, forKey: .sequenceCategories) ?? false)
+        fixedHotness = try c.decodeIfPresent(Bool.self, forKey: .fixedHotness) ?? false
     }
 
     /// Encodes every setting, except the shape options where they have their defaults, so a
@@ -232,6 +237,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
             try c.encode(sequenceStd, forKey: .sequenceStd)
             if sequenceCategories { try c.encode(true, forKey: .sequenceCategories) }
         }
+        if fixedHotness { try c.encode(true, forKey: .fixedHotness) }
     }
 
     /// Throws a ``DataError`` naming the first unusable setting.

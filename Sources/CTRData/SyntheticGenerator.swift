@@ -299,6 +299,7 @@ private final class PlantedModel: @unchecked Sendable {
     let slotStart: [Int]
     let slotSize: [Int]
     let nnz: [Int]
+    let fixedHotness: Bool
     /// Start of slot `s`'s factors (`rank * factorDim + d`), or -1 when the slot is in no pair.
     let factorStart: [Int]
     let pairs: [(Int, Int)]
@@ -337,6 +338,7 @@ private final class PlantedModel: @unchecked Sendable {
         seed = config.seed
         factorDim = config.factorDim
         nnz = config.nnzPerSlot
+        fixedHotness = config.fixedHotness
         slotSize = config.slotSizes
         let D = config.factorDim
         let slotCount = config.slotSizes.count
@@ -373,7 +375,7 @@ private final class PlantedModel: @unchecked Sendable {
         var factorMean = Array(repeating: [Double](repeating: 0, count: D), count: slotCount)
         for (s, size) in config.slotSizes.enumerated() {
             let start = starts[s]
-            let meanKeys = Double(config.nnzPerSlot[s] + 1) / 2
+            let meanKeys = config.fixedHotness ? Double(config.nnzPerSlot[s]) : Double(config.nnzPerSlot[s] + 1) / 2
             var probability = (0 ..< size).map { pow(Double($0 + 1), -config.zipfExponent) }
             let norm = probability.reduce(0, +)
             var running = 0.0
@@ -510,7 +512,7 @@ private final class PlantedModel: @unchecked Sendable {
             var logit = intercept
             keys.removeAll(keepingCapacity: true)
             for s in slotSize.indices {
-                let count = nnz[s] == 1 ? 1 : 1 + rng.nextInt(below: nnz[s])
+                let count = nnz[s] == 1 || fixedHotness ? nnz[s] : 1 + rng.nextInt(below: nnz[s])
                 slotNNZ[s] = count
                 let start = slotStart[s]
                 let factorBase = factorStart[s]

@@ -37,6 +37,40 @@ public enum Recipes {
         return (embedding, layers)
     }
 
+    /// The 26 table sizes of MLPerf's DLRM-DCNv2 (Criteo 1TB multi-hot, HugeCTR's `train.py`).
+    public static let mlperfTableSizes = [
+        40000000, 39060, 17295, 7424, 20265, 3, 7122, 1543, 63, 40000000, 3067956, 405282, 10, 2209, 11938, 155, 4, 976, 14,
+        40000000, 40000000, 40000000, 590152, 12973, 108, 36,
+    ]
+    /// Keys per sample of each of those tables.
+    public static let mlperfHotness = [3, 2, 1, 2, 6, 1, 1, 1, 1, 7, 3, 8, 1, 6, 9, 5, 1, 1, 1, 12, 100, 27, 10, 3, 1, 1]
+
+    /// MLPerf's DLRM-DCNv2 as HugeCTR's `train.py` builds it: the tables' sum-pooled vectors
+    /// (`vecSize` 128) beside the bottom `MLP([512, 256, 128])` of the dense features →
+    /// `Concat([sparse, mlp1])` → `MultiCross(3, projection_dim 512)` → `MLP([1024, 1024, 512, 256, 1])`
+    /// with no activation on the last layer → BCE. HugeCTR's embedding collection is a hash
+    /// embedding here, one slot per table.
+    public static func dlrmDCNv2(sparseInput: DataReaderSparseParam, denseName: String = "dense", labelName: String = "label",
+                                 vecSize: Int = 128, workspaceMB: Int, crossLayers: Int = 3, projectionDim: Int = 512,
+                                 optimizer: OptimizerParams? = nil) -> (SparseEmbedding, [DenseLayer]) {
+        let embedding = SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash,
+                                        workspaceSizePerGPUInMB: workspaceMB, embeddingVecSize: vecSize, combiner: "sum",
+                                        sparseEmbeddingName: "sparse_embedding1", bottomName: sparseInput.topName,
+                                        optimizer: optimizer)
+        let layers = [
+            DenseLayer(.mlp, bottomNames: [denseName], topNames: ["mlp1"], numOutputs: [512, 256, 128]),
+            DenseLayer(.reshape, bottomNames: ["sparse_embedding1"], topNames: ["reshape1"],
+                       leadingDim: sparseInput.slotNum * vecSize),
+            DenseLayer(.concat, bottomNames: ["reshape1", "mlp1"], topNames: ["concat1"]),
+            DenseLayer(.multiCross, bottomNames: ["concat1"], topNames: ["multicross1"], numLayers: crossLayers,
+                       projectionDim: projectionDim),
+            DenseLayer(.mlp, bottomNames: ["multicross1"], topNames: ["mlp2"], numOutputs: [1024, 1024, 512, 256, 1],
+                       activations: [.relu, .relu, .relu, .relu, .none]),
+            DenseLayer(.binaryCrossEntropyLoss, bottomNames: ["mlp2", labelName], topNames: ["loss"]),
+        ]
+        return (embedding, layers)
+    }
+
     /// A baseline that sees the dense features only: FC(256)-ReLU-FC(128)-ReLU-FC(1) → BCE.
     public static func denseOnly(denseName: String = "dense", labelName: String = "label") -> [DenseLayer] {
         [

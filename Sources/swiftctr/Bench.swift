@@ -4,16 +4,19 @@ import SwiftCTR
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure DCN-16 / DCN-128 / DCN-16 v2 training throughput on generated data, with PyTorch beside it when installed.")
+        abstract: "Measure DCN-16 / DCN-128 / DCN-16 v2 / DLRM-DCNv2 training throughput on generated data, with PyTorch beside it when installed.")
 
-    @Option(help: "Comma-separated models: dcn16, dcn128, dcn16v2 (DCN-16 with a 3-layer DCN v2 cross network, projection_dim 128).")
+    @Option(help: "Comma-separated models: dcn16, dcn128, dcn16v2 (DCN-16 with a 3-layer DCN v2 cross network, projection_dim 128), dlrmdcnv2 (MLPerf's DLRM-DCNv2: 26 multi-hot tables, AdaGrad).")
     var models: String = "dcn16,dcn128"
 
     @Option(help: "Batch size (default: 4096 on the CPU, 65536 on a GPU).")
     var batchSize: Int?
 
-    @Option(help: "Dataset folder (default: generate data/bench, the full DCN slot sizes).")
+    @Option(help: "Dataset folder of the DCN models (default: generate data/bench, the full DCN slot sizes).")
     var data: String?
+
+    @Option(help: "dlrmdcnv2: rows of its largest tables (MLPerf's 40 M-row tables are capped to this many so that the tables and their AdaGrad states fit one GPU).")
+    var tableCap: Int = 10_000_000
 
     @Option(help: "Samples to generate and load for the benchmark.")
     var samples: Int = 1 << 20
@@ -85,16 +88,17 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             let backend = try deviceOptions.backend()
             let batch = batchSize ?? (deviceOptions.device == "cpu" ? 4096 : 65536)
-            let directory = data ?? (nnz == 1 ? "data/bench" : "data/bench-nnz\(nnz)")
-            let config = try benchData(directory)
-            print("device: \(backend.name)\ndata: \(directory) (\(config.slotSizes.reduce(0, +)) rows in \(config.slotSizes.count) slots)")
-            let batches = try loadBatches(directory, config, batch: batch)
+            print("device: \(backend.name)")
             var results: [BenchResult] = []
             let selected = try benchModels()
             if reader {
+                let (directory, config, batches) = try benchData(for: selected[0], batch: batch)
                 results = try measureDataPath(config: config, directory: directory, batches: batches, batch: batch, backend: backend)
             }
+            var loaded: (directory: String, config: SyntheticConfig, batches: [Batch])?
             for model in selected where !reader {
+                if loaded?.directory != dataDirectory(model) { loaded = nil; loaded = try benchData(for: model, batch: batch) }
+                let (directory, config, batches) = loaded!
                 let variants = backend is CUDABackend ? precisions.split(separator: ",").map(String.init) : ["fp32"]
                 for variant in variants {
                     guard let precision = CUDABackend.GEMMPrecision(rawValue: variant) else {
@@ -106,7 +110,9 @@ struct Bench: ParsableCommand {
                     print(results.last!.line)
                 }
             }
-            if peer != "no" && !reader { results += runPeer(directory, batch: batch, models: selected) }
+            loaded = nil
+            (backend as? CUDABackend)?.releaseCachedMemory()  // the PyTorch reference needs the GPU's memory
+            if peer != "no" && !reader { results += runPeer(batch: batch, models: selected) }
             print(BenchResult.table(results))
             if let json {
                 let data = try JSONEncoder().encode(results)
@@ -115,18 +121,37 @@ struct Bench: ParsableCommand {
         }
     }
 
-    private func benchData(_ directory: String) throws -> SyntheticConfig {
-        if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
-            return try SyntheticGenerator.load(directory: directory).0
+    /// The folder of `model`'s data: the DCN models share one, DLRM-DCNv2 has its own per table cap.
+    func dataDirectory(_ model: BenchModel) -> String {
+        switch model.kind {
+        case .dcn: data ?? (nnz == 1 ? "data/bench" : "data/bench-nnz\(nnz)")
+        case .dlrmDCNv2: "data/bench-dlrmdcnv2-cap\(tableCap)"
         }
-        var config = SyntheticConfig.default
-        config.slotSizes = Recipes.criteoSlotSizes
-        config.numTrain = samples
-        config.numEval = 65536
-        config.trainFiles = 16
-        config.nnzPerSlot = Array(repeating: nnz, count: config.slotSizes.count)
-        _ = try generateDataset(config, into: directory)
-        return config
+    }
+
+    /// `model`'s data folder (generated there when missing), its config and its batches, loaded.
+    private func benchData(for model: BenchModel, batch: Int) throws -> (String, SyntheticConfig, [Batch]) {
+        let directory = dataDirectory(model)
+        let config: SyntheticConfig
+        if FileManager.default.fileExists(atPath: directory + "/dataset.json") {
+            config = try SyntheticGenerator.load(directory: directory).0
+        } else {
+            var generated = SyntheticConfig.default
+            (generated.numTrain, generated.numEval, generated.trainFiles) = (samples, 65536, 16)
+            switch model.kind {
+            case .dcn:
+                generated.slotSizes = Recipes.criteoSlotSizes
+                generated.nnzPerSlot = Array(repeating: nnz, count: generated.slotSizes.count)
+            case .dlrmDCNv2:
+                generated.slotSizes = Recipes.mlperfTableSizes.map { min($0, tableCap) }
+                (generated.nnzPerSlot, generated.fixedHotness) = (Recipes.mlperfHotness, true)
+            }
+            _ = try generateDataset(generated, into: directory)
+            config = generated
+        }
+        let keys = zip(config.nnzPerSlot, config.slotSizes).map { "\($0.0)×\($0.1)" }
+        print("data: \(directory) (\(config.slotSizes.reduce(0, +)) rows in \(config.slotSizes.count) slots; keys per slot × rows: \(keys.joined(separator: " ")))")
+        return (directory, config, try loadBatches(directory, config, batch: batch))
     }
 
     private func loadBatches(_ directory: String, _ config: SyntheticConfig, batch: Int) throws -> [Batch] {
@@ -146,19 +171,28 @@ struct Bench: ParsableCommand {
     func makeModel(_ benchModel: BenchModel, variant: String, config: SyntheticConfig, reader: DataReaderParams,
                    batch: Int, backend: any Backend) throws -> Model {
         // fp16 as HugeCTR runs it: static loss scaling by 1024.
-        let solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
+        var solver = Solver(seed: 1, batchsizeEval: batch, batchsize: batch, useMixedPrecision: variant == "bf16" || variant == "fp16",
                             mixedPrecisionType: variant == "fp16" ? .float16 : .bfloat16, enableTF32Compute: variant == "tf32",
                             scaler: variant == "fp16" ? 1024 : 1, i64InputKey: config.i64Keys,
                             useCudaGraph: cudaGraph == "on")
-        let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: backend)
-        let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: config.nnzPerSlot.allSatisfy { $0 == 1 },
-                                           slotNum: config.slotSizes.count)
+        // DLRM-DCNv2: AdaGrad everywhere, as MLPerf's HugeCTR submission (lr 0.005, ε 1e-8).
+        let optimizer = benchModel.kind == .dcn ? CreateOptimizer(optimizerType: .adam)
+            : CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8)
+        if benchModel.kind == .dlrmDCNv2 { solver.lr = 0.005 }
+        let model = try Model(solver, reader, optimizer, backend: backend)
+        let fixed = config.fixedHotness || config.nnzPerSlot.allSatisfy { $0 == 1 }
+        let sparse = DataReaderSparseParam("data1", nnzPerSlot: config.nnzPerSlot, isFixedLength: fixed, slotNum: config.slotSizes.count)
         model.add(Input(labelDim: 1, labelName: "label", denseDim: config.denseDim, denseName: "dense",
                         dataReaderSparseParamArray: [sparse]))
         let rows = config.slotSizes.reduce(0, +), vec = benchModel.vec
-        let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: vec,
-                                              workspaceMB: (rows * vec * 12 + (1 << 20) - 1) >> 20,
-                                              crossLayers: benchModel.crossLayers, crossProjectionDim: benchModel.projection)
+        // The table and its optimizer states: Adam keeps two per row, AdaGrad one.
+        let workspaceMB = (rows * vec * 4 * (1 + optimizer.stateCopies) + (1 << 20) - 1) >> 20
+        let (embedding, layers) = switch benchModel.kind {
+        case .dcn: Recipes.dcn(sparseInput: sparse, vecSize: vec, workspaceMB: workspaceMB,
+                               crossLayers: benchModel.crossLayers, crossProjectionDim: benchModel.projection)
+        case .dlrmDCNv2: Recipes.dlrmDCNv2(sparseInput: sparse, vecSize: vec, workspaceMB: workspaceMB,
+                                           crossLayers: benchModel.crossLayers, projectionDim: benchModel.projection)
+        }
         model.add(embedding)
         layers.forEach(model.add)
         try model.compile()
@@ -209,6 +243,7 @@ struct Bench: ParsableCommand {
             }
             let device = model.profile.filter { !$0.phase.hasPrefix("host") }.reduce(0) { $0 + $1.seconds }
             print(String(format: "  device total: %.3f ms/step", 1000 * device / Double(steps)))
+            if backend is CUDABackend { printEmbeddingBandwidth(model.profile, batch: batches[0], vec: benchModel.vec, slots: config.slotSizes.count) }
         }
         return BenchResult(engine: "SwiftCTR", model: benchModel.name, variant: variant, device: backend.name, batch: batch,
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
@@ -216,13 +251,37 @@ struct Bench: ParsableCommand {
                            note: "batches preloaded in host memory; their upload is timed; memory: device pool (GPU) or peak RSS (CPU)")
     }
 
+    /// The embedding phases' memory traffic over their profiled time, against the H200's 4.8 TB/s:
+    /// forward reads each key and its fp32 row and writes the pooled vectors; backward reads the
+    /// pooled gradients and writes one summed gradient per distinct row; the update reads those and
+    /// reads and writes each distinct row and its one optimizer state (AdaGrad).
+    func printEmbeddingBandwidth(_ profile: [(phase: String, seconds: Double)], batch: Batch, vec: Int, slots: Int) {
+        let keys = batch.sparse.reduce(0) { $0 + $1.keys.count }
+        var distinct = Set<Int64>(minimumCapacity: keys)
+        for sparse in batch.sparse { for key in sparse.keys { distinct.insert(key) } }
+        let row = Double(vec * 4), pooled = Double(batch.count * slots) * row, unique = Double(distinct.count)
+        let traffic = [("forward", Double(keys) * (8 + row) + pooled), ("embedding backward", pooled + unique * (8 + row)),
+                       ("embedding update", unique * (8 + 5 * row))]
+        print("  embedding: \(keys) keys, \(distinct.count) distinct rows per batch")
+        for (name, bytes) in traffic {
+            let seconds = profile.filter { name == "forward" ? $0.phase.hasPrefix("forward sparse_embedding") : $0.phase == name }
+                .reduce(0) { $0 + $1.seconds } / Double(steps)
+            guard seconds > 0 else { continue }
+            print(String(format: "  embedding %@: %.2f GB in %.3f ms, %.2f TB/s, %.0f%% of the H200's 4.8 TB/s",
+                         name.replacingOccurrences(of: "embedding ", with: ""), bytes / 1e9, seconds * 1000,
+                         bytes / seconds / 1e12, 100 * bytes / seconds / 4.8e12))
+        }
+    }
+
     /// Runs the PyTorch reference on the same files and reads its JSON.
-    private func runPeer(_ directory: String, batch: Int, models: [BenchModel]) -> [BenchResult] {
-        let script = "bench/dcn_pytorch.py"
-        guard FileManager.default.fileExists(atPath: script) else { return [] }
+    private func runPeer(batch: Int, models: [BenchModel]) -> [BenchResult] {
         var results: [BenchResult] = []
         for model in models {
-            let name = model.name
+            let (name, script, directory) = (model.name, model.peerScript, dataDirectory(model))
+            guard FileManager.default.fileExists(atPath: script) else {
+                if peer == "yes" { print("PyTorch reference: no \(script) here; run swiftctr bench from the repository's root") }
+                continue
+            }
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-peer-\(name).json").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -256,18 +315,27 @@ struct Bench: ParsableCommand {
 
 /// A model `swiftctr bench` measures: HugeCTR's DCN sample (`Recipes.dcn`) with embedding vectors
 /// of `vec`, and `crossLayers` cross layers, DCN v2 low-rank ones of rank `projection` when it is > 0.
+/// `dlrmdcnv2` is MLPerf's DLRM-DCNv2 (`Recipes.dlrmDCNv2`) on multi-hot data of the MLPerf table
+/// sizes (capped) and hotness.
 struct BenchModel {
+    enum Kind { case dcn, dlrmDCNv2 }
     var name: String, vec: Int, crossLayers: Int, projection: Int
+    var kind = Kind.dcn
 
     static let all = [
         BenchModel(name: "dcn16", vec: 16, crossLayers: 6, projection: 0),
         BenchModel(name: "dcn128", vec: 128, crossLayers: 6, projection: 0),
         BenchModel(name: "dcn16v2", vec: 16, crossLayers: 3, projection: 128),
+        BenchModel(name: "dlrmdcnv2", vec: 128, crossLayers: 3, projection: 512, kind: .dlrmDCNv2),
     ]
 
-    /// The same model's options for bench/dcn_pytorch.py.
+    /// The PyTorch reference of the same model.
+    var peerScript: String { kind == .dcn ? "bench/dcn_pytorch.py" : "bench/dlrm_dcnv2_pytorch.py" }
+
+    /// The same model's options for its PyTorch reference.
     var peerArguments: [String] {
-        ["--vec", "\(vec)"]
+        guard kind == .dcn else { return [] }
+        return ["--vec", "\(vec)"]
             + (projection > 0 ? ["--cross", "v2", "--cross-layers", "\(crossLayers)", "--projection", "\(projection)"] : [])
     }
 }
