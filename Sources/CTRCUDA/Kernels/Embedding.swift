@@ -49,11 +49,22 @@ extension CUDABackend {
         }
         let unique = address(uniqueCount)
         record { try device.memset(unique, byte: 0, count: 8, stream: stream) }
-        launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
+        // Vectors of a multiple of 4 floats add as float4s, a thread per (segment, quad).
+        let wide = vec % 4 == 0 && [dout, uniqueGrads].allSatisfy { address($0) % 16 == 0 }
+        if !wide {
+            launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
+        }
         launch("claim_rows", count, [.pointer(address(rows)), .int64(Int64(count)), .pointer(address(rowSlot)),
                                      .pointer(address(uniqueRows)), .pointer(unique)])
         launch("zero_unique", count * vec, [.pointer(address(uniqueGrads)), .pointer(unique), .int32(Int32(vec)),
                                             .int64(Int64(uniqueRows.count))])
+        if wide {
+            launch("scatter_segment_grads4", segments * vec / 4, [
+                .pointer(address(dout)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
+                .pointer(address(rowSlot)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0), .pointer(address(uniqueGrads)),
+            ])
+            return
+        }
         launch("scatter_grads", count * vec, [
             .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf.0), .pointer(address(offsets)),
             .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
@@ -263,6 +274,29 @@ extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, con
     }
 }
 
+// Vectors of float4s: a thread per (segment, quad), so a warp covers one segment's vector of
+// 128 floats; it reads the segment's gradient once and adds it to each of its keys' rows (a
+// vector atomic on sm_90 and later).
+extern "C" __global__ void scatter_segment_grads4(const float4* dout, const i64* rows, const i64* offsets, i64 segments,
+                                                  const i64* rowSlot, int quads, int mean, float4* grads) {
+    GRID_STRIDE(i, segments * quads) {
+        int k; i64 s = divmod(i, quads, &k);
+        i64 start = offsets[s], end = offsets[s + 1];
+        float scale = (mean && end - start > 1) ? 1.f / (float)(end - start) : 1.f;
+        float4 g = dout[i];
+        g.x *= scale; g.y *= scale; g.z *= scale; g.w *= scale;
+        for (i64 j = start; j < end; ++j) {
+            i64 r = rows[j];
+            if (r < 0) continue;
+            float4* to = grads + rowSlot[r] * quads + k;
+#if __CUDA_ARCH__ >= 900
+            atomicAdd(to, g);
+#else
+            atomicAdd(&to->x, g.x); atomicAdd(&to->y, g.y); atomicAdd(&to->z, g.z); atomicAdd(&to->w, g.w);
+#endif
+        }
+    }
+}
 extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount) {
     i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(j, count) rowSlot[uniqueRows[j]] = -1;
