@@ -40,6 +40,7 @@ let package = Package(
         .executableTarget(name: "criteo-multi-slots-example", dependencies: ["SwiftCTR"], path: "Examples/CriteoMultiSlots", swiftSettings: strict),
         .executableTarget(name: "din-example", dependencies: ["SwiftCTR"], path: "Examples/DIN", swiftSettings: strict),
         .executableTarget(name: "dlrm-example", dependencies: ["SwiftCTR"], path: "Examples/DLRM", swiftSettings: strict),
+        .executableTarget(name: "dlrm-dcnv2-example", dependencies: ["SwiftCTR"], path: "Examples/DLRMDCNv2", swiftSettings: strict),
         .executableTarget(name: "gmf-example", dependencies: ["SwiftCTR"], path: "Examples/GMF", swiftSettings: strict),
         .executableTarget(name: "ncf-example", dependencies: ["SwiftCTR"], path: "Examples/NCF", swiftSettings: strict),
         .executableTarget(name: "neumf-example", dependencies: ["SwiftCTR"], path: "Examples/NeuMF", swiftSettings: strict),

@@ -42,6 +42,14 @@ public struct SampleModel: Sendable {
         SampleModel(name: "dlrm", script: "samples/dlrm/dlrm_kaggle_fp32.py (OneHot)", shape: criteoShape + ", keys offset per slot",
                     data: .default, directory: "data/dcn-default", lr: 0.5,
                     optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true), passes: 3),
+        // MLPerf's table sizes capped at 3,000 rows with their hotness; AdaGrad as MLPerf trains it.
+        SampleModel(name: "dlrm_dcnv2", script: "samples/dlrm/train.py (MLPerf DLRM-DCNv2)",
+                    shape: "13 dense, 26 multi-hot slots of MLPerf's hotness (214 keys)",
+                    data: config {
+                        $0.slotSizes = Recipes.mlperfTableSizes.map { min($0, 3000) }
+                        ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 250_000)
+                    }, directory: "data/sample-dlrm-dcnv2", lr: 0.01,
+                    optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8)),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes

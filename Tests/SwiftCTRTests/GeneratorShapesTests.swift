@@ -201,6 +201,22 @@ struct GeneratorShapesTests {
         #expect(try SyntheticGenerator.load(directory: folder + "/parquet").0 == config)
     }
 
+    @Test("fixedHotness: every sample has exactly nnzPerSlot keys in each slot (counts vary without it); dataset.json keeps it")
+    func fixedHotness() throws {
+        let folder = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var config = Self.small()
+        config.fixedHotness = true
+        let ds = try SyntheticGenerator.generate(config, into: folder + "/fixed")
+        let rows = try Self.samples(.norm(check: config.check), ds.evalList, config)
+        #expect(rows.count == config.numEval && rows.allSatisfy { $0.slots.map(\.count) == config.nnzPerSlot })
+        #expect(try SyntheticGenerator.load(directory: folder + "/fixed").0 == config)
+        config.fixedHotness = false
+        let varying = try SyntheticGenerator.generate(config, into: folder + "/varying")
+        let counts = Set(try Self.samples(.norm(check: config.check), varying.evalList, config).map { $0.slots[3].count })
+        #expect(counts == [1, 2, 3])
+    }
+
     @Test("the shape options are deterministic for a seed and dataset.json round-trips them", arguments: [SyntheticFormat.norm, .parquet])
     func shapesAreDeterministic(format: SyntheticFormat) throws {
         let folder = Self.scratch()
