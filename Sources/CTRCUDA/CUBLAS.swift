@@ -17,6 +17,9 @@ public final class CUBLASLibrary: @unchecked Sendable {
     public let cublasDestroy: @convention(c) (OpaquePointer?) -> CUBLASStatus
     /// cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId);
     public let cublasSetStream: @convention(c) (OpaquePointer?, OpaquePointer?) -> CUBLASStatus
+    /// cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes);
+    /// (cuBLAS 11.2 and later.)
+    public let cublasSetWorkspace: (@convention(c) (OpaquePointer?, CUdeviceptr, Int) -> CUBLASStatus)?
     /// cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version);
     public let cublasGetVersion: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>) -> CUBLASStatus
     /// cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode);
@@ -65,6 +68,7 @@ public final class CUBLASLibrary: @unchecked Sendable {
         cublasCreate = try symbols.resolve("cublasCreate_v2")
         cublasDestroy = try symbols.resolve("cublasDestroy_v2")
         cublasSetStream = try symbols.resolve("cublasSetStream_v2")
+        cublasSetWorkspace = symbols.optional("cublasSetWorkspace_v2")
         cublasGetVersion = try symbols.resolve("cublasGetVersion_v2")
         cublasSetMathMode = try symbols.resolve("cublasSetMathMode")
         cublasSgemm = try symbols.resolve("cublasSgemm_v2")
@@ -128,6 +132,11 @@ public final class CUBLAS: @unchecked Sendable {
     public let functions: CUBLASLibrary
     /// The `cublasHandle_t`.
     public let handle: OpaquePointer?
+    /// The handle's own workspace (0 when cuBLAS has no `cublasSetWorkspace`): without one, a
+    /// GEMM captured into a CUDA graph may only use kernels that need none.
+    private var workspace: CUdeviceptr = 0
+    /// cuBLAS's recommended workspace on Hopper (4 MiB before it).
+    static let workspaceBytes = 32 << 20
 
     /// Loads cuBLAS through `loader` and creates a handle on `device` (its context is made current).
     public convenience init(device: CUDADevice, loader: any DynamicLibraryLoader = SystemLoader()) throws(CUDAError) {
@@ -146,10 +155,15 @@ public final class CUBLAS: @unchecked Sendable {
         }
         try functions.check(status, "cublasCreate_v2")
         handle = created
+        if let setWorkspace = functions.cublasSetWorkspace {
+            workspace = try device.allocate(bytes: Self.workspaceBytes)
+            try functions.check(setWorkspace(handle, workspace, Self.workspaceBytes), "cublasSetWorkspace_v2")
+        }
     }
 
     deinit {
         device.withContextPushed { _ in CUresult(functions.cublasDestroy(handle)) }
+        if workspace != 0 { try? device.free(workspace) }
     }
 
     /// `cublasGetVersion_v2`: 10000·major + 100·minor + patch (e.g. 130100 for 13.1.0).

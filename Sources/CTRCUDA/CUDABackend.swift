@@ -109,8 +109,9 @@ public final class CUDABackend: Backend, @unchecked Sendable {
 
     /// 16-bit copies of fp32 GEMM operands, reused across calls (the stream orders their use).
     private var halfScratch: [(CUdeviceptr, Int)] = [(0, 0), (0, 0)]
-    /// The segment of each key, for embedding gradients; grown on demand.
-    var segmentOf: (CUdeviceptr, Int) = (0, 0)
+    /// Scratch of embedding gradients (each key's segment, the counting sort by row), in bytes;
+    /// grown on demand.
+    var gradientScratch: (CUdeviceptr, Int) = (0, 0)
     /// Profiling marks: timing events recorded on the compute stream, reused from step to step.
     var markEvents: [CUDAEvent] = []
     var markLabels: [String] = []

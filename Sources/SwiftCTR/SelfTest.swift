@@ -482,7 +482,41 @@ public enum BackendSelfTest {
             return [Double(u)] + byRow + b.floats(tv).map(Double.init) + b.int64s(slots).map(Double.init)
         }
 
+        /// Gradients per distinct row where a few rows take most keys (their keys span many of
+        /// the GPU's sorted chunks) and some keys have no row; results keyed by row.
+        func hotGradients(_ b: any Backend, mean: Bool) throws -> [Double] {
+            var hot = CounterRNG(seed: seed, stream: 124)
+            var hotOffsets: [Int64] = [0], rowsHost: [Int64] = []
+            let hotSegments = 3000
+            for _ in 0..<hotSegments {
+                for _ in 0..<(1 + hot.nextInt(below: 6)) {
+                    let draw = hot.nextInt(below: 100)
+                    rowsHost.append(draw < 40 ? Int64(draw % 3) : draw < 43 ? -1 : Int64(3 + hot.nextInt(below: 900)))
+                }
+                hotOffsets.append(Int64(rowsHost.count))
+            }
+            let hotDout = (0..<(hotSegments * vec)).map { _ in Float(hot.nextNormal()) }
+            let rows = b.makeTensor([rowsHost.count], .int64), to = b.makeTensor([hotOffsets.count], .int64)
+            b.upload(rowsHost, to: rows)
+            b.upload(hotOffsets, to: to)
+            let uniqueRows = b.makeTensor([rowsHost.count], .int64), grads = b.makeTensor([rowsHost.count * vec], .float32)
+            let slots = b.makeTensor([capacity], .int64), uniqueCount = b.makeTensor([1], .int64)
+            b.fill(slots, int64: -1)
+            b.embeddingGradients(dout: b.tensor(hotDout, [hotSegments * vec]), rows: rows, offsets: to, segments: hotSegments,
+                                 keyCount: rowsHost.count, vec: vec, mean: mean, uniqueRows: uniqueRows, uniqueGrads: grads,
+                                 uniqueCount: uniqueCount, rowSlot: slots)
+            let u = Int(b.int64s(uniqueCount)[0])
+            let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)
+            var byRow = [Double](repeating: 0, count: capacity * vec)
+            for (j, row) in order.enumerated() {
+                for d in 0..<vec { byRow[Int(row) * vec + d] = Double(g[j * vec + d]) }
+            }
+            return [Double(u)] + byRow
+        }
+
         return [
+            Case(name: "embedding grads, hot rows (sum), vec \(vec)", tolerance: 1e-4) { try hotGradients($0, mean: false) },
+            Case(name: "embedding grads, hot rows (mean), vec \(vec)", tolerance: 1e-4) { try hotGradients($0, mean: true) },
             Case(name: "hash lookup + pool (sum), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: false) },
             Case(name: "hash lookup + pool (mean), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: true) },
             Case(name: "embedding grads + sparse SGD, vec \(vec)", tolerance: 1e-5) {

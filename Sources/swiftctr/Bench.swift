@@ -253,8 +253,9 @@ struct Bench: ParsableCommand {
 
     /// The embedding phases' memory traffic over their profiled time, against the H200's 4.8 TB/s:
     /// forward reads each key, its row index and its fp32 row and writes the pooled vectors (the
-    /// hash lookup's probes not counted); backward reads the pooled gradients and writes one summed
-    /// gradient per distinct row; the update reads those and reads and writes each distinct row and
+    /// hash lookup's probes not counted); backward sorts the keys by row (their row indices, row
+    /// slots, segments and sorted places: 48 bytes a key), reads each key's pooled gradient and
+    /// zeroes and writes one summed gradient per distinct row; the update reads those and reads and writes each distinct row and
     /// its one optimizer state (AdaGrad). Rows read again are often served by the L2 cache, so
     /// these are the bytes the kernels ask for, not all of them DRAM traffic.
     func printEmbeddingBandwidth(_ profile: [(phase: String, seconds: Double)], batch: Batch, vec: Int, slots: Int) {
@@ -262,7 +263,7 @@ struct Bench: ParsableCommand {
         var distinct = Set<Int64>(minimumCapacity: keys)
         for sparse in batch.sparse { for key in sparse.keys { distinct.insert(key) } }
         let row = Double(vec * 4), pooled = Double(batch.count * slots) * row, unique = Double(distinct.count)
-        let traffic = [("embedding forward", Double(keys) * (16 + row) + pooled), ("embedding backward", pooled + unique * (8 + row)),
+        let traffic = [("embedding forward", Double(keys) * (16 + row) + pooled), ("embedding backward", Double(keys) * (48 + row) + unique * (8 + 2 * row)),
                        ("embedding update", unique * (8 + 5 * row))]
         print("  embedding: \(keys) keys, \(distinct.count) distinct rows per batch")
         for (name, bytes) in traffic {

@@ -43,34 +43,56 @@ extension CUDABackend {
     public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount count: Int, vec: Int,
                                    mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
                                    rowSlot: Tensor) {
-        if segmentOf.1 < count {
-            pool.release(segmentOf.0, bytes: segmentOf.1 * 8)
-            record { segmentOf = (try pool.acquire(count * 8), count) }
+        // Vectors of a multiple of 4 floats take the counting sort (below); others add a scalar
+        // atomic per key element.
+        let wide = vec % 4 == 0 && [dout, uniqueGrads].allSatisfy { address($0) % 16 == 0 }
+            && max(count, segments) < Int(Int32.max)
+        let maxUnique = uniqueRows.count
+        let bytes = 8 + (wide ? 16 * count + 4 * maxUnique : 8 * count)
+        if gradientScratch.1 < bytes {
+            pool.release(gradientScratch.0, bytes: gradientScratch.1)
+            record { gradientScratch = (try pool.acquire(bytes), bytes) }
         }
         let unique = address(uniqueCount)
         record { try device.memset(unique, byte: 0, count: 8, stream: stream) }
-        // Vectors of a multiple of 4 floats add as float4s, a thread per (segment, quad).
-        let wide = vec % 4 == 0 && [dout, uniqueGrads].allSatisfy { address($0) % 16 == 0 }
-        if !wide {
-            launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf.0)])
-        }
         launch("claim_rows", count, [.pointer(address(rows)), .int64(Int64(count)), .pointer(address(rowSlot)),
                                      .pointer(address(uniqueRows)), .pointer(unique)])
         launch("zero_unique", count * vec, [.pointer(address(uniqueGrads)), .pointer(unique), .int32(Int32(vec)),
-                                            .int64(Int64(uniqueRows.count))])
-        if wide {
-            launch("scatter_segment_grads4", segments * vec / 4, [
-                .pointer(address(dout)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
-                .pointer(address(rowSlot)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0), .pointer(address(uniqueGrads)),
+                                            .int64(Int64(maxUnique))])
+        guard wide else {
+            let segmentOf = gradientScratch.0 + 8
+            launch("segment_ids", segments, [.pointer(address(offsets)), .int64(Int64(segments)), .pointer(segmentOf)])
+            return launch("scatter_grads", count * vec, [
+                .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf), .pointer(address(offsets)),
+                .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
+                .pointer(address(uniqueGrads)),
             ])
-            return
         }
-        launch("scatter_grads", count * vec, [
-            .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf.0), .pointer(address(offsets)),
-            .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
-            .pointer(address(uniqueGrads)),
+        // Counting sort of the keys by distinct row: each key's segment and row slot, the keys per
+        // slot, a start per slot, the keys placed at their slot's range; then a thread per
+        // (chunk of sorted keys, quad) sums each slot's run, so that a hot row takes one atomic
+        // per chunk instead of one per key.
+        let total = gradientScratch.0, segmentOf = total + 8, slotOf = segmentOf + CUdeviceptr(4 * count)
+        let sortedSegment = slotOf + CUdeviceptr(4 * count), sortedSlot = sortedSegment + CUdeviceptr(4 * count)
+        let counts = sortedSlot + CUdeviceptr(4 * count)
+        record {
+            try device.memset(total, byte: 0, count: 8, stream: stream)
+            try device.memset(counts, byte: 0, count: 4 * maxUnique, stream: stream)
+        }
+        launch("key_slots", segments * 8, [.pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
+                                           .pointer(address(rowSlot)), .pointer(segmentOf), .pointer(slotOf), .pointer(counts)])
+        launch("slot_starts", maxUnique, [.pointer(counts), .pointer(unique), .int64(Int64(maxUnique)), .pointer(total)])
+        launch("place_keys", count, [.pointer(segmentOf), .pointer(slotOf), .int64(Int64(count)), .pointer(counts),
+                                     .pointer(sortedSegment), .pointer(sortedSlot)])
+        let chunks = (count + Self.sortedChunk - 1) / Self.sortedChunk
+        launch("reduce_sorted_grads4", chunks * vec / 4, [
+            .pointer(address(dout)), .pointer(sortedSegment), .pointer(sortedSlot), .pointer(total),
+            .pointer(address(offsets)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0), .pointer(address(uniqueGrads)),
         ])
     }
+
+    /// Sorted keys per thread group of `reduce_sorted_grads4` (its `SORTED_CHUNK`).
+    static let sortedChunk = 64
 
     public func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int) {
         launch("clear_row_slots", maxCount, [.pointer(address(rowSlot)), .pointer(address(uniqueRows)),
@@ -274,29 +296,84 @@ extern "C" __global__ void scatter_grads(const float* dout, const i64* rows, con
     }
 }
 
-// Vectors of float4s: a thread per (segment, quad), so a warp covers one segment's vector of
-// 128 floats; it reads the segment's gradient once and adds it to each of its keys' rows (a
-// vector atomic on sm_90 and later).
-extern "C" __global__ void scatter_segment_grads4(const float4* dout, const i64* rows, const i64* offsets, i64 segments,
-                                                  const i64* rowSlot, int quads, int mean, float4* grads) {
-    GRID_STRIDE(i, segments * quads) {
-        int k; i64 s = divmod(i, quads, &k);
-        i64 start = offsets[s], end = offsets[s + 1];
-        float scale = (mean && end - start > 1) ? 1.f / (float)(end - start) : 1.f;
-        float4 g = dout[i];
-        g.x *= scale; g.y *= scale; g.z *= scale; g.w *= scale;
-        for (i64 j = start; j < end; ++j) {
+// The counting sort of `embeddingGradients`. Eight threads per segment: each key's segment and
+// the slot of its row (-1 for a key without one), counted per slot.
+extern "C" __global__ void key_slots(const i64* rows, const i64* offsets, i64 segments, const i64* rowSlot,
+                                     int* segmentOf, int* slotOf, int* counts) {
+    GRID_STRIDE(i, segments * 8) {
+        i64 s = i >> 3;
+        for (i64 j = offsets[s] + (i & 7); j < offsets[s + 1]; j += 8) {
             i64 r = rows[j];
-            if (r < 0) continue;
-            float4* to = grads + rowSlot[r] * quads + k;
+            int u = r >= 0 ? (int)rowSlot[r] : -1;
+            segmentOf[j] = (int)s;
+            slotOf[j] = u;
+            if (u >= 0) atomicAdd(counts + u, 1);
+        }
+    }
+}
+
+// Each slot's count becomes the start of its range: a scan within each warp, and one atomic per
+// warp on `total` for the warp's base (the ranges need not follow the slots' order).
+extern "C" __global__ void slot_starts(int* counts, const i64* uniqueCount, i64 capacity, i64* total) {
+    i64 n = min(*uniqueCount, capacity);
+    for (i64 base = (i64)blockIdx.x * blockDim.x; base < n; base += (i64)blockDim.x * gridDim.x) {
+        i64 i = base + threadIdx.x;
+        int lane = threadIdx.x & 31, c = i < n ? counts[i] : 0, x = c;
+        for (int d = 1; d < 32; d <<= 1) {
+            int y = __shfl_up_sync(0xffffffffu, x, d);
+            if (lane >= d) x += y;
+        }
+        int start = lane == 31 ? (int)atomicAdd((u64*)total, (u64)x) : 0;
+        start = __shfl_sync(0xffffffffu, start, 31);
+        if (i < n) counts[i] = start + x - c;
+    }
+}
+
+extern "C" __global__ void place_keys(const int* segmentOf, const int* slotOf, i64 count, int* cursor,
+                                      int* sortedSegment, int* sortedSlot) {
+    GRID_STRIDE(j, count) {
+        int u = slotOf[j];
+        if (u < 0) continue;
+        int p = atomicAdd(cursor + u, 1);
+        sortedSegment[p] = segmentOf[j];
+        sortedSlot[p] = u;
+    }
+}
+
+// A thread per (chunk of SORTED_CHUNK sorted keys, quad); for 128 floats a warp per chunk. It sums
+// the segment gradients of each run of one slot in its chunk, and stores the sum when the run is
+// the slot's whole range, or adds it atomically when the range spans chunks.
+#define SORTED_CHUNK 64
+extern "C" __global__ void reduce_sorted_grads4(const float4* dout, const int* sortedSegment, const int* sortedSlot,
+                                                const i64* total, const i64* offsets, int quads, int mean,
+                                                float4* grads) {
+    i64 n = *total, chunks = (n + SORTED_CHUNK - 1) / SORTED_CHUNK;
+    GRID_STRIDE(i, chunks * quads) {
+        int k; i64 c = divmod(i, quads, &k);
+        i64 first = c * SORTED_CHUNK, end = min(first + SORTED_CHUNK, n), p = first;
+        while (p < end) {
+            int u = sortedSlot[p];
+            bool starts = p > first || p == 0 || sortedSlot[p - 1] != u;
+            float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+            for (; p < end && sortedSlot[p] == u; ++p) {
+                i64 s = sortedSegment[p];
+                float4 g = dout[s * quads + k];
+                float scale = 1.f;
+                if (mean) { i64 m = offsets[s + 1] - offsets[s]; if (m > 1) scale = 1.f / (float)m; }
+                acc.x += scale * g.x; acc.y += scale * g.y; acc.z += scale * g.z; acc.w += scale * g.w;
+            }
+            bool ends = p < end || p == n || sortedSlot[p] != u;
+            float4* to = grads + (i64)u * quads + k;
+            if (starts && ends) { *to = acc; continue; }
 #if __CUDA_ARCH__ >= 900
-            atomicAdd(to, g);
+            atomicAdd(to, acc);
 #else
-            atomicAdd(&to->x, g.x); atomicAdd(&to->y, g.y); atomicAdd(&to->z, g.z); atomicAdd(&to->w, g.w);
+            atomicAdd(&to->x, acc.x); atomicAdd(&to->y, acc.y); atomicAdd(&to->z, acc.z); atomicAdd(&to->w, acc.w);
 #endif
         }
     }
 }
+
 extern "C" __global__ void clear_row_slots(i64* rowSlot, const i64* uniqueRows, const i64* uniqueCount, i64 maxCount) {
     i64 count = min(*uniqueCount, maxCount);
     GRID_STRIDE(j, count) rowSlot[uniqueRows[j]] = -1;
