@@ -451,24 +451,34 @@ public enum BackendSelfTest {
             return [Double(b.hashTableState(table).size)] + b.floats(out).map(Double.init)
         }
 
-        /// Gradients per distinct row, then one sparse update; results keyed by row.
-        func gradientsAndUpdate(_ b: any Backend, _ update: SparseUpdate, states: Int) throws -> [Double] {
-            let rowsHost = keys.map { Int64((($0 % 997) + 997) % 997) }
-            let rows = b.makeTensor([keys.count], .int64), to = b.makeTensor([offsets.count], .int64)
+        /// The gradients per distinct row of `rowsHost` (the rows of each key, -1 for none) in
+        /// segments `segmentOffsets` with gradients `segmentDout`: the tensors `embeddingGradients`
+        /// wrote, and the distinct count followed by the gradients keyed by row.
+        func gradients(_ b: any Backend, rows rowsHost: [Int64], offsets segmentOffsets: [Int64], dout segmentDout: [Float],
+                       mean: Bool) -> (uniqueRows: Tensor, grads: Tensor, uniqueCount: Tensor, slots: Tensor, byRow: [Double]) {
+            let count = rowsHost.count, segmentCount = segmentOffsets.count - 1
+            let rows = b.makeTensor([count], .int64), to = b.makeTensor([segmentOffsets.count], .int64)
             b.upload(rowsHost, to: rows)
-            b.upload(offsets, to: to)
-            let uniqueRows = b.makeTensor([keys.count], .int64), grads = b.makeTensor([keys.count * vec], .float32)
+            b.upload(segmentOffsets, to: to)
+            let uniqueRows = b.makeTensor([count], .int64), grads = b.makeTensor([count * vec], .float32)
             let slots = b.makeTensor([capacity], .int64), uniqueCount = b.makeTensor([1], .int64)
             b.fill(slots, int64: -1)
-            b.embeddingGradients(dout: b.tensor(dout, [segments * vec]), rows: rows, offsets: to, segments: segments,
-                                 keyCount: keys.count, vec: vec, mean: true, uniqueRows: uniqueRows, uniqueGrads: grads,
-                                 uniqueCount: uniqueCount, rowSlot: slots)
+            b.embeddingGradients(dout: b.tensor(segmentDout, [segmentCount * vec]), rows: rows, offsets: to,
+                                 segments: segmentCount, keyCount: count, vec: vec, mean: mean, uniqueRows: uniqueRows,
+                                 uniqueGrads: grads, uniqueCount: uniqueCount, rowSlot: slots)
             let u = Int(b.int64s(uniqueCount)[0])
             let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)
             var byRow = [Double](repeating: 0, count: capacity * vec)
             for (j, row) in order.enumerated() {
                 for d in 0..<vec { byRow[Int(row) * vec + d] = Double(g[j * vec + d]) }
             }
+            return (uniqueRows, grads, uniqueCount, slots, [Double(u)] + byRow)
+        }
+
+        /// Gradients per distinct row, then one sparse update; results keyed by row.
+        func gradientsAndUpdate(_ b: any Backend, _ update: SparseUpdate, states: Int) throws -> [Double] {
+            let rowsHost = keys.map { Int64((($0 % 997) + 997) % 997) }
+            let (uniqueRows, grads, uniqueCount, slots, byRow) = gradients(b, rows: rowsHost, offsets: offsets, dout: dout, mean: true)
             let tv = b.tensor(values, [capacity * vec])
             let stateTensors = (0..<states).map { i in
                 i == 2 ? b.makeTensor([capacity], .int64) : b.tensor(values.map { abs($0) * 0.01 }, [capacity * vec])
@@ -479,44 +489,28 @@ public enum BackendSelfTest {
             b.sparseUpdate(update, values: tv, states: stateTensors, uniqueRows: uniqueRows, uniqueGrads: grads,
                            uniqueCount: uniqueCount, maxCount: keys.count, rowSlot: slots, table: table, vec: vec)
             b.clearRowSlots(slots, uniqueRows: uniqueRows, uniqueCount: uniqueCount, maxCount: keys.count)
-            return [Double(u)] + byRow + b.floats(tv).map(Double.init) + b.int64s(slots).map(Double.init)
+            return byRow + b.floats(tv).map(Double.init) + b.int64s(slots).map(Double.init)
         }
 
         /// Gradients per distinct row where a few rows take most keys (their keys span many of
         /// the GPU's sorted chunks) and some keys have no row; results keyed by row.
-        func hotGradients(_ b: any Backend, mean: Bool) throws -> [Double] {
+        func hotGradients(_ b: any Backend, mean: Bool) -> [Double] {
             var hot = CounterRNG(seed: seed, stream: 124)
             var hotOffsets: [Int64] = [0], rowsHost: [Int64] = []
-            let hotSegments = 3000
-            for _ in 0..<hotSegments {
+            for _ in 0..<3000 {
                 for _ in 0..<(1 + hot.nextInt(below: 6)) {
                     let draw = hot.nextInt(below: 100)
                     rowsHost.append(draw < 40 ? Int64(draw % 3) : draw < 43 ? -1 : Int64(3 + hot.nextInt(below: 900)))
                 }
                 hotOffsets.append(Int64(rowsHost.count))
             }
-            let hotDout = (0..<(hotSegments * vec)).map { _ in Float(hot.nextNormal()) }
-            let rows = b.makeTensor([rowsHost.count], .int64), to = b.makeTensor([hotOffsets.count], .int64)
-            b.upload(rowsHost, to: rows)
-            b.upload(hotOffsets, to: to)
-            let uniqueRows = b.makeTensor([rowsHost.count], .int64), grads = b.makeTensor([rowsHost.count * vec], .float32)
-            let slots = b.makeTensor([capacity], .int64), uniqueCount = b.makeTensor([1], .int64)
-            b.fill(slots, int64: -1)
-            b.embeddingGradients(dout: b.tensor(hotDout, [hotSegments * vec]), rows: rows, offsets: to, segments: hotSegments,
-                                 keyCount: rowsHost.count, vec: vec, mean: mean, uniqueRows: uniqueRows, uniqueGrads: grads,
-                                 uniqueCount: uniqueCount, rowSlot: slots)
-            let u = Int(b.int64s(uniqueCount)[0])
-            let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)
-            var byRow = [Double](repeating: 0, count: capacity * vec)
-            for (j, row) in order.enumerated() {
-                for d in 0..<vec { byRow[Int(row) * vec + d] = Double(g[j * vec + d]) }
-            }
-            return [Double(u)] + byRow
+            let hotDout = (0..<(3000 * vec)).map { _ in Float(hot.nextNormal()) }
+            return gradients(b, rows: rowsHost, offsets: hotOffsets, dout: hotDout, mean: mean).byRow
         }
 
         return [
-            Case(name: "embedding grads, hot rows (sum), vec \(vec)", tolerance: 1e-4) { try hotGradients($0, mean: false) },
-            Case(name: "embedding grads, hot rows (mean), vec \(vec)", tolerance: 1e-4) { try hotGradients($0, mean: true) },
+            Case(name: "embedding grads, hot rows (sum), vec \(vec)", tolerance: 1e-4) { hotGradients($0, mean: false) },
+            Case(name: "embedding grads, hot rows (mean), vec \(vec)", tolerance: 1e-4) { hotGradients($0, mean: true) },
             Case(name: "hash lookup + pool (sum), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: false) },
             Case(name: "hash lookup + pool (mean), vec \(vec)", tolerance: 1e-5) { try lookupAndPool($0, mean: true) },
             Case(name: "embedding grads + sparse SGD, vec \(vec)", tolerance: 1e-5) {
