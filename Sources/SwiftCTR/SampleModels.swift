@@ -60,7 +60,8 @@ public struct SampleModel: Sendable {
         SampleModel(name: "criteo_multi_slots", script: "samples/criteo_multi_slots/criteo.py", shape: "no dense, 10 slots (≤ 5 keys)",
                     data: config {
                         ($0.denseDim, $0.slotSizes, $0.nnzPerSlot) = (0, Array(repeating: 6000, count: 10), Array(repeating: 5, count: 10))
-                        $0.numTrain = 1_500_000  // fresh samples: repeated passes over fewer overfit
+                        // The sample pools a slot's keys with the mean combiner; fresh samples, as repeated passes overfit.
+                        ($0.meanCombiner, $0.numTrain) = (true, 1_500_000)
                     }, directory: "data/sample-criteo-multi-slots"),
         SampleModel(name: "din", script: "samples/din/din_parquet.py", shape: "no dense; user, 10 goods + target, their 11 categories",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
