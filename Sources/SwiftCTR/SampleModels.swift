@@ -67,10 +67,11 @@ public struct SampleModel: Sendable {
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
         SampleModel(name: "bst", script: "samples/bst/bst_avg_pooling.py", shape: "1 dense; user, 10 goods, target, 10 categories, target category",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (1, [1, 10, 1, 10, 1]) }, directory: "data/sample-bst"),
-        // The NCF samples' Adam (β1 0.25, β2 0.5; ε 1e-3 for GMF) at their lr 0.0045.
+        // The NCF samples' Adam (β1 0.25, β2 0.5; ε 1e-3 for GMF) at their lr 0.0045; GMF's
+        // one product layer learns slower than the MLPs and takes 10 quick passes.
         SampleModel(name: "gmf", script: "samples/ncf/gmf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
                     lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5, epsilon: 1e-3),
-                    passes: 3),
+                    passes: 10),
         SampleModel(name: "ncf", script: "samples/ncf/ncf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
                     lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5), passes: 3),
         SampleModel(name: "neumf", script: "samples/ncf/neumf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
@@ -84,10 +85,12 @@ public struct SampleModel: Sendable {
     static let userItem = "1 dense, user and item (1 key each)"
 
     /// GMF, NCF, NeuMF: users and items whose pair interaction carries most of the signal; the
-    /// vocabulary fits the samples' workspaces (NCF's 16 MB hold 21,845 rows of 64 floats with Adam).
+    /// vocabulary fits the samples' workspaces (NCF's 16 MB hold 21,845 rows of 64 floats with Adam)
+    /// and small enough that every user and item is drawn dozens of times.
     static func userItems(_ config: inout SyntheticConfig) {
-        (config.denseDim, config.slotSizes, config.nnzPerSlot) = (1, [12000, 6000], [1, 1])
-        (config.numTrain, config.linearStd, config.interactionStd) = (1_000_000, 0.8, 1.2)
+        (config.denseDim, config.slotSizes, config.nnzPerSlot) = (1, [3000, 1500], [1, 1])
+        // The samples read the dense value but no layer uses it: it carries no signal.
+        (config.numTrain, config.linearStd, config.interactionStd, config.denseStd) = (1_000_000, 0.8, 1.2, 0)
     }
 
     static func multiTask(_ config: inout SyntheticConfig) {
