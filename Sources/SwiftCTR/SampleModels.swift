@@ -77,9 +77,9 @@ public struct SampleModel: Sendable {
         SampleModel(name: "neumf", script: "samples/ncf/neumf.py", shape: userItem, data: config(userItems), directory: "data/sample-ncf",
                     lr: 0.0045, optimizer: CreateOptimizer(optimizerType: .adam, updateType: .global, beta1: 0.25, beta2: 0.5), passes: 3),
         SampleModel(name: "mmoe", script: "samples/mmoe/mmoe_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
-                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01, passes: 3),
+                    data: config(multiTask), directory: "data/sample-mmoe", lr: 1, optimizer: multiTaskSGD, passes: 3),
         SampleModel(name: "shared_bottom", script: "samples/mmoe/shared_bottom_parquet.py", shape: "2 labels, no dense, 32 slots (1 key)",
-                    data: config(multiTask), directory: "data/sample-mmoe", lr: 0.01, passes: 3),
+                    data: config(multiTask), directory: "data/sample-mmoe", lr: 1, optimizer: multiTaskSGD, passes: 3),
     ]
 
     static let userItem = "1 dense, user and item (1 key each)"
@@ -92,6 +92,10 @@ public struct SampleModel: Sendable {
         // The samples read the dense value but no layer uses it: it carries no signal.
         (config.numTrain, config.linearStd, config.interactionStd, config.denseStd) = (1_000_000, 0.8, 1.2, 0)
     }
+
+    /// MMoE and shared-bottom: the embeddings' SGD (Local, atomic) for the dense layers too, at
+    /// lr 1 (Adam at lr 0.01 stopped 0.04 short of the oracle).
+    static let multiTaskSGD = CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true)
 
     static func multiTask(_ config: inout SyntheticConfig) {
         let sizes = SyntheticConfig.default.slotSizes
