@@ -2,7 +2,8 @@
 ///
 /// The true logit of a sample is
 /// `meanLogit + Σ_keys w[key] + Σ_pairs ⟨F_s, F_t⟩ + Σ_d wd[d]·dense[d]` (centred so that its mean
-/// is `meanLogit`), where `F_s` sums the factor vectors of slot `s`'s keys. Weights and factors are
+/// is `meanLogit`), where `F_s` sums the factor vectors of slot `s`'s keys (with `meanCombiner`, a
+/// slot's keys contribute the mean of their weights and factors instead). Weights and factors are
 /// scaled so the three parts have standard deviations `linearStd`, `interactionStd` and `denseStd`,
 /// and they fade to zero for keys expected fewer than `minExpectedCount` times in the train split, so
 /// every bit of signal is learnable from the data.
@@ -78,6 +79,9 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
     /// Every sample has exactly `nnzPerSlot[s]` keys in slot `s` (a hotness, as MLPerf's
     /// multi-hot DLRM-DCNv2 data has) instead of a uniform count in `1...nnzPerSlot[s]`.
     public var fixedHotness = false
+    /// A multi-hot slot's per-key part and factors are the mean over its keys instead of the sum,
+    /// the signal an embedding with the `mean` combiner (HugeCTR's criteo_multi_slots) can read.
+    public var meanCombiner = false
 
     /// Latent item categories of the sequence signal: item `i` belongs to `i % itemCategories`.
     public static let itemCategories = 8
@@ -159,7 +163,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
         case format, floatLabelDense, compression, rowGroupSize
         case zipfExponent, meanLogit, linearStd, interactionStd, denseStd, interactionPairs, factorDim
         case minExpectedCount, labelDim, taskStd, sparseInputs, sequenceLength, itemVocabulary, sequenceStd, sequenceCategories
-        case fixedHotness
+        case fixedHotness, meanCombiner
     }
 
     /// Decodes a config where only `numTrain`, `numEval` and `slotSizes` are required, so a
@@ -197,6 +201,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
                   sequenceStd: try c.decodeIfPresent(Double.self, forKey: .sequenceStd) ?? d.sequenceStd,
                   sequenceCategories: try c.decodeIfPresent(Bool.self, forKey: .sequenceCategories) ?? false)
         fixedHotness = try c.decodeIfPresent(Bool.self, forKey: .fixedHotness) ?? false
+        meanCombiner = try c.decodeIfPresent(Bool.self, forKey: .meanCombiner) ?? false
     }
 
     /// Encodes every setting, except the shape options where they have their defaults, so a
@@ -238,6 +243,7 @@ public struct SyntheticConfig: Codable, Equatable, Sendable {
             if sequenceCategories { try c.encode(true, forKey: .sequenceCategories) }
         }
         if fixedHotness { try c.encode(true, forKey: .fixedHotness) }
+        if meanCombiner { try c.encode(true, forKey: .meanCombiner) }
     }
 
     /// Throws a ``DataError`` naming the first unusable setting.

@@ -300,6 +300,7 @@ private final class PlantedModel: @unchecked Sendable {
     let slotSize: [Int]
     let nnz: [Int]
     let fixedHotness: Bool
+    let meanCombiner: Bool
     /// Start of slot `s`'s factors (`rank * factorDim + d`), or -1 when the slot is in no pair.
     let factorStart: [Int]
     let pairs: [(Int, Int)]
@@ -339,6 +340,7 @@ private final class PlantedModel: @unchecked Sendable {
         factorDim = config.factorDim
         nnz = config.nnzPerSlot
         fixedHotness = config.fixedHotness
+        meanCombiner = config.meanCombiner
         slotSize = config.slotSizes
         let D = config.factorDim
         let slotCount = config.slotSizes.count
@@ -376,6 +378,11 @@ private final class PlantedModel: @unchecked Sendable {
         for (s, size) in config.slotSizes.enumerated() {
             let start = starts[s]
             let meanKeys = config.fixedHotness ? Double(config.nnzPerSlot[s]) : Double(config.nnzPerSlot[s] + 1) / 2
+            // A slot's part is a sum of k keys' (variance ∝ E[k], mean ∝ E[k]), or with
+            // `meanCombiner` their mean (variance ∝ E[1/k], mean as one key's).
+            let n = config.nnzPerSlot[s]
+            let inverseKeys = config.fixedHotness ? 1 / Double(n) : (1 ... n).reduce(0.0) { $0 + 1 / Double($1) } / Double(n)
+            let (momentKeys, meanOfKeys) = config.meanCombiner ? (inverseKeys, 1.0) : (meanKeys, meanKeys)
             var probability = (0 ..< size).map { pow(Double($0 + 1), -config.zipfExponent) }
             let norm = probability.reduce(0, +)
             var running = 0.0
@@ -413,9 +420,9 @@ private final class PlantedModel: @unchecked Sendable {
                     }
                 }
             }
-            linearMoment[s] *= meanKeys
-            linearMean[s] *= meanKeys
-            for d in 0 ..< D { factorMean[s][d] *= meanKeys }
+            linearMoment[s] *= momentKeys
+            linearMean[s] *= meanOfKeys
+            for d in 0 ..< D { factorMean[s][d] *= meanOfKeys }
         }
 
         let linearVariance = linearMoment.reduce(0, +)
@@ -492,8 +499,8 @@ private final class PlantedModel: @unchecked Sendable {
             }
             outcome.denseLogits.reserveCapacity(task.samples.count)
         }
-        let (D, slotStart, slotSize, nnz, factorStart, pairs, denseWeights) =
-            (factorDim, self.slotStart, self.slotSize, self.nnz, self.factorStart, self.pairs, self.denseWeights)
+        let (D, slotStart, slotSize, nnz, factorStart, pairs, denseWeights, meanCombiner) =
+            (factorDim, self.slotStart, self.slotSize, self.nnz, self.factorStart, self.pairs, self.denseWeights, self.meanCombiner)
         let (cumulative, keyOfRank, weight, factors) = (self.cumulative, self.keyOfRank, self.weight, self.factors)
         let (taskIntercepts, taskSlotDeltas, L, itemStart, itemVocabulary) =
             (self.taskIntercepts, self.taskSlotDeltas, sequenceLength, self.itemStart, self.itemVocabulary)
@@ -521,12 +528,18 @@ private final class PlantedModel: @unchecked Sendable {
                 for _ in 0 ..< count {
                     let g = start + Self.rank(of: rng.nextUniform(), in: cumulative, start, slotSize[s])
                     keys.append(keyOfRank[g])
-                    logit += weight[g]
+                    if !meanCombiner { logit += weight[g] }
                     linear += weight[g]
                     if factorBase >= 0 {
                         let f = factorBase + (g - start) * D
                         for d in 0 ..< D { factorSums[s * D + d] += factors[f + d] }
                     }
+                }
+                if meanCombiner {
+                    let inverse = 1 / Double(count)
+                    linear *= inverse
+                    logit += linear
+                    if factorBase >= 0 { for d in 0 ..< D { factorSums[s * D + d] *= inverse } }
                 }
                 slotLinear[s] = linear
             }

@@ -217,6 +217,46 @@ struct GeneratorShapesTests {
         #expect(counts == [1, 2, 3])
     }
 
+    @Test("meanCombiner: a slot's keys add their mean, not their sum; the same keys; one-hot data unchanged; dataset.json keeps it")
+    func meanCombiner() throws {
+        let folder = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // One slot of 3 keys, 1 or 2 of them a sample: a sample of key r twice has the true logit of
+        // a sample of r alone with the mean, and r's weight once more with the sum.
+        var config = SyntheticConfig(numTrain: 60_000, numEval: 1_000, slotSizes: [3], nnzPerSlot: [2], denseDim: 0,
+                                     trainFiles: 1, linearStd: 1.5, interactionPairs: 0, minExpectedCount: 1)
+        func rates(_ name: String) throws -> (rows: [(labels: [Float], slots: [[Int64]])], gaps: [Double]) {
+            let ds = try SyntheticGenerator.generate(config, into: folder + "/" + name)
+            #expect(try SyntheticGenerator.load(directory: folder + "/" + name).0 == config)
+            let rows = try Self.samples(.norm(check: config.check), ds.trainList, config)
+            let gaps = (0 ..< Int64(3)).map { key in
+                func rate(_ keys: [Int64]) -> Double {
+                    let matching = rows.filter { $0.slots[0] == keys }
+                    return Double(matching.reduce(0) { $0 + $1.labels[0] }) / Double(max(matching.count, 1))
+                }
+                return abs(rate([key, key]) - rate([key]))
+            }
+            return (rows, gaps)
+        }
+        let sum = try rates("sum")
+        config.meanCombiner = true
+        let mean = try rates("mean")
+        #expect(mean.rows.map(\.slots) == sum.rows.map(\.slots) && mean.rows.map(\.labels) != sum.rows.map(\.labels))
+        #expect(mean.gaps.allSatisfy { $0 < 0.03 } && sum.gaps.contains { $0 > 0.1 }, "mean \(mean.gaps), sum \(sum.gaps)")
+        let meanJSON = try String(contentsOfFile: folder + "/mean/dataset.json", encoding: .utf8)
+        let sumJSON = try String(contentsOfFile: folder + "/sum/dataset.json", encoding: .utf8)
+        #expect(meanJSON.contains("meanCombiner") && !sumJSON.contains("meanCombiner"))
+
+        var oneHot = Self.small()
+        oneHot.nnzPerSlot = [1, 1, 1, 1, 1]
+        let plain = try SyntheticGenerator.generate(oneHot, into: folder + "/one-hot")
+        oneHot.meanCombiner = true
+        let averaged = try SyntheticGenerator.generate(oneHot, into: folder + "/one-hot-mean")
+        #expect(try Self.samples(.norm(check: oneHot.check), averaged.evalList, oneHot).map(\.labels)
+                == Self.samples(.norm(check: oneHot.check), plain.evalList, oneHot).map(\.labels))
+        #expect(averaged.oracleAUC == plain.oracleAUC)
+    }
+
     @Test("the shape options are deterministic for a seed and dataset.json round-trips them", arguments: [SyntheticFormat.norm, .parquet])
     func shapesAreDeterministic(format: SyntheticFormat) throws {
         let folder = Self.scratch()
