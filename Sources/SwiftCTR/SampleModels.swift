@@ -49,7 +49,7 @@ public struct SampleModel: Sendable {
                         $0.slotSizes = Recipes.mlperfTableSizes.map { min($0, 3000) }
                         ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 250_000)
                     }, directory: "data/sample-dlrm-dcnv2", lr: 0.005,
-                    optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8)),
+                    optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8), passes: 3),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes
