@@ -39,6 +39,7 @@ let package = Package(
         .executableTarget(name: "criteo-example", dependencies: ["SwiftCTR"], path: "Examples/Criteo", swiftSettings: strict),
         .executableTarget(name: "criteo-multi-slots-example", dependencies: ["SwiftCTR"], path: "Examples/CriteoMultiSlots", swiftSettings: strict),
         .executableTarget(name: "din-example", dependencies: ["SwiftCTR"], path: "Examples/DIN", swiftSettings: strict),
+        .executableTarget(name: "din-try-example", dependencies: ["SwiftCTR"], path: "Examples/DINTry", swiftSettings: strict),
         .executableTarget(name: "dlrm-example", dependencies: ["SwiftCTR"], path: "Examples/DLRM", swiftSettings: strict),
         .executableTarget(name: "dlrm-dcnv2-example", dependencies: ["SwiftCTR"], path: "Examples/DLRMDCNv2", swiftSettings: strict),
         .executableTarget(name: "gmf-example", dependencies: ["SwiftCTR"], path: "Examples/GMF", swiftSettings: strict),
