@@ -41,6 +41,7 @@ let package = Package(
         .executableTarget(name: "din-example", dependencies: ["SwiftCTR"], path: "Examples/DIN", swiftSettings: strict),
         .executableTarget(name: "din-try-example", dependencies: ["SwiftCTR"], path: "Examples/DINTry", swiftSettings: strict),
         .executableTarget(name: "dlrm-example", dependencies: ["SwiftCTR"], path: "Examples/DLRM", swiftSettings: strict),
+        .executableTarget(name: "ftrl-example", dependencies: ["SwiftCTR"], path: "Examples/FTRL", swiftSettings: strict),
         .executableTarget(name: "dlrm-dcnv2-example", dependencies: ["SwiftCTR"], path: "Examples/DLRMDCNv2", swiftSettings: strict),
         .executableTarget(name: "gmf-example", dependencies: ["SwiftCTR"], path: "Examples/GMF", swiftSettings: strict),
         .executableTarget(name: "ncf-example", dependencies: ["SwiftCTR"], path: "Examples/NCF", swiftSettings: strict),

@@ -50,6 +50,12 @@ public struct SampleModel: Sendable {
                         ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 250_000)
                     }, directory: "data/sample-dlrm-dcnv2", lr: 0.01,
                     optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8)),
+        // The ftrl sample's 26 one-key slots, one input and table each, its Ftrl on the tables
+        // (in the graph) and SGD on the dense layers at its lr 0.5 (its `--optimizer sgd`).
+        SampleModel(name: "ftrl", script: "samples/ftrl/dlrm_train_ftrl.py (hash tables in place of the embedding collection)",
+                    shape: "13 dense, 26 one-key slots, one input each",
+                    data: config { $0.sparseInputs = Array(repeating: 1, count: 26) }, directory: "data/sample-ftrl", lr: 0.5,
+                    optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true), passes: 3),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes
