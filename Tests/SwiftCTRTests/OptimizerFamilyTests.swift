@@ -243,18 +243,23 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
     /// Ftrl on a hash embedding (SwiftCTR's; HugeCTR's hash embeddings have none): over three
     /// steps, the last with lr 0, each touched element takes the dense formula in fp64 with its
     /// row's summed gradient; untouched and unused rows stay put, and n, z are the two states.
-    @Test(arguments: [UpdateType.local, .global])
-    func sparseFtrlMatchesReference(_ update: UpdateType) throws {
+    /// The same for a OneHot embedding (keys 0…3 are rows 0…3 of its one slot of 8).
+    @Test(arguments: [(UpdateType.local, false), (.global, false), (.global, true)])
+    func sparseFtrlMatchesReference(_ update: UpdateType, _ oneHot: Bool) throws {
         let vec = 3, capacity = 8, scaler: Float = 2
         let sparse = try EmbeddingTableSpec(
             SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 1, embeddingVecSize: vec,
                             combiner: "sum", sparseEmbeddingName: "emb", bottomName: "data1", optimizer: params(.ftrl, update)),
             sparse: DataReaderSparseParam("data1", 2, false, 1), modelOptimizer: params(.sgd), backend: cpu).optimizer
         #expect(sparse == .ftrl(beta: Float(hp.beta), lambda1: Float(hp.lambda1), lambda2: Float(hp.lambda2)))
-        let emb = HashEmbedding(name: "emb", vecSize: vec, slots: 1, combiner: .sum, capacity: capacity, maxBatch: 3,
-                                maxKeysPerSample: 2, optimizer: sparse, initialValues: .uniform(0.05), seed: 3, backend: cpu)
-        let steps: [[[Int64]]] = [[[100], [200], [100, 300]], [[100], [400]], [[300], [400], [200]]]
-        let rowOf: [Int64: Int] = [100: 0, 200: 1, 300: 2, 400: 3]
+        let emb = oneHot
+            ? try HashEmbedding(oneHot: "emb", vecSize: vec, slots: 1, slotSizes: [capacity], combiner: .sum, maxBatch: 3,
+                                maxKeysPerSample: 2, optimizer: sparse, seed: 3, backend: cpu)
+            : HashEmbedding(name: "emb", vecSize: vec, slots: 1, combiner: .sum, capacity: capacity, maxBatch: 3,
+                            maxKeysPerSample: 2, optimizer: sparse, initialValues: .uniform(0.05), seed: 3, backend: cpu)
+        let key: (Int64) -> Int64 = { oneHot ? $0 / 100 - 1 : $0 }
+        let steps: [[[Int64]]] = [[[100], [200], [100, 300]], [[100], [400]], [[300], [400], [200]]].map { $0.map { $0.map(key) } }
+        let rowOf = Dictionary(uniqueKeysWithValues: [100, 200, 300, 400].enumerated().map { (key(Int64($0.element)), $0.offset) })
         var w = TS.floats(emb.values).map(Double.init), s = [[Double]](repeating: [0, 0], count: capacity * vec)
         #expect(emb.states.count == 2)
         for (index, samples) in steps.enumerated() {
