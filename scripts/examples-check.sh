@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 # graph name → product; the product is the executable target in Package.swift.
 examples=(dcn_v2:dcn-v2-example wdl:wdl-example deepfm:deepfm-example criteo:criteo-example
-          criteo_multi_slots:criteo-multi-slots-example din:din-example dlrm:dlrm-example dlrm_dcnv2:dlrm-dcnv2-example gmf:gmf-example
+          criteo_multi_slots:criteo-multi-slots-example din:din-example din_try:din-try-example dlrm:dlrm-example dlrm_dcnv2:dlrm-dcnv2-example ftrl:ftrl-example gmf:gmf-example
           ncf:ncf-example neumf:neumf-example mmoe:mmoe-example shared_bottom:shared-bottom-example
           bst:bst-example)
 

@@ -1,7 +1,9 @@
 import CTRCore
 
 /// The sparse optimizer of one embedding, resolved from its `OptimizerParams` (HugeCTR's
-/// `EmbeddingOptimizer`; Ftrl and RMSProp have no hash-embedding update there either).
+/// `EmbeddingOptimizer`, which has no Ftrl or RMSProp update; SwiftCTR's Ftrl is the dense
+/// formula on touched rows, as HugeCTR's embedding collection has it, on backends with
+/// `hasSparseFtrl`).
 ///
 /// ```swift
 /// let adam = SparseOptimizer.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-7, global: true, lazy: false)
@@ -15,15 +17,18 @@ public enum SparseOptimizer: Sendable, Equatable {
     case adaGrad(initialAccuValue: Float, epsilon: Float)
     case momentumSGD(factor: Float, global: Bool)
     case nesterov(mu: Float, global: Bool)
+    /// Touched rows only, whatever the update type.
+    case ftrl(beta: Float, lambda1: Float, lambda2: Float)
 
     /// State tensors per embedding, in HugeCTR's file order (API spec §4.6): Adam m, v (then
     /// LazyGlobal's per-row last step, which is not saved); AdaGrad accum; MomentumSGD momentum;
-    /// Nesterov accum; SGD none.
+    /// Nesterov accum; Ftrl n, z; SGD none.
     public var stateCount: Int {
         switch self {
         case .sgd: 0
         case .adam(_, _, _, _, let lazy): lazy ? 3 : 2
         case .adaGrad, .momentumSGD, .nesterov: 1
+        case .ftrl: 2
         }
     }
 
@@ -56,6 +61,8 @@ public enum SparseOptimizer: Sendable, Equatable {
         case let .nesterov(mu, global):
             global ? .nesterovGlobal(lr: lr, mu: mu, gradScale: gradScale)
                 : .nesterovLocal(lr: lr, mu: mu, gradScale: gradScale)
+        case let .ftrl(beta, lambda1, lambda2):
+            .ftrl(lr: lr, beta: beta, lambda1: lambda1, lambda2: lambda2, gradScale: gradScale)
         }
     }
 }

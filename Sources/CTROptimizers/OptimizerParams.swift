@@ -79,11 +79,11 @@ public struct OptimizerParams: Sendable, Codable, Equatable {
     }
 
     /// Throws unless the optimizer can update the rows of a hash embedding with this update type:
-    /// Ftrl (and RMSProp) have no sparse update in HugeCTR, and LazyGlobal is Adam's only.
+    /// RMSProp has no sparse update in HugeCTR, and LazyGlobal is Adam's only. Ftrl, which
+    /// HugeCTR's hash embeddings lack (its embedding collection has it), passes: SwiftCTR updates
+    /// the touched rows with it on the CPU backend (model building refuses it where a backend has
+    /// no kernel for it).
     public func validateForSparse() throws {
-        guard optimizerType != .ftrl else {
-            throw SwiftCTRError(.config, "optimizer Ftrl updates dense weights only; HugeCTR's hash embeddings have no Ftrl update. Give the SparseEmbedding its own optimizer (e.g. optimizer: CreateOptimizer(optimizerType: .adaGrad)); Adam, AdaGrad, MomentumSGD, Nesterov and SGD work for embeddings.")
-        }
         try validateHyperParameters()
         guard updateType != .lazyGlobal || optimizerType == .adam else {
             throw SwiftCTRError(.config, "update type LazyGlobal works with Adam only, found \(optimizerType.rawValue). Use .global or .local with \(optimizerType.rawValue), or optimizerType .adam with .lazyGlobal.")
@@ -115,7 +115,7 @@ public struct OptimizerParams: Sendable, Codable, Equatable {
                 throw fail("beta ≥ 0, lambda1 ≥ 0 and lambda2 ≥ 0", "beta \(beta), lambda1 \(lambda1), lambda2 \(lambda2)")
             }
         case .rmsProp:
-            throw SwiftCTRError(.config, "optimizer RMSProp has no update for dense weights or hash embeddings in HugeCTR (only its embedding collection has one); use Adam, AdaGrad, MomentumSGD, Nesterov, Ftrl (dense only) or SGD.")
+            throw SwiftCTRError(.config, "optimizer RMSProp has no update for dense weights or hash embeddings in HugeCTR (only its embedding collection has one); use Adam, AdaGrad, MomentumSGD, Nesterov, Ftrl or SGD.")
         case .sgd:
             break
         }

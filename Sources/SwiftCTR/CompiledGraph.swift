@@ -119,7 +119,7 @@ final class CompiledGraph {
 
     private static func makeEmbedding(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams,
                                       maxBatch: Int, seed: UInt64, backend: any Backend) throws -> HashEmbedding {
-        let table = try EmbeddingTableSpec(spec, sparse: sparse, modelOptimizer: modelOptimizer)
+        let table = try EmbeddingTableSpec(spec, sparse: sparse, modelOptimizer: modelOptimizer, backend: backend)
         let vec = spec.embeddingVecSize, combiner = Combiner(rawValue: spec.combiner)!
         switch table.table {
         case .oneHot(let sizes):

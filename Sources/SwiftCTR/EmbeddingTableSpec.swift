@@ -4,14 +4,15 @@
 /// sizes).
 ///
 /// ```swift
-/// let resolved = try EmbeddingTableSpec(spec, sparse: input.dataReaderSparseParamArray[0], modelOptimizer: optimizer)
+/// let resolved = try EmbeddingTableSpec(spec, sparse: input.dataReaderSparseParamArray[0], modelOptimizer: optimizer,
+///                                       backend: backend)
 /// if case .hash(let capacity, _) = resolved.table { print(capacity) }
 /// ```
 struct EmbeddingTableSpec {
     let optimizer: SparseOptimizer
     let table: ShardedEmbedding.Table
 
-    init(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams) throws {
+    init(_ spec: SparseEmbedding, sparse: DataReaderSparseParam, modelOptimizer: OptimizerParams, backend: any Backend) throws {
         let params = spec.optimizer ?? modelOptimizer
         do {
             try params.validateForSparse()
@@ -27,7 +28,11 @@ struct EmbeddingTableSpec {
         case .momentumSGD: .momentumSGD(factor: params.momentumFactor, global: global)
         case .nesterov: .nesterov(mu: params.momentumFactor, global: global)
         case .sgd: .sgd
-        case .ftrl, .rmsProp: preconditionFailure("validateForSparse refuses \(params.optimizerType.rawValue)")
+        case .ftrl: .ftrl(beta: params.beta, lambda1: params.lambda1, lambda2: params.lambda2)
+        case .rmsProp: preconditionFailure("validateForSparse refuses RMSProp")
+        }
+        if case .ftrl = optimizer, !backend.hasSparseFtrl {
+            throw SwiftCTRError(.config, "SparseEmbedding '\(spec.sparseEmbeddingName)': optimizer Ftrl has no sparse update on this backend (SwiftCTR updates embeddings with Ftrl on the CPU backend only; HugeCTR's hash embeddings have none). Train on the CPU, or give the SparseEmbedding another optimizer (e.g. optimizer: CreateOptimizer(optimizerType: .adaGrad)).")
         }
         if spec.embeddingType == .localizedSlotSparseEmbeddingOneHot {
             table = .oneHot(slotSizes: spec.slotSizeArray)

@@ -50,6 +50,12 @@ public struct SampleModel: Sendable {
                         ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 250_000)
                     }, directory: "data/sample-dlrm-dcnv2", lr: 0.005,
                     optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8), passes: 3),
+        // The ftrl sample's 26 one-key slots, one input and table each, its Ftrl on the tables
+        // (in the graph) and SGD on the dense layers at its lr 0.5 (its `--optimizer sgd`).
+        SampleModel(name: "ftrl", script: "samples/ftrl/dlrm_train_ftrl.py (hash tables in place of the embedding collection)",
+                    shape: "13 dense, 26 one-key slots, one input each",
+                    data: config { $0.sparseInputs = Array(repeating: 1, count: 26) }, directory: "data/sample-ftrl", lr: 0.5,
+                    optimizer: CreateOptimizer(optimizerType: .sgd, updateType: .local, atomicUpdate: true), passes: 3),
         SampleModel(name: "wdl", script: "samples/wdl/wdl.py", shape: "13 dense; wide: 1 slot (≤ 8 keys); deep: 26 slots (≤ 2)",
                     data: config {
                         $0.slotSizes = [20000] + SyntheticConfig.default.slotSizes
@@ -64,6 +70,10 @@ public struct SampleModel: Sendable {
                         ($0.meanCombiner, $0.numTrain) = (true, 1_500_000)
                     }, directory: "data/sample-criteo-multi-slots"),
         SampleModel(name: "din", script: "samples/din/din_parquet.py", shape: "no dense; user, 10 goods + target, their 11 categories",
+                    data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
+        // din_try.py's lr 1e-5 is for 88,000 steps of 64; one pass at batch 2048 trains at din's 0.001.
+        SampleModel(name: "din_try", script: "samples/din/din_try.py (MatrixMultiply attention)",
+                    shape: "no dense; user, 10 goods + target, their 11 categories",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (0, [1, 11, 11]) }, directory: "data/sample-din"),
         SampleModel(name: "bst", script: "samples/bst/bst_avg_pooling.py", shape: "1 dense; user, 10 goods, target, 10 categories, target category",
                     data: config { sequence(&$0); ($0.denseDim, $0.sparseInputs) = (1, [1, 10, 1, 10, 1]) }, directory: "data/sample-bst"),

@@ -75,7 +75,7 @@ final class WorkerGroup: StepRunner {
         for spec in analysis.embeddings {
             let index = input.dataReaderSparseParamArray.firstIndex { $0.topName == spec.bottomName }!
             let sparse = input.dataReaderSparseParamArray[index]
-            let resolved = try EmbeddingTableSpec(spec, sparse: sparse, modelOptimizer: optimizer)
+            let resolved = try EmbeddingTableSpec(spec, sparse: sparse, modelOptimizer: optimizer, backend: backend)
             let table = try ShardedEmbedding(
                 name: spec.sparseEmbeddingName, plan: ShardingPlan(spec.embeddingType, workers: workers, slots: sparse.slotNum),
                 vecSize: spec.embeddingVecSize, combiner: Combiner(rawValue: spec.combiner)!, table: resolved.table,

@@ -141,10 +141,7 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
     }
 
     @Test func sparseValidationNamesWhatIsAllowed() {
-        let ftrl = #expect(throws: SwiftCTRError.self) { try params(.ftrl).validateForSparse() }
-        #expect(ftrl?.message.contains("Ftrl updates dense weights only") == true)
-        #expect(ftrl?.message.contains("Adam, AdaGrad, MomentumSGD, Nesterov and SGD") == true)
-        for type in [OptimizerType.adaGrad, .momentumSGD, .nesterov, .sgd] {
+        for type in [OptimizerType.adaGrad, .momentumSGD, .nesterov, .ftrl, .sgd] {
             let lazy = #expect(throws: SwiftCTRError.self) { try params(type, .lazyGlobal).validateForSparse() }
             #expect(lazy?.message.contains("LazyGlobal works with Adam only, found \(type.rawValue)") == true,
                     "\(lazy?.message ?? "")")
@@ -243,6 +240,55 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
         }
     }
 
+    /// Ftrl on a hash embedding (SwiftCTR's; HugeCTR's hash embeddings have none): over three
+    /// steps, the last with lr 0, each touched element takes the dense formula in fp64 with its
+    /// row's summed gradient; untouched and unused rows stay put, and n, z are the two states.
+    /// The same for a OneHot embedding (keys 0…3 are rows 0…3 of its one slot of 8).
+    @Test(arguments: [(UpdateType.local, false), (.global, false), (.global, true)])
+    func sparseFtrlMatchesReference(_ update: UpdateType, _ oneHot: Bool) throws {
+        let vec = 3, capacity = 8, scaler: Float = 2
+        let sparse = try EmbeddingTableSpec(
+            SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 1, embeddingVecSize: vec,
+                            combiner: "sum", sparseEmbeddingName: "emb", bottomName: "data1", optimizer: params(.ftrl, update)),
+            sparse: DataReaderSparseParam("data1", 2, false, 1), modelOptimizer: params(.sgd), backend: cpu).optimizer
+        #expect(sparse == .ftrl(beta: Float(hp.beta), lambda1: Float(hp.lambda1), lambda2: Float(hp.lambda2)))
+        let emb = oneHot
+            ? try HashEmbedding(oneHot: "emb", vecSize: vec, slots: 1, slotSizes: [capacity], combiner: .sum, maxBatch: 3,
+                                maxKeysPerSample: 2, optimizer: sparse, seed: 3, backend: cpu)
+            : HashEmbedding(name: "emb", vecSize: vec, slots: 1, combiner: .sum, capacity: capacity, maxBatch: 3,
+                            maxKeysPerSample: 2, optimizer: sparse, initialValues: .uniform(0.05), seed: 3, backend: cpu)
+        let key: (Int64) -> Int64 = { oneHot ? $0 / 100 - 1 : $0 }
+        let steps: [[[Int64]]] = [[[100], [200], [100, 300]], [[100], [400]], [[300], [400], [200]]].map { $0.map { $0.map(key) } }
+        let rowOf = Dictionary(uniqueKeysWithValues: [100, 200, 300, 400].enumerated().map { (key(Int64($0.element)), $0.offset) })
+        var w = TS.floats(emb.values).map(Double.init), s = [[Double]](repeating: [0, 0], count: capacity * vec)
+        #expect(emb.states.count == 2)
+        for (index, samples) in steps.enumerated() {
+            let lr = index == 2 ? 0 : 0.05 * Double(index + 1)
+            let offsets = [Int64(0)] + samples.indices.map { i in Int64(samples[...i].joined().count) }
+            try emb.forward(keys: Array(samples.joined()), offsets: offsets, batch: samples.count, training: true)
+            // Large enough gradients that some |z| pass λ1 and some do not.
+            let grads = TS.normals(samples.count * vec, seed: 400 + UInt64(index)).map { $0 * 0.1 }
+            cpu.upload(grads, to: emb.outputGrad)
+            emb.backward()
+            emb.update(lr: Float(lr), scaler: scaler)
+            var g: [Int: [Double]] = [:]
+            for (b, keys) in samples.enumerated() {
+                for key in keys {
+                    var acc = g[rowOf[key]!] ?? [Double](repeating: 0, count: vec)
+                    for k in 0..<vec { acc[k] += Double(grads[b * vec + k]) / Double(scaler) }
+                    g[rowOf[key]!] = acc
+                }
+            }
+            if lr != 0 {
+                for (row, gr) in g { for k in 0..<vec { denseStep(.ftrl, w: &w[row * vec + k], s: &s[row * vec + k], g: gr[k], lr: lr) } }
+            }
+            TS.expectClose(TS.floats(emb.values), w, rtol: 1e-5, atol: 1e-7, "Ftrl \(update) table after step \(index + 1)")
+            TS.expectClose(TS.floats(emb.states[0]), s.map { $0[0] }, rtol: 1e-5, atol: 1e-7, "Ftrl \(update) n, step \(index + 1)")
+            TS.expectClose(TS.floats(emb.states[1]), s.map { $0[1] }, rtol: 1e-5, atol: 1e-6, "Ftrl \(update) z, step \(index + 1)")
+        }
+        #expect(w.contains(0) && w[..<(4 * vec)].contains { $0 != 0 }, "λ1 zeroes some touched elements, not all")
+    }
+
     // MARK: through a Model
 
     /// A tiny model (2 slots of vector size 4 → InnerProduct → BCE) with `optimizer`, its
@@ -279,8 +325,7 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
     @Test(arguments: [OptimizerType.adaGrad, .momentumSGD, .nesterov, .ftrl, .adam, .sgd])
     func modelsTrainWithEveryOptimizer(_ type: OptimizerType) throws {
         for update in [UpdateType.local, .global] + (type == .adam ? [.lazyGlobal] : []) {
-            let model = try tinyModel(params(type, update),
-                                      embeddingOptimizer: type == .ftrl ? params(.adaGrad, update) : nil)
+            let model = try tinyModel(params(type, update))
             var losses: [Float] = []
             for _ in 0..<30 {
                 try model.train(batch: batch)
@@ -296,8 +341,6 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
             do { try body() } catch let error as SwiftCTRError { return error.message } catch {}
             return ""
         }
-        let ftrl = message { _ = try tinyModel(params(.ftrl)) }
-        #expect(ftrl.contains("SparseEmbedding 'emb': optimizer Ftrl updates dense weights only"), "\(ftrl)")
         let lazy = message { _ = try tinyModel(params(.adam), embeddingOptimizer: params(.nesterov, .lazyGlobal)) }
         #expect(lazy.contains("SparseEmbedding 'emb': update type LazyGlobal works with Adam only, found Nesterov"), "\(lazy)")
         let rms = message { _ = try tinyModel(params(.rmsProp)) }

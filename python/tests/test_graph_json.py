@@ -21,7 +21,7 @@ def load_sample(name):
 
 class TestGraphJSON(unittest.TestCase):
     def test_every_graph_has_a_sample(self):
-        self.assertEqual(len(GRAPHS), 16)
+        self.assertEqual(len(GRAPHS), 18)
         self.assertEqual(sorted(p.stem for p in SAMPLES.glob("*.py")), GRAPHS)
 
 

@@ -204,8 +204,15 @@ extension CPUBackend {
             usedElements(usedRows, rowSlot, vec) { e, j in
                 nesterovGlobalElement(pw + e, pm + e, j >= 0 ? pg[j] * gradScale : 0, lr, mu)
             }
+        case let .ftrl(lr, beta, lambda1, lambda2, gradScale):
+            guard lr != 0 else { return }
+            let pn = states[0].hostPointer(as: Float.self), pz = states[1].hostPointer(as: Float.self)
+            let l2 = lambda2 + beta / lr
+            touchedElements(count, pu, vec) { e, j in ftrlElement(pw + e, pn + e, pz + e, pg[j] * gradScale, lr, lambda1, l2) }
         }
     }
+
+    public var hasSparseFtrl: Bool { true }
 
     /// `body(e, j)` for element e of every touched row and j, its index into the unique gradients.
     private func touchedElements(_ count: Int, _ uniqueRows: UnsafeMutablePointer<Int64>, _ vec: Int,

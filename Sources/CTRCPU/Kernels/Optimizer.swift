@@ -53,21 +53,26 @@ extension CPUBackend {
         let pn = n.hostPointer(as: Float.self), pz = z.hostPointer(as: Float.self)
         let l2 = lambda2 + beta / lr
         parallelFor(count, threads: threads) { range in
-            for i in range {
-                let g = pg[i] * gradScale, w = pw[i], ni = pn[i] + g * g
-                let zi = pz[i] + g + ((pn[i] + ftrlEpsilon).squareRoot() - (ni + ftrlEpsilon).squareRoot()) * w / lr
-                let x = lambda1 * (zi.sign == .minus ? -1 : 1) - zi
-                let y = (ni + ftrlEpsilon).squareRoot() / lr + l2
-                pn[i] = ni
-                pz[i] = zi
-                pw[i] = abs(zi) > lambda1 ? x / y : 0
-            }
+            for i in range { ftrlElement(pw + i, pn + i, pz + i, pg[i] * gradScale, lr, lambda1, l2) }
         }
     }
 }
 
 /// Ftrl's `e` inside its square roots (FLT_EPSILON).
 let ftrlEpsilon = Float.ulpOfOne
+
+/// One Ftrl step of one element (lr ≠ 0), `l2` being `λ2 + β/lr`.
+@inline(__always)
+func ftrlElement(_ w: UnsafeMutablePointer<Float>, _ n: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>,
+                 _ g: Float, _ lr: Float, _ lambda1: Float, _ l2: Float) {
+    let ni = n.pointee + g * g
+    let zi = z.pointee + g + ((n.pointee + ftrlEpsilon).squareRoot() - (ni + ftrlEpsilon).squareRoot()) * w.pointee / lr
+    let x = lambda1 * (zi.sign == .minus ? -1 : 1) - zi
+    let y = (ni + ftrlEpsilon).squareRoot() / lr + l2
+    n.pointee = ni
+    z.pointee = zi
+    w.pointee = abs(zi) > lambda1 ? x / y : 0
+}
 
 /// One Adam step of one element with the bias-corrected step size `alpha`.
 @inline(__always)

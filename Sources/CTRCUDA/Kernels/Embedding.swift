@@ -139,6 +139,9 @@ extension CUDABackend {
             everyRow(op: 1, lr, factor, gradScale)
         case let .nesterovGlobal(lr, mu, gradScale):
             everyRow(op: 3, lr, mu, gradScale)
+        case .ftrl:
+            // No kernel: hasSparseFtrl is false, and model building refuses an Ftrl embedding here.
+            preconditionFailure("the CUDA backend has no sparse Ftrl update")
         }
 
         /// A one-state update (`one_state_step` code `op`) of the touched rows with hyper-parameter `h`.

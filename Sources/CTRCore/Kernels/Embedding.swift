@@ -39,6 +39,13 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     /// segment g (rows of -1 skipped), so that a Localized embedding can save each key's
     /// `slot_id`. Cost: 16 bytes read and 8 written per key.
     func recordKeySlots(rows: Tensor, offsets: Tensor, segments: Int, slots: Int, into keySlots: Tensor)
+    /// Whether `sparseUpdate` runs `SparseUpdate.ftrl` (false unless a backend says so; model
+    /// building refuses an Ftrl embedding on a backend without it).
+    var hasSparseFtrl: Bool { get }
+}
+
+extension EmbeddingKernels {
+    public var hasSparseFtrl: Bool { false }
 }
 
 /// What a sparse optimizer step does, with its hyper-parameters already resolved for this step.
@@ -63,4 +70,9 @@ public enum SparseUpdate: Sendable {
     /// Nesterov on every used row in HugeCTR's two passes: `m = μ·m; w += μ·m`, then on touched rows
     /// `m −= lr·g; w −= (1+μ)·lr·g`. states = [accum].
     case nesterovGlobal(lr: Float, mu: Float, gradScale: Float)
+    /// Ftrl on touched rows, element by element the dense formula (`e = FLT_EPSILON`):
+    /// `n′ = n + g²; z += g + (√(n+e) − √(n′+e))·w/lr; w = |z| > λ1 ? (λ1·sign(z) − z)/(√(n′+e)/lr + λ2 + β/lr) : 0`;
+    /// lr 0 changes nothing. states = [n, z]. HugeCTR's hash embeddings have no Ftrl (its
+    /// embedding collection has); only backends whose `hasSparseFtrl` is true run it.
+    case ftrl(lr: Float, beta: Float, lambda1: Float, lambda2: Float, gradScale: Float)
 }
