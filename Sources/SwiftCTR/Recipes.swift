@@ -71,6 +71,34 @@ public enum Recipes {
         return (embedding, layers)
     }
 
+    /// A shallow baseline over `input`'s data: logistic regression, one weight per key (a hash
+    /// `SparseEmbedding` of vector size 1 per sparse input, `combiner` over a slot's keys), the
+    /// dense features taken linearly, and per label an InnerProduct of all of it into
+    /// BinaryCrossEntropyLoss (MultiCrossEntropyLoss for a label of several dimensions).
+    /// `rows` bounds the distinct keys of each input (it sizes the workspaces).
+    public static func linearBaseline(_ input: Input, rows: Int, combiner: String = "sum") -> GraphConfig {
+        // Vector size 1 with up to two optimizer states: 12 bytes a row, and a quarter to spare.
+        let workspaceMB = max(1, (rows * 12 * 5 / 4) >> 20 + 1)
+        var embeddings: [SparseEmbedding] = [], layers: [DenseLayer] = [], features: [String] = []
+        for sparse in input.dataReaderSparseParamArray {
+            let name = "linear_\(sparse.topName)"
+            embeddings.append(SparseEmbedding(embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: workspaceMB,
+                                              embeddingVecSize: 1, combiner: combiner, sparseEmbeddingName: name,
+                                              bottomName: sparse.topName))
+            layers.append(DenseLayer(.reshape, bottomNames: [name], topNames: [name + "_flat"], leadingDim: sparse.slotNum))
+            features.append(name + "_flat")
+        }
+        if input.denseDim > 0 { features.append(input.denseName) }
+        if features.count > 1 { layers.append(DenseLayer(.concat, bottomNames: features, topNames: ["linear_features"])) }
+        for (label, dim) in zip(input.labelNames, input.labelDims) {
+            layers.append(DenseLayer(.innerProduct, bottomNames: [features.count > 1 ? "linear_features" : features[0]],
+                                     topNames: ["logit_\(label)"], numOutput: dim))
+            layers.append(DenseLayer(dim == 1 ? .binaryCrossEntropyLoss : .multiCrossEntropyLoss,
+                                     bottomNames: ["logit_\(label)", label], topNames: ["loss_\(label)"]))
+        }
+        return GraphConfig(modelName: "linear_baseline", input: input, embeddings: embeddings, layers: layers)
+    }
+
     /// A baseline that sees the dense features only: FC(256)-ReLU-FC(128)-ReLU-FC(1) → BCE.
     public static func denseOnly(denseName: String = "dense", labelName: String = "label") -> [DenseLayer] {
         [

@@ -18,12 +18,16 @@ extension Train {
                 let (dataset, oracleAUC) = try prepareData(directory, generating: sample?.data ?? .default)
                 try Self.check(graph.input, fits: dataset, directory: directory, file: file)
                 let evalBatch = Self.evalBatch(min(10_000, dataset.numEval), workers: workers)
-                var solver = Solver(modelName: graph.modelName, seed: seed, lr: lr ?? sample?.lr ?? 0.001,
+                let baselineRows = dataset.slotSizes.reduce(0, +) + dataset.itemVocabulary + SyntheticConfig.itemCategories
+                let graph = baseline ? Recipes.linearBaseline(graph.input, rows: baselineRows,
+                                                              combiner: dataset.meanCombiner ? "mean" : "sum") : graph
+                var solver = Solver(modelName: graph.modelName, seed: seed, lr: lr ?? (baseline ? 0.01 : sample?.lr ?? 0.001),
                                     maxEvalBatches: max(1, dataset.numEval / evalBatch), batchsizeEval: evalBatch,
                                     batchsize: batchSize, i64InputKey: dataset.i64Keys, useCudaGraph: cudaGraph == "on")
                 JSONModelSetup.apply(precision: precision, to: &solver)
                 solver.vvgpu = [Array(0..<workers)]
-                model = try Model(solver, Self.reader(directory, dataset), sample?.optimizer ?? CreateOptimizer(optimizerType: .adam, updateType: .global),
+                let optimizer = baseline ? nil : sample?.optimizer
+                model = try Model(solver, Self.reader(directory, dataset), optimizer ?? CreateOptimizer(optimizerType: .adam, updateType: .global),
                                   backend: try deviceOptions.backend())
                 model.construct(graph)
                 let iterations = maxIter ?? max(1, (sample?.passes ?? 1) * dataset.numTrain / batchSize)

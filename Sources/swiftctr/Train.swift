@@ -30,6 +30,9 @@ struct Train: ParsableCommand {
     @Option(help: "Model: dcn (HugeCTR's DCN sample) or dense-only (an MLP on the dense features).")
     var model: String = "dcn"
 
+    @Flag(help: "With --model NAME: train a shallow baseline on NAME's data instead of NAME's graph: logistic regression, a weight per key summed per slot (averaged for data planted with the mean combiner) and the dense features taken linearly; Adam at lr 0.01 unless --lr, NAME's passes.")
+    var baseline = false
+
     @Option(help: "Write one JSON line per display and evaluation point to this file.")
     var metricsOut: String?
 
@@ -71,6 +74,9 @@ struct Train: ParsableCommand {
         }
         guard DefaultModel.kinds.contains(model) || SampleModel.named(model) != nil else {
             throw ValidationError("--model must be dcn, dense-only or a sample model (\(SampleModel.all.map(\.name).joined(separator: ", "))), found \(model). `swiftctr models` lists them.")
+        }
+        if baseline && SampleModel.named(model) == nil {
+            throw ValidationError("--baseline trains a shallow model on a sample model's data: give --model NAME of `swiftctr models` (for the default data, --model dense-only is the baseline).")
         }
         if config != nil && !DefaultModel.kinds.contains(model) {
             throw ValidationError("give either a JSON model or --model \(model), not both.")

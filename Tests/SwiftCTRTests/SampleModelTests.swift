@@ -37,11 +37,33 @@ struct SampleModelTests {
                                                         "--batch-size", "128"], in: Self.root.path)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.output.contains("eval AUC") && run.output.contains("oracle AUC"), "\(run.output.suffix(400))")
+        let shallow = try EvaluatePredictCLITests.swiftctr(["train", "--model", "gmf", "--baseline", "--data", folder,
+                                                            "--max-iter", "20", "--batch-size", "128"], in: Self.root.path)
+        #expect(shallow.status == 0 && shallow.output.contains("linear_data") && shallow.output.contains("eval AUC"),
+                "\(shallow.errors)\(shallow.output.suffix(400))")
+        let noSample = try EvaluatePredictCLITests.swiftctr(["train", "--baseline"], in: Self.root.path)
+        #expect(noSample.status != 0 && noSample.errors.contains("--baseline trains a shallow model on a sample model's data"),
+                "\(noSample.errors)")
         let listed = try EvaluatePredictCLITests.swiftctr(["models"], in: folder)
         #expect(listed.status == 0 && SampleModel.all.allSatisfy { listed.output.contains($0.file) })
         let unknown = try EvaluatePredictCLITests.swiftctr(["train", "--model", "nope"], in: Self.root.path)
         #expect(unknown.status != 0 && unknown.errors.contains("swiftctr models` lists them"), "\(unknown.errors)")
         let elsewhere = try EvaluatePredictCLITests.swiftctr(["train", "--model", "gmf", "--data", folder], in: folder)
         #expect(elsewhere.status != 0 && elsewhere.errors.contains("Examples/json/gmf.json, which is not here"), "\(elsewhere.errors)")
+    }
+
+    /// The shallow baseline of a two-task sample: a vector-1 table per sparse input, the inputs
+    /// concatenated, and per label its own logit and loss.
+    @Test func linearBaselineHasAWeightPerKeyAndALossPerLabel() throws {
+        let mmoe = try #require(SampleModel.named("mmoe"))
+        let input = try GraphConfig(file: Self.root.appendingPathComponent(mmoe.file).path, modelOptimizer: CreateOptimizer(),
+                                    includeDenseNetwork: true).input
+        let graph = Recipes.linearBaseline(input, rows: 100_000, combiner: "mean")
+        #expect(graph.embeddings.map(\.bottomName) == input.dataReaderSparseParamArray.map(\.topName))
+        #expect(graph.embeddings.allSatisfy { $0.embeddingVecSize == 1 && $0.combiner == "mean" && $0.workspaceSizePerGPUInMB == 2 })
+        let losses = graph.layers.filter { $0.layerType == .binaryCrossEntropyLoss }
+        #expect(losses.map { $0.bottomNames[1] } == input.labelNames && input.labelNames.count == 2)
+        let logits = graph.layers.filter { $0.layerType == .innerProduct }
+        #expect(logits.count == 2 && logits.allSatisfy { $0.numOutput == 1 })
     }
 }
