@@ -47,9 +47,9 @@ public struct SampleModel: Sendable {
                     shape: "13 dense, 26 multi-hot slots of MLPerf's hotness (214 keys)",
                     data: config {
                         $0.slotSizes = Recipes.mlperfTableSizes.map { min($0, 3000) }
-                        ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 250_000)
+                        ($0.nnzPerSlot, $0.fixedHotness, $0.numTrain) = (Recipes.mlperfHotness, true, 1_000_000)
                     }, directory: "data/sample-dlrm-dcnv2", lr: 0.005,
-                    optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8), passes: 3),
+                    optimizer: CreateOptimizer(optimizerType: .adaGrad, updateType: .global, epsilon: 1e-8)),
         // The ftrl sample's 26 one-key slots, one input and table each, its Ftrl on the tables
         // (in the graph) and SGD on the dense layers at its lr 0.5 (its `--optimizer sgd`).
         SampleModel(name: "ftrl", script: "samples/ftrl/dlrm_train_ftrl.py (hash tables in place of the embedding collection)",
