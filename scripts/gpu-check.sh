@@ -6,7 +6,7 @@
 #
 #     scripts/gpu-check.sh                          # selftest, gemm ceiling, dlrmdcnv2 bench without PyTorch
 #     PEER=yes scripts/gpu-check.sh                 # with bench/dlrm_dcnv2_pytorch.py in the same call
-#     SELFTEST=0 GEMM=0 EXTRA="--models dcn16v2" scripts/gpu-check.sh
+#     SELFTEST=0 GEMM=0 MODELS=dcn16v2 PEER=yes scripts/gpu-check.sh
 set -u
 out=${OUT:-gpu-results}
 mkdir -p "$out"
@@ -21,7 +21,7 @@ if [ "${GEMM:-1}" = 1 ]; then
   timeout 120 python3 bench/gemm_ceiling.py > "$out/gemm.txt" 2>&1
   grep -E ": .* TFLOPS$" "$out/gemm.txt"
 fi
-timeout "${BENCH_T:-400}" "$bin" bench --device cuda --models dlrmdcnv2 --precisions bf16 --profile --peer "${PEER:-no}" \
+timeout "${BENCH_T:-400}" "$bin" bench --device cuda --models "${MODELS:-dlrmdcnv2}" --precisions bf16 --profile --peer "${PEER:-no}" \
   --samples "${SAMPLES:-524288}" ${EXTRA:-} > "$out/bench.txt" 2>&1
 echo "bench rc=$?" >> "$out/bench.txt"
 tail -60 "$out/bench.txt"
