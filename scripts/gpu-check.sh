@@ -15,7 +15,7 @@ bin=.device/swiftctr
 nvidia-smi --query-gpu=name,memory.total,clocks.sm --format=csv > "$out/smi.txt" 2>&1
 if [ "${SELFTEST:-1}" = 1 ]; then
   timeout 200 "$bin" selftest --device cuda > "$out/selftest.txt" 2>&1; echo "selftest rc=$?" >> "$out/selftest.txt"
-  grep -E "fail|passed|rc=" "$out/selftest.txt" | tail -15
+  grep -E "FAIL|fail|passed|rc=" "$out/selftest.txt" | tail -15
 fi
 if [ "${GEMM:-1}" = 1 ]; then
   timeout 120 python3 bench/gemm_ceiling.py > "$out/gemm.txt" 2>&1

@@ -336,6 +336,29 @@ private func denseStep(_ type: OptimizerType, w: inout Double, s: inout [Double]
         }
     }
 
+    /// An Ftrl embedding's n and z go through the model files: a fresh model loaded from them holds
+    /// the same rows and states and takes the same next step.
+    @Test func sparseFtrlStatesSaveAndLoad() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftctr-ftrl-files-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let model = try tinyModel(params(.ftrl))
+        for _ in 0..<5 { try model.train(batch: batch) }
+        try model.saveParamsToFiles(prefix: folder + "/m", iter: 5)
+        let names = ModelFileNames(prefix: folder + "/m", iteration: 5), fresh = try tinyModel(params(.ftrl))
+        try fresh.loadDenseWeights(names.dense)
+        try fresh.loadDenseOptimizerStates(names.denseOptimizer)
+        try fresh.loadSparseWeights([names.sparse(0)])
+        try fresh.loadSparseOptimizerStates([names.sparseOptimizer(0)])
+        let (a, b) = (model.graph!.embeddings[0].table, fresh.graph!.embeddings[0].table)
+        #expect(a.states.count == 2 && TS.floats(a.states[1]).contains { $0 != 0 }, "z moved")
+        #expect(a.sparseModel() == b.sparseModel())
+        for (x, y) in zip(a.states, b.states) { #expect(TS.floats(x) == TS.floats(y)) }
+        try model.train(batch: batch)
+        try fresh.train(batch: batch)
+        #expect(model.currentLoss == fresh.currentLoss)
+    }
+
     @Test func embeddingOptimizerErrorsNameTheEmbedding() throws {
         func message(_ body: () throws -> Void) -> String {
             do { try body() } catch let error as SwiftCTRError { return error.message } catch {}
