@@ -115,6 +115,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     /// Profiling marks: timing events recorded on the compute stream, reused from step to step.
     var markEvents: [CUDAEvent] = []
     var markLabels: [String] = []
+    /// With `kernelMarks` on, every kernel launch and GEMM between profiling marks gets a mark of
+    /// its own, labeled "<phase> · <kernel>" (the phase: the last `mark`'s label).
+    public var kernelMarks = false
+    var phaseLabel = ""
 
     /// The address of `t`'s first `count` elements as `type`: `t` itself, or a converted copy.
     func operand(_ t: Tensor, as type: DType, count: Int, slot: Int) -> CUdeviceptr {
@@ -281,12 +285,13 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     /// and replay alike, so the slots line up), then the name, the arguments and the shared memory
     /// are checked against the kernel: a mismatch is recorded for `check()` and nothing is
     /// launched. An empty grid launches nothing.
-    private func launch(_ kernel: String, grid: (Int, Int), block: (Int, Int), shared: Int,
+    func launch(_ kernel: String, grid: (Int, Int), block: (Int, Int), shared: Int,
                         _ arguments: [KernelArgument]) {
         let arguments = graphMode == .off ? arguments : arguments.map(resolved)
         record {
             if let error = KernelSignature.mismatch(launching: kernel, with: arguments, in: signatures) { throw error }
             guard grid.0 > 0, grid.1 > 0, let function = functions[kernel] else { return }
+            markKernel(kernel)
             if shared > Self.sharedMemoryWithoutOptIn { try allowSharedMemory(shared, for: kernel) }
             try device.launch(function, grid: (UInt32(grid.0), UInt32(grid.1), 1), block: (UInt32(block.0), UInt32(block.1), 1),
                               sharedBytes: UInt32(shared), stream: stream, arguments: arguments)

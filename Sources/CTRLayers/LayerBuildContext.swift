@@ -11,6 +11,9 @@ public struct LayerBuildContext: Sendable {
     /// Mixed precision's 16-bit type (nil in fp32): layers that keep internal states for their
     /// GEMMs (MultiCross v2) store them in it.
     public var halfType: DType?
+    /// The type of the layer's output and its gradient where the plan picked 16 bits for them
+    /// (mixed precision, a MultiCross v2 whose output only GEMMs read); fp32 otherwise.
+    public var outputType = DType.float32
 
     public init(backend: any Backend, initializer: WeightInitializer, gemmAlignment: Int? = nil, halfType: DType? = nil) {
         self.backend = backend

@@ -31,8 +31,11 @@ public struct LayerFactory {
         try InnerProduct.make(config, concatenating: inputs, context: context, halfType: halfType, outputType: outputType)
     }
 
-    public func make(_ config: DenseLayer, inputs: [Variable]) throws -> any Layer {
-        try LayerRegistry.make(config, inputs: inputs, context: context)
+    /// `outputType` is for mixed precision (see `LayerBuildContext.outputType`).
+    public func make(_ config: DenseLayer, inputs: [Variable], outputType: DType = .float32) throws -> any Layer {
+        var context = context
+        context.outputType = outputType
+        return try LayerRegistry.make(config, inputs: inputs, context: context)
     }
 
     /// The layer types this version builds.

@@ -107,7 +107,7 @@ final class CompiledGraph {
                 if planned.isFanOutSlice {
                     spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
                 }
-                layer = try factory.make(spec, inputs: inputs)
+                layer = try factory.make(spec, inputs: inputs, outputType: planned.outputType)
             }
             for output in layer.outputs { tensors[output.name] = output }
             layers.append(layer)
@@ -175,6 +175,8 @@ final class CompiledGraph {
     /// backend marks (events on a GPU), so the device runs as it would unprofiled;
     /// "host: queue the step" is the host's time to issue one step's work.
     var profile: [(phase: String, seconds: Double)] = []
+    /// How many spans each label of `profile` summed (a kernel runs several times per step).
+    var profileCalls: [String: Int] = [:]
     var profiling = false
 
     private func phase(_ name: @autoclosure () -> String, _ body: () throws -> Void) rethrows {
@@ -184,6 +186,7 @@ final class CompiledGraph {
 
     private func addProfile(_ spans: [(label: String, seconds: Double)]) {
         for (label, seconds) in spans {
+            profileCalls[label, default: 0] += 1
             if let i = profile.firstIndex(where: { $0.phase == label }) {
                 profile[i].seconds += seconds
             } else {

@@ -333,6 +333,8 @@ public final class Model {
     /// summed since profiling was switched on, in step order. On a GPU the phases are timed with
     /// events, so the device runs unperturbed; the host waits for each step's timings, though.
     public var profile: [(phase: String, seconds: Double)] { graph?.profile ?? [] }
+    /// How many times each label of `profile` was timed (a kernel may run several times a step).
+    public var profileCalls: [String: Int] { graph?.profileCalls ?? [:] }
 
     public var profiling: Bool {
         get { graph?.profiling ?? false }

@@ -42,6 +42,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print the time per layer and phase of a step (GPU: timed with events).")
     var profile = false
 
+    @Flag(help: "With --profile on a GPU: also time every kernel and GEMM of each phase (GEMMs with their TFLOPS).")
+    var profileKernels = false
+
     @Option(help: "Replay each training step's dense part as a CUDA graph on a GPU (Solver's use_cuda_graph): on or off.")
     var cudaGraph = "on"
 
@@ -231,13 +234,13 @@ struct Bench: ParsableCommand {
         if profile {
             model.profiling = true
             let staged = (backend as? CUDABackend)?.stagingSeconds ?? 0
+            (backend as? CUDABackend)?.kernelMarks = profileKernels
             for _ in 0..<steps {
                 try model.train(batch: batches[i % batches.count])
                 i += 1
             }
-            for (phase, time) in model.profile {
-                print(String(format: "  %@: %.3f ms/step", phase, 1000 * time / Double(steps)))
-            }
+            (backend as? CUDABackend)?.kernelMarks = false
+            printProfile(model.profile, calls: model.profileCalls, steps: steps)
             if let gpu = backend as? CUDABackend {
                 print(String(format: "  host: copy uploads to pinned memory: %.3f ms/step", 1000 * (gpu.stagingSeconds - staged) / Double(steps)))
             }
@@ -249,6 +252,31 @@ struct Bench: ParsableCommand {
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
                            peakMemoryBytes: (backend as? CUDABackend)?.reservedBytes ?? peakResidentBytes(),
                            note: "batches preloaded in host memory; their upload is timed; memory: device pool (GPU) or peak RSS (CPU)")
+    }
+
+    /// Each phase's time per step; with kernel marks, a phase's total (its own span and its
+    /// kernels') and then its kernels indented, slowest first, with calls per step and, for a
+    /// GEMM, its rate (2·m·n·k FLOPs per call).
+    func printProfile(_ profile: [(phase: String, seconds: Double)], calls: [String: Int], steps: Int) {
+        let perStep = { (seconds: Double) in 1000 * seconds / Double(steps) }
+        let kernels = Dictionary(grouping: profile.filter { $0.phase.contains(" · ") }) {
+            String($0.phase.prefix { $0 != "·" }.dropLast())
+        }
+        for (phase, time) in profile where !phase.contains(" · ") {
+            let own = kernels[phase] ?? []
+            let total = own.reduce(time) { $0 + $1.seconds }
+            print(String(format: "  %@: %.3f ms/step", phase, perStep(total)))
+            for (label, seconds) in own.sorted(by: { $0.seconds > $1.seconds }) {
+                let name = String(label.dropFirst(phase.count + 3)), n = (calls[label] ?? steps) / max(steps, 1)
+                var line = String(format: "      %@ ×%d: %.3f ms", name, n, perStep(seconds))
+                let dims = name.split(separator: " ").dropFirst(2).first?.split(separator: "×").compactMap { Double($0) }
+                if name.hasPrefix("gemm "), let dims, dims.count == 3, seconds > 0 {
+                    let flops = 2 * dims[0] * dims[1] * dims[2] * Double(n) * Double(steps)
+                    line += String(format: " (%.0f TFLOPS)", flops / seconds / 1e12)
+                }
+                print(line)
+            }
+        }
     }
 
     /// The embedding phases' memory traffic over their profiled time, against the H200's 4.8 TB/s:

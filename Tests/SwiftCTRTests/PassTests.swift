@@ -272,6 +272,31 @@ struct PassTests {
             #expect(plan[writing: "dropout1"]?.outputType == .bfloat16)
         }
 
+        /// `dense` → MultiCross (v2 when `projection` > 0) → `reader` → loss.
+        private func cross(projection: Int, reader: DenseLayer) -> [DenseLayer] {
+            [DenseLayer(.multiCross, bottomNames: ["dense"], topNames: ["cross"], numLayers: 2, projectionDim: projection),
+             reader, layer(.binaryCrossEntropyLoss, [reader.topNames[0], "label"], "loss")]
+        }
+
+        @Test func aMultiCrossV2OutputReadOnlyByGEMMsIsHalf() throws {
+            let readers = [DenseLayer(.mlp, bottomNames: ["cross"], topNames: ["top"], numOutputs: [8, 1]),
+                           layer(.innerProduct, ["cross"], "top")]
+            for reader in readers {
+                let mixed = try plan(cross(projection: 4, reader: reader), halfType: .bfloat16)
+                let full = try plan(cross(projection: 4, reader: reader))
+                #expect(mixed[writing: "cross"]?.outputType == .bfloat16)
+                #expect(full[writing: "cross"]?.outputType == .float32)
+            }
+        }
+
+        @Test func aMultiCrossV1OrOneReadByAnotherLayerTypeStaysFloat() throws {
+            let mlp = DenseLayer(.mlp, bottomNames: ["cross"], topNames: ["top"], numOutputs: [8, 1])
+            let v1 = try plan(cross(projection: 0, reader: mlp), halfType: .bfloat16)
+            let sigmoid = try plan(cross(projection: 4, reader: layer(.sigmoid, ["cross"], "top")), halfType: .bfloat16)
+            #expect(v1[writing: "cross"]?.outputType == .float32)
+            #expect(sigmoid[writing: "cross"]?.outputType == .float32)
+        }
+
         @Test func anInnerProductNotRightBeforeItsFusedReaderStaysFloat() throws {
             let plan = try plan(withLayerAfterFC1(layer(.concat, ["emb", "other"], "mid")), halfType: .bfloat16)
             #expect(plan[writing: "dropout1"]?.addsProducerBias == true)

@@ -57,8 +57,9 @@ struct ShardingModelFileTests {
         for workers in [1, 3] {
             let loaded = try Self.model(type, workers: workers, reader: reader)
             try loaded.loadWeights(fromSnapshot: folder + "/two")
-            #expect(try loaded.predict(fileList: dataset.evalList).tasks[0].probabilities == expected,
-                    "\(workers) workers predict what the 2 that saved predict")
+            // Up to float reassociation: the BLAS may sum a GEMM of other row counts in another order.
+            ShardingTests.expectClose(try loaded.predict(fileList: dataset.evalList).tasks[0].probabilities, expected,
+                                      "\(workers) workers predict what the 2 that saved predict")
         }
     }
 

@@ -83,7 +83,8 @@ extension CPUBackend {
     }
 
     public func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
-                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?) {
+                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?,
+                                     biasGrad: Tensor, partial: Tensor) {
         let pg = g.hostPointer(as: Float.self), p0 = x0.hostPointer(as: Float.self), ph = h.hostPointer(as: Float.self)
         let pb = bias.hostPointer(as: Float.self), ps = s0.hostPointer(as: Float.self), pd = dx.hostPointer(as: Float.self)
         let pc = gCopy?.hostPointer(as: Float.self)
@@ -99,6 +100,7 @@ extension CPUBackend {
                 }
             }
         }
+        sumRows(s0, rows: rows, cols: width, into: biasGrad, accumulate: true)
     }
 
     public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {

@@ -46,6 +46,14 @@ extension CUDABackend {
 
     public func lowRankCross(x0: Tensor, h: Tensor, bias: Tensor, x: Tensor, rows: Int, width: Int, into out: Tensor,
                              outWidth: Int) {
+        if width % 8 == 0, aligned16(x0, h, x) {
+            let outVec = outWidth % 8 == 0 && aligned16(out)
+            return launchRows("low_rank_cross8", rows: rows, width: (outWidth + 7) / 8, [
+                .pointer(address(x0)), code(x0.dtype), .pointer(address(h)), code(h.dtype), .pointer(address(bias)),
+                .pointer(address(x)), code(x.dtype), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
+                code(out.dtype), .int32(Int32(outWidth)), .int32(outVec ? 1 : 0),
+            ])
+        }
         launchRows("low_rank_cross", rows: rows, width: outWidth, [
             .pointer(address(x0)), code(x0.dtype), .pointer(address(h)), code(h.dtype), .pointer(address(bias)),
             .pointer(address(x)), code(x.dtype), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(out)),
@@ -54,14 +62,32 @@ extension CUDABackend {
     }
 
     public func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
-                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?) {
-        launchRows("low_rank_cross_backward", rows: rows, width: width, [
-            .pointer(address(g)), .int32(Int32(gWidth)), .pointer(address(x0)), code(x0.dtype), .pointer(address(h)),
-            code(h.dtype), .pointer(address(bias)), .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(s0)),
-            code(s0.dtype), .pointer(address(dx)), .int32(accumulate ? 1 : 0), .int32(addG ? 1 : 0),
-            .pointer(gCopy.map(address) ?? 0),
-        ])
+                                     s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?,
+                                     biasGrad: Tensor, partial: Tensor) {
+        let copy: [KernelArgument] = [.pointer(gCopy.map(address) ?? 0), gCopy.map { code($0.dtype) } ?? .int32(0)]
+        let common: [KernelArgument] = [
+            .pointer(address(x0)), code(x0.dtype), .pointer(address(h)), code(h.dtype), .pointer(address(bias)),
+            .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(s0)), code(s0.dtype), .pointer(address(dx)),
+            .int32(accumulate ? 1 : 0), .int32(addG ? 1 : 0),
+        ] + copy
+        let partialRows = partial.count / max(width, 1)
+        if width % 8 == 0, partialRows >= 1, aligned16(x0, h, s0, dx), gCopy.map({ aligned16($0) }) ?? true {
+            let gVec = gWidth % 8 == 0 && aligned16(g)
+            let gx = (width / 8 + 31) / 32
+            let gy = min(partialRows, (rows + 7) / 8, max(1, device.multiprocessorCount * 8 / gx))
+            launch("low_rank_cross_backward8", grid: (gx, rows > 0 ? gy : 0), block: (32, 8), shared: 0,
+                   [.pointer(address(g)), code(g.dtype), .int32(Int32(gWidth)), .int32(gVec ? 1 : 0)] + common
+                   + [.pointer(address(partial))])
+            sumRows(partial, rows: rows > 0 ? gy : 0, cols: width, into: biasGrad, accumulate: true)
+            return
+        }
+        launchRows("low_rank_cross_backward", rows: rows, width: width,
+                   [.pointer(address(g)), code(g.dtype), .int32(Int32(gWidth))] + common)
+        sumRows(s0, rows: rows, cols: width, into: biasGrad, accumulate: true)
     }
+
+    /// Whether every tensor's first element is 16-byte aligned (the vector kernels' loads).
+    func aligned16(_ tensors: Tensor...) -> Bool { tensors.allSatisfy { address($0) % 16 == 0 } }
 
     public func crossBiasGradients(g: Tensor, c: Tensor, weights: Tensor, layers: Int, width: Int, into db: Tensor) {
         launch("cross_bias_gradients", width, [.pointer(address(g)), .pointer(address(c)), .pointer(address(weights)),
@@ -113,18 +139,83 @@ extern "C" __global__ void low_rank_cross(const void* x0, int t0, const void* h,
     }
 }
 
-// Its backward: s0 = g ⊙ x0, dx (+)= g ⊙ (h + bias) (+ g), gCopy = g with a zero tail; g is fp32
-// with gWidth ≤ width columns.
-extern "C" __global__ void low_rank_cross_backward(const float* g, int gWidth, const void* x0, int t0, const void* h,
-                                                   int th, const float* bias, i64 rows, int width, void* s0, int ts,
-                                                   float* dx, int accumulate, int addG, float* gCopy) {
+// The same over groups of 8 columns (width % 8 == 0, 16-byte aligned states): vector loads, and
+// the output stored one element at a time where outVec is 0 (outWidth % 8 ≠ 0 or unaligned).
+extern "C" __global__ void low_rank_cross8(const void* x0, int t0, const void* h, int th, const float* bias,
+                                           const void* x, int tx, i64 rows, int width, void* out, int to, int outWidth,
+                                           int outVec) {
+    ROWS_COLS(r, group, rows, (outWidth + 7) / 8) {
+        int c = group * 8;
+        i64 e = (r * width + c) >> 3;
+        float a[8], hv[8], xv[8], y[8];
+        load8_as(x0, e, t0, a);
+        load8_as(h, e, th, hv);
+        load8_as(x, e, tx, xv);
+#pragma unroll
+        for (int j = 0; j < 8; j++) y[j] = a[j] * (hv[j] + bias[c + j]) + xv[j];
+        store8_row(out, to, r, outWidth, c, outWidth, outVec, y);
+    }
+}
+
+// Its backward: s0 = g ⊙ x0, dx (+)= g ⊙ (h + bias) (+ g), gCopy = g with a zero tail; g has
+// gWidth ≤ width columns. The bias gradient (Σ_rows s0) is left to a column sum of s0.
+extern "C" __global__ void low_rank_cross_backward(const void* g, int tg, int gWidth, const void* x0, int t0,
+                                                   const void* h, int th, const float* bias, i64 rows, int width,
+                                                   void* s0, int ts, float* dx, int accumulate, int addG, void* gCopy,
+                                                   int tc) {
     ROWS_COLS(r, c, rows, width) {
         i64 i = r * width + c;
-        float gv = c < gWidth ? g[r * gWidth + c] : 0.f;
+        float gv = c < gWidth ? load_as(g, r * gWidth + c, tg) : 0.f;
         store_as(s0, i, ts, gv * load_as(x0, i, t0));
         float direct = gv * (load_as(h, i, th) + bias[c]) + (addG ? gv : 0.f);
         dx[i] = accumulate ? dx[i] + direct : direct;
-        if (gCopy) gCopy[i] = gv;
+        if (gCopy) store_as(gCopy, i, tc, gv);
+    }
+}
+
+// The same over groups of 8 columns (width % 8 == 0, 16-byte aligned), in blocks of 32 × 8
+// threads: a thread walks its 8 columns down a share of the rows, summing s0 in registers, and
+// the block's 8 row lanes are summed in shared memory into partial[blockIdx.y] (a column sum of
+// the gridDim.y partial rows then gives the bias gradient: no atomics, the same sum every run).
+extern "C" __global__ void low_rank_cross_backward8(const void* g, int tg, int gWidth, int gVec, const void* x0, int t0,
+                                                    const void* h, int th, const float* bias, i64 rows, int width,
+                                                    void* s0, int ts, float* dx, int accumulate, int addG, void* gCopy,
+                                                    int tc, float* partial) {
+    __shared__ float sums[8][8][32];
+    int c = (blockIdx.x * 32 + threadIdx.x) * 8;
+    float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (c < width) {
+        float b[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) b[j] = bias[c + j];
+        for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
+            float gv[8], a[8], hv[8], s[8], d[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+            load8_row(g, tg, r, gWidth, c, gWidth, gVec, gv);
+            i64 e = (r * width + c) >> 3;
+            load8_as(x0, e, t0, a);
+            load8_as(h, e, th, hv);
+            if (accumulate) load8_as(dx, e, 0, d);
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                s[j] = gv[j] * a[j];
+                acc[j] += s[j];
+                d[j] += gv[j] * (hv[j] + b[j]) + (addG ? gv[j] : 0.f);
+            }
+            store8_as(s0, e, ts, s);
+            store8_as(dx, e, 0, d);
+            if (gCopy) store8_as(gCopy, e, tc, gv);
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < 8; j++) sums[j][threadIdx.y][threadIdx.x] = acc[j];
+    __syncthreads();
+    if (threadIdx.y == 0 && c < width) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            float t = 0.f;
+            for (int y = 0; y < 8; y++) t += sums[j][y][threadIdx.x];
+            partial[(i64)blockIdx.y * width + c + j] = t;
+        }
     }
 }
 

@@ -22,6 +22,7 @@ extension CUDABackend {
         if let half = stored ?? (min(m, n, k) >= 16 ? gemmPrecision.halfType : nil) {
             let a16 = operand(a, as: half, count: m * k, slot: 0), b16 = operand(b, as: half, count: k * n, slot: 1)
             let type: (DType) -> CUDADataType = { $0 == .bfloat16 ? .bfloat16 : $0 == .float16 ? .float16 : .float32 }
+            markKernel(Self.gemmLabel(transA, transB, m, n, k, "\(half)→\(c.dtype)"))
             record {
                 try blas.gemmExRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16,
                                         aType: type(half), b: b16, bType: type(half), beta: beta, c: address(c),
@@ -29,10 +30,16 @@ extension CUDABackend {
             }
             return
         }
+        markKernel(Self.gemmLabel(transA, transB, m, n, k, "fp32"))
         record {
             try blas.sgemmRowMajor(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                                    a: address(a), b: address(b), beta: beta, c: address(c), stream: stream)
         }
+    }
+
+    /// A GEMM's kernel-profile label, "gemm NT m×n×k type": Bench reads the shape back for its rate.
+    static func gemmLabel(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ type: String) -> String {
+        "gemm \(transA ? "T" : "N")\(transB ? "T" : "N") \(m)×\(n)×\(k) \(type)"
     }
 
     /// `y (+)= X·w`, the forward GEMM of a layer with one output (fp32 weights, any stored input

@@ -121,11 +121,20 @@ extension CUDABackend {
     }
 
     public func mark(_ label: String) {
-        record {
-            if markEvents.count == markLabels.count { markEvents.append(try device.makeEvent(timing: true)) }
-            try markEvents[markLabels.count].record(on: stream)
-            markLabels.append(label)
-        }
+        phaseLabel = label
+        record { try appendMark(label) }
+    }
+
+    /// A mark before one kernel or GEMM of the current phase, when `kernelMarks` is on.
+    func markKernel(_ name: @autoclosure () -> String) {
+        guard kernelMarks, !markLabels.isEmpty else { return }
+        record { try appendMark("\(phaseLabel) · \(name())") }
+    }
+
+    private func appendMark(_ label: String) throws {
+        if markEvents.count == markLabels.count { markEvents.append(try device.makeEvent(timing: true)) }
+        try markEvents[markLabels.count].record(on: stream)
+        markLabels.append(label)
     }
 
     public func markedSpans() -> [(label: String, seconds: Double)] {

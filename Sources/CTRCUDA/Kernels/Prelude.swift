@@ -55,6 +55,47 @@ __device__ __forceinline__ void store4_as(void* p, i64 g, int t, float4 v) {
     ((uint2*)p)[g] = make_uint2(a | (b << 16), c | (d << 16));
 }
 
+// Eight elements at once (group g = elements 8g..8g+7, 16-byte aligned): two float4 of fp32 or
+// one uint4 of 16-bit values.
+__device__ __forceinline__ float half_bits_as(unsigned int bits, int t) {
+    return t == 1 ? __uint_as_float(bits << 16) : f16_to_f32((unsigned short)bits);
+}
+__device__ __forceinline__ unsigned int half_bits(float v, int t) { return t == 1 ? f32_to_bf16(v) : f32_to_f16(v); }
+__device__ __forceinline__ void load8_as(const void* p, i64 g, int t, float* v) {
+    if (t == 0) {
+        float4 a = ((const float4*)p)[2 * g], b = ((const float4*)p)[2 * g + 1];
+        v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+        return;
+    }
+    uint4 u = ((const uint4*)p)[g];
+    unsigned int w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) { v[2 * j] = half_bits_as(w[j], t); v[2 * j + 1] = half_bits_as(w[j] >> 16, t); }
+}
+__device__ __forceinline__ void store8_as(void* p, i64 g, int t, const float* v) {
+    if (t == 0) {
+        ((float4*)p)[2 * g] = make_float4(v[0], v[1], v[2], v[3]);
+        ((float4*)p)[2 * g + 1] = make_float4(v[4], v[5], v[6], v[7]);
+        return;
+    }
+    unsigned int w[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) w[j] = half_bits(v[2 * j], t) | (half_bits(v[2 * j + 1], t) << 16);
+    ((uint4*)p)[g] = make_uint4(w[0], w[1], w[2], w[3]);
+}
+// Columns c..c+7 of row r of a matrix with `ld` columns: one vector access when `vec` (ld % 8 == 0,
+// 16-byte aligned), else element by element, the columns at or past `limit` read as 0 or not stored.
+__device__ __forceinline__ void load8_row(const void* p, int t, i64 r, int ld, int c, int limit, int vec, float* v) {
+    if (vec) { load8_as(p, (r * ld + c) >> 3, t, v); return; }
+#pragma unroll
+    for (int j = 0; j < 8; j++) v[j] = c + j < limit ? load_as(p, r * ld + c + j, t) : 0.f;
+}
+__device__ __forceinline__ void store8_row(void* p, int t, i64 r, int ld, int c, int limit, int vec, const float* v) {
+    if (vec) { store8_as(p, (r * ld + c) >> 3, t, v); return; }
+#pragma unroll
+    for (int j = 0; j < 8; j++) if (c + j < limit) store_as(p, r * ld + c + j, t, v[j]);
+}
+
 // q = i / d, *r = i % d: shifts for a power of two (vector sizes), 32-bit division below 2³².
 __device__ __forceinline__ i64 divmod(i64 i, int d, int* r) {
     if ((d & (d - 1)) == 0) { *r = (int)(i & (d - 1)); return i >> (__ffs(d) - 1); }

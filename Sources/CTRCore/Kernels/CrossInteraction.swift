@@ -30,10 +30,14 @@ public protocol CrossInteractionKernels: AnyObject, Sendable {
                       outWidth: Int)
     /// Its backward from `g = dL/dout` (rows × `gWidth`, `gWidth` ≤ `width`, zero beyond): `s0 = g ⊙ x0`
     /// (dL/dh, rows × width); `dx = (accumulate ? dx : 0) + g ⊙ (h + bias) + (addG ? g : 0)` (fp32,
-    /// rows × width); and, when `gCopy` is given, `gCopy = g` at rows × width with a zero tail
-    /// (fp32), so that the next GEMM can add into it. Cost: about 5 FLOPs per element.
+    /// rows × width); when `gCopy` is given, `gCopy = g` at rows × width with a zero tail (in
+    /// gCopy's type), so that the next GEMM can add into it; and `biasGrad += Σ_rows s0` (1 × width).
+    /// `partial` is fp32 scratch of `lowRankCrossPartialRows` × width for the bias gradient's
+    /// per-block sums. g, gCopy, x0, h and s0 may be 16-bit on a backend with 16-bit storage.
+    /// Cost: about 6 FLOPs per element.
     func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
-                              s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?)
+                              s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?, biasGrad: Tensor,
+                              partial: Tensor)
     /// Throws when this backend cannot run Interaction on `features` embedding vectors of `width`
     /// (a GPU kernel that holds a sample's vectors in shared memory); models check at compile.
     func validateInteraction(features: Int, width: Int) throws
@@ -46,3 +50,7 @@ public protocol CrossInteractionKernels: AnyObject, Sendable {
 extension CrossInteractionKernels {
     public func validateInteraction(features: Int, width: Int) throws {}
 }
+
+/// The rows of `lowRankCrossBackward`'s `partial` scratch: the most row blocks a backend splits
+/// the batch into for the bias gradient's sums.
+public let lowRankCrossPartialRows = 512

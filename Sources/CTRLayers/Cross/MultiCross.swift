@@ -110,7 +110,8 @@ public final class MultiCross: RegisteredLayer {
         if config.projectionDim > 0 {
             return MultiCrossV2(name: config.name, input: inputs[0], layers: config.numLayers, projectionDim: config.projectionDim,
                                 weightInit: config.weightInitType, initializer: context.initializer, backend: context.backend,
-                                alignment: context.gemmAlignment, halfType: context.halfType)
+                                alignment: context.gemmAlignment, halfType: context.halfType,
+                                outputType: context.outputType)
         }
         return MultiCross(name: config.name, input: inputs[0], layers: config.numLayers, weightInit: config.weightInitType,
                           initializer: context.initializer, backend: context.backend)

@@ -10,14 +10,14 @@ import CTRCore
 /// `S_1 = S_0·V_lᵀ`, `dV_l += (x_l·U_l)ᵀ·S_0`, `dU_l += x_lᵀ·S_1`, `db_l += Σ_rows S_0`,
 /// `dL/dx_l = S_1·U_lᵀ + G`, and `dX = Σ_l G_l ⊙ H_l + dL/dx_0`. Per layer two GEMMs forward and
 /// four backward, with one fused pass each way between them (`lowRankCross`: bias, `x_0 ⊙ H_l`
-/// and the residual; `lowRankCrossBackward`: `S_0`, the direct term of dX and the running G); the
-/// bias is added in those passes, so `H_l` is kept without it. Cost: about 12·B·n·k·L FLOPs per
+/// and the residual; `lowRankCrossBackward`: `S_0`, the direct term of dX, the running G and the
+/// bias gradient); the bias is added in those passes, so `H_l` is kept without it. Cost: about 12·B·n·k·L FLOPs per
 /// training step, plus two passes over `(B, n)` per layer.
 ///
 /// In mixed precision (`halfType`) every internal state — `x_0`'s copy, `x_l·U_l`, `H_l`,
-/// `x_1 … x_{L−1}`, `S_0`, `S_1` — is stored in 16 bits, which the GEMMs read directly (fp32
-/// accumulation); the running G, dX, the weights and their gradients stay fp32, and the output is
-/// written in fp32.
+/// `x_1 … x_{L−1}`, `S_0`, `S_1` and the running G — is stored in 16 bits, which the GEMMs read
+/// and write directly (fp32 accumulation); dX, the weights and their gradients stay fp32, and the
+/// output is written in fp32 unless only GEMMs read it (`outputType`).
 ///
 /// When `n` is not a multiple of the backend's `gemmAlignment`, the layer runs at the padded width
 /// `n̄` (n rounded up), so that the GEMMs keep their fast kernels: `x_0` goes through a zero-padded
@@ -50,9 +50,9 @@ public final class MultiCrossV2: Layer {
     /// Per layer `x_l·U_l` (maxRows×k) and `H_l` without bias (maxRows×n̄); `x_1 … x_{L−1}` (maxRows×n̄ each);
     /// `x_0`'s copy (maxRows×n̄) when padded or 16-bit. All in the state type.
     let projected: Tensor, hidden: Tensor, states: Tensor, x0Copy: Tensor?
-    /// Backward scratch: `S_0` (maxRows×n̄) and `S_1` (maxRows×k) in the state type, the running `G`
-    /// (maxRows×n̄, fp32), and when padded dX at width n̄ (fp32).
-    let s0: Tensor, s1: Tensor, g: Tensor, dxPadded: Tensor?
+    /// Backward scratch: `S_0` (maxRows×n̄), `S_1` (maxRows×k) and the running `G` (maxRows×n̄) in the
+    /// state type, the bias gradient's partial sums (fp32), and when padded dX at width n̄ (fp32).
+    let s0: Tensor, s1: Tensor, g: Tensor, biasPartial: Tensor, dxPadded: Tensor?
     /// Only when padded: per layer `U_l`, `dU_l` (n̄×k), `b_l`, `db_l` (1×n̄) whose first rows are the
     /// parameters (fp32), `V̄_l` (k×n̄, state type) and `dV̄_l` scratch (k×n̄, fp32).
     let padded: Padded?
@@ -62,9 +62,11 @@ public final class MultiCrossV2: Layer {
     let backend: any Backend
 
     /// `alignment` overrides the backend's `gemmAlignment` (tests use it to exercise the padded path
-    /// on a CPU); `halfType` is mixed precision's 16-bit type for the internal states.
+    /// on a CPU); `halfType` is mixed precision's 16-bit type for the internal states, `outputType`
+    /// the output's and its gradient's (16-bit when only GEMMs read the output).
     package init(name: String, input: Variable, layers: Int, projectionDim k: Int, weightInit: Initializer,
-                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil, halfType: DType? = nil) {
+                 initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil, halfType: DType? = nil,
+                 outputType: DType = .float32) {
         self.name = name
         self.backend = backend
         self.layers = layers
@@ -82,7 +84,8 @@ public final class MultiCrossV2: Layer {
         x0Copy = np != n || state != .float32 ? backend.makeTensor([rows, np], state) : nil
         dxPadded = np != n ? backend.makeTensor([rows, np], .float32) : nil
         inputs = [input]
-        outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample)]
+        outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample,
+                            valueType: outputType, gradType: outputType)]
         let weightDistribution: WeightInitializer.Distribution =
             weightInit == .zero ? .zero : .normal((2 / Float(n + k)).squareRoot())
         var params: [Variable] = []
@@ -109,7 +112,8 @@ public final class MultiCrossV2: Layer {
         states = backend.makeTensor([max(1, layers - 1) * rows, np], state)
         s0 = backend.makeTensor([rows, np], state)
         s1 = backend.makeTensor([rows, k], state)
-        g = backend.makeTensor([layers > 1 ? rows : 1, np], .float32)
+        g = backend.makeTensor([layers > 1 ? rows : 1, np], state)
+        biasPartial = backend.makeTensor([lowRankCrossPartialRows, np], .float32)
     }
 
     private func u(_ l: Int) -> Variable { parameters[3 * l] }
@@ -160,8 +164,8 @@ public final class MultiCrossV2: Layer {
             let last = l == layers - 1
             backend.lowRankCrossBackward(g: last ? outputs[0].grad : g, gWidth: last ? width : n, x0: state(0),
                                          h: hidden(l), bias: bValue(l), rows: rows, width: n, s0: s0, dx: dx,
-                                         accumulate: !last, addG: l == 0, gCopy: last && layers > 1 ? g : nil)
-            backend.sumRows(s0, rows: rows, cols: n, into: bGrad(l), accumulate: true)
+                                         accumulate: !last, addG: l == 0, gCopy: last && layers > 1 ? g : nil,
+                                         biasGrad: bGrad(l), partial: biasPartial)
             if let p = padded {
                 backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 0,
                              c: p.dv)

@@ -6,7 +6,9 @@ import CTRCore
 /// last `H`. Backward: `dZ_i = dH_i ⊙ [H_i > 0]` (ReLU), `dW_i += H_{i−1}ᵀ·dZ_i`,
 /// `db_i += Σ_rows dZ_i`, `dH_{i−1} = dZ_i·W_iᵀ`. Each layer is an InnerProduct (with its GEMM
 /// padding on a GPU) whose bias add and ReLU run as one pass. Cost: 6·B·Σ_i in_i·out_i FLOPs per
-/// training step, plus one pass over each `H_i` each way.
+/// training step, plus one pass over each `H_i` each way. In mixed precision (`halfType`) the
+/// hidden `H_i` and their gradients are stored in 16 bits, written and read by the GEMMs
+/// directly; the output and its gradient stay fp32.
 ///
 /// ```swift
 /// model.add(DenseLayer(.mlp, bottomNames: ["dense"], topNames: ["mlp1"], numOutputs: [512, 256, 128]))
@@ -31,7 +33,8 @@ public final class MLP: RegisteredLayer {
     let layers: [ActivatedInnerProduct]
 
     package init(name: String, input: Variable, outputs widths: [Int], relu: [Bool], bias: [Bool], weightInit: Initializer,
-                 biasInit: Initializer, initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil) {
+                 biasInit: Initializer, initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil,
+                 halfType: DType? = nil) {
         self.name = name
         inputs = [input]
         var layers: [ActivatedInnerProduct] = [], x = input
@@ -41,7 +44,8 @@ public final class MLP: RegisteredLayer {
                 name: "\(name).\(i)", inputs: [x], outputs: width,
                 weight: Self.distribution(weightInit, isBias: false, inputs: fanIn, outputs: width),
                 bias: bias[i] ? Self.distribution(biasInit, isBias: true, inputs: fanIn, outputs: width) : nil,
-                initializer: initializer, backend: backend, alignment: alignment)
+                initializer: initializer, backend: backend, alignment: alignment, halfType: halfType,
+                outputType: i < widths.count - 1 ? halfType ?? .float32 : .float32)
             layers.append(ActivatedInnerProduct(innerProduct, relu: relu[i]))
             x = innerProduct.outputs[0]
         }
@@ -102,7 +106,7 @@ public final class MLP: RegisteredLayer {
         return MLP(name: config.name, input: inputs[0], outputs: widths, relu: activations.map { $0 == .relu },
                    bias: config.biases.isEmpty ? Array(repeating: config.useBias, count: count) : config.biases,
                    weightInit: config.weightInitType, biasInit: config.biasInitType, initializer: context.initializer,
-                   backend: context.backend, alignment: context.gemmAlignment)
+                   backend: context.backend, alignment: context.gemmAlignment, halfType: context.halfType)
     }
 
     public static var conformanceCases: [ConformanceCase] {

@@ -1,7 +1,8 @@
 /// The pass that picks 16-bit types in mixed precision: every InnerProduct pads its inputs in
 /// `halfType`; a fused ReLU+Dropout whose output only GEMMs read (InnerProducts, directly or
 /// through a folding Concat) writes it in `halfType`; an InnerProduct whose output only the fused
-/// ReLU+Dropout right after it reads (which adds the bias) writes it in `halfType`. Gradients
+/// ReLU+Dropout right after it reads (which adds the bias) writes it in `halfType`; so does a
+/// MultiCross v2 whose output only GEMMs read (InnerProducts, MLPs, folding Concats). Gradients
 /// follow their values' types. Without mixed precision the pass does not run: all is fp32.
 ///
 /// ```swift
@@ -25,11 +26,13 @@ enum MixedPrecisionTypes {
         let readers = plan.readerCounts
         func onlyGEMMsRead(_ name: String) -> Bool {
             let users = plan.filter { $0.bottomNames.contains(name) }
-            return !users.isEmpty && users.allSatisfy { $0.layerType == .innerProduct || $0.foldsIntoInnerProduct }
+            return !users.isEmpty && users.allSatisfy {
+                $0.layerType == .innerProduct || $0.layerType == .mlp || $0.foldsIntoInnerProduct
+            }
         }
         return plan.indices.map { i in
             var layer = plan[i]
-            if layer.fusedDropout != nil {
+            if layer.fusedDropout != nil || layer.layerType == .multiCross && layer.spec.projectionDim > 0 {
                 if onlyGEMMsRead(layer.topNames[0]) { layer.outputType = halfType }
             } else if layer.layerType == .innerProduct {
                 layer.halfType = halfType
