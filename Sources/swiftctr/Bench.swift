@@ -295,7 +295,8 @@ struct Bench: ParsableCommand {
                        ("embedding update", unique * (8 + 5 * row))]
         print("  embedding: \(keys) keys, \(distinct.count) distinct rows per batch")
         for (name, bytes) in traffic {
-            let seconds = profile.filter { $0.phase == name }.reduce(0) { $0 + $1.seconds } / Double(steps)
+            let seconds = profile.filter { $0.phase == name || $0.phase.hasPrefix(name + " · ") }
+                .reduce(0) { $0 + $1.seconds } / Double(steps)
             guard seconds > 0 else { continue }
             print(String(format: "  embedding %@: %.2f GB in %.3f ms, %.2f TB/s, %.0f%% of the H200's 4.8 TB/s",
                          name.replacingOccurrences(of: "embedding ", with: ""), bytes / 1e9, seconds * 1000,

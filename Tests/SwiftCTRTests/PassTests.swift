@@ -289,6 +289,24 @@ struct PassTests {
             }
         }
 
+        @Test func aConcatReadOnlyByAMultiCrossV2IsHalf() throws {
+            let concat = layer(.concat, ["dense", "emb"], "cat")
+            func crossOverConcat(projection: Int, alsoRead: Bool) -> [DenseLayer] {
+                var layers = [concat] + cross(projection: projection, reader: layer(.innerProduct, ["cross"], "top"))
+                layers[1].bottomNames = ["cat"]
+                if alsoRead { layers.append(layer(.innerProduct, ["cat"], "side")) }
+                return layers
+            }
+            let v2 = try plan(crossOverConcat(projection: 4, alsoRead: false), halfType: .bfloat16)
+            #expect(v2[writing: "cat"]?.outputType == .bfloat16)
+            #expect(v2[writing: "cross"]?.outputType == .bfloat16)
+            #expect(try plan(crossOverConcat(projection: 4, alsoRead: false))[writing: "cat"]?.outputType == .float32)
+            let v1 = try plan(crossOverConcat(projection: 0, alsoRead: false), halfType: .bfloat16)
+            #expect(v1[writing: "cat"]?.outputType == .float32)
+            let shared = try plan(crossOverConcat(projection: 4, alsoRead: true), halfType: .bfloat16)
+            #expect(shared[writing: "cat"]?.outputType == .float32)
+        }
+
         @Test func aMultiCrossV1OrOneReadByAnotherLayerTypeStaysFloat() throws {
             let mlp = DenseLayer(.mlp, bottomNames: ["cross"], topNames: ["top"], numOutputs: [8, 1])
             let v1 = try plan(cross(projection: 0, reader: mlp), halfType: .bfloat16)

@@ -68,7 +68,7 @@ extension CUDABackend {
         let common: [KernelArgument] = [
             .pointer(address(x0)), code(x0.dtype), .pointer(address(h)), code(h.dtype), .pointer(address(bias)),
             .int64(Int64(rows)), .int32(Int32(width)), .pointer(address(s0)), code(s0.dtype), .pointer(address(dx)),
-            .int32(accumulate ? 1 : 0), .int32(addG ? 1 : 0),
+            code(dx.dtype), .int32(accumulate ? 1 : 0), .int32(addG ? 1 : 0),
         ] + copy
         let partialRows = partial.count / max(width, 1)
         if width % 8 == 0, partialRows >= 1, aligned16(x0, h, s0, dx), gCopy.map({ aligned16($0) }) ?? true {
@@ -161,14 +161,14 @@ extern "C" __global__ void low_rank_cross8(const void* x0, int t0, const void* h
 // gWidth ≤ width columns. The bias gradient (Σ_rows s0) is left to a column sum of s0.
 extern "C" __global__ void low_rank_cross_backward(const void* g, int tg, int gWidth, const void* x0, int t0,
                                                    const void* h, int th, const float* bias, i64 rows, int width,
-                                                   void* s0, int ts, float* dx, int accumulate, int addG, void* gCopy,
-                                                   int tc) {
+                                                   void* s0, int ts, void* dx, int tdx, int accumulate, int addG,
+                                                   void* gCopy, int tc) {
     ROWS_COLS(r, c, rows, width) {
         i64 i = r * width + c;
         float gv = c < gWidth ? load_as(g, r * gWidth + c, tg) : 0.f;
         store_as(s0, i, ts, gv * load_as(x0, i, t0));
         float direct = gv * (load_as(h, i, th) + bias[c]) + (addG ? gv : 0.f);
-        dx[i] = accumulate ? dx[i] + direct : direct;
+        store_as(dx, i, tdx, accumulate ? load_as(dx, i, tdx) + direct : direct);
         if (gCopy) store_as(gCopy, i, tc, gv);
     }
 }
@@ -176,11 +176,11 @@ extern "C" __global__ void low_rank_cross_backward(const void* g, int tg, int gW
 // The same over groups of 8 columns (width % 8 == 0, 16-byte aligned), in blocks of 32 × 8
 // threads: a thread walks its 8 columns down a share of the rows, summing s0 in registers, and
 // the block's 8 row lanes are summed in shared memory into partial[blockIdx.y] (a column sum of
-// the gridDim.y partial rows then gives the bias gradient: no atomics, the same sum every run).
+// the gridDim.y partial rows then gives the bias gradient, instead of a pass over s0).
 extern "C" __global__ void low_rank_cross_backward8(const void* g, int tg, int gWidth, int gVec, const void* x0, int t0,
                                                     const void* h, int th, const float* bias, i64 rows, int width,
-                                                    void* s0, int ts, float* dx, int accumulate, int addG, void* gCopy,
-                                                    int tc, float* partial) {
+                                                    void* s0, int ts, void* dx, int tdx, int accumulate, int addG,
+                                                    void* gCopy, int tc, float* partial) {
     __shared__ float sums[8][8][32];
     int c = (blockIdx.x * 32 + threadIdx.x) * 8;
     float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
@@ -194,7 +194,7 @@ extern "C" __global__ void low_rank_cross_backward8(const void* g, int tg, int g
             i64 e = (r * width + c) >> 3;
             load8_as(x0, e, t0, a);
             load8_as(h, e, th, hv);
-            if (accumulate) load8_as(dx, e, 0, d);
+            if (accumulate) load8_as(dx, e, tdx, d);
 #pragma unroll
             for (int j = 0; j < 8; j++) {
                 s[j] = gv[j] * a[j];
@@ -202,7 +202,7 @@ extern "C" __global__ void low_rank_cross_backward8(const void* g, int tg, int g
                 d[j] += gv[j] * (hv[j] + b[j]) + (addG ? gv[j] : 0.f);
             }
             store8_as(s0, e, ts, s);
-            store8_as(dx, e, 0, d);
+            store8_as(dx, e, tdx, d);
             if (gCopy) store8_as(gCopy, e, tc, gv);
         }
     }

@@ -13,7 +13,8 @@ extension CUDABackend {
             return
         }
         if alpha == 1, beta == 0 || beta == 1,
-           matrixVector(transA: transA, m: m, n: n, k: k, a: a, b: b, accumulate: beta == 1, c: c) {
+           matrixVector(transA: transA, m: m, n: n, k: k, a: a, b: b, accumulate: beta == 1, c: c)
+            || vectorProducts(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, accumulate: beta == 1, c: c) {
             return
         }
         // 16-bit operands, or mixed precision on a GEMM big enough for tensor cores: 16-bit inputs
@@ -54,6 +55,23 @@ extension CUDABackend {
         return true
     }
 
+    /// The backward GEMMs of a layer with one output, which cuBLAS runs at a few TFLOPS: `dW (+)= Xᵀ·dy`
+    /// (n = 1) as a column sum of X's rows weighted by dy (`sum_rows` with a row scale), and
+    /// `dX (+)= dy·wᵀ` (k = 1) as an outer product; dy and w fp32, X and dX any stored type.
+    private func vectorProducts(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: Tensor, b: Tensor,
+                                accumulate: Bool, c: Tensor) -> Bool {
+        if n == 1, transA, !transB, b.dtype == .float32, c.dtype == .float32, k >= 1 << 12 {
+            if !accumulate { record { try device.memset(address(c), byte: 0, count: m * 4, stream: stream) } }
+            columnSums(a, scale: address(b), rows: k, cols: m, into: address(c))
+            return true
+        }
+        guard k == 1, !transA, transB, a.dtype == .float32, b.dtype == .float32, m >= 1 << 12 else { return false }
+        launchRows("outer_product", rows: m, width: n, [.pointer(address(a)), .pointer(address(b)), .int64(Int64(m)),
+                                                        .int32(Int32(n)), .pointer(address(c)), code(c.dtype),
+                                                        .int32(accumulate ? 1 : 0)])
+        return true
+    }
+
     public func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int) {
         launchRows("add_bias", rows: rows, width: cols, [.pointer(address(y)), .pointer(address(bias)), .int64(Int64(rows)),
                                                          .int32(Int32(cols))])
@@ -87,7 +105,7 @@ extension CUDABackend {
 
 extension KernelSource {
     /// `add_bias`: rows × cols adds (12 bytes moved each); `matrix_vector`: 2·rows·width FLOPs,
-    /// a warp per row reading the row once; `axpy`: 2 FLOPs and 12 bytes per element.
+    /// a warp per row reading the row once; `outer_product`: 1 FLOP and 2–8 bytes per element; `axpy`: 2 FLOPs and 12 bytes per element.
     static let gemm = #"""
 extern "C" __global__ void add_bias(float* y, const float* b, i64 rows, int cols) {
     ROWS_COLS(r, c, rows, cols) y[r * cols + c] += b[c];
@@ -103,6 +121,16 @@ extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, 
     for (int k = lane; k < width; k += 32) dot += load_as(x, r * width + k, xt) * w[k];
     for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
     if (lane == 0) y[r] = accumulate ? y[r] + dot : dot;
+}
+
+// C (+)= a·bᵀ for column vectors a (rows) and b (cols): a GEMM with k = 1.
+extern "C" __global__ void outer_product(const float* a, const float* b, i64 rows, int cols, void* c, int tc,
+                                         int accumulate) {
+    ROWS_COLS(r, j, rows, cols) {
+        i64 i = r * cols + j;
+        float v = a[r] * b[j];
+        store_as(c, i, tc, accumulate ? load_as(c, i, tc) + v : v);
+    }
 }
 
 extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }

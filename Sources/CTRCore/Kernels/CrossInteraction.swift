@@ -29,11 +29,11 @@ public protocol CrossInteractionKernels: AnyObject, Sendable {
     func lowRankCross(x0: Tensor, h: Tensor, bias: Tensor, x: Tensor, rows: Int, width: Int, into out: Tensor,
                       outWidth: Int)
     /// Its backward from `g = dL/dout` (rows × `gWidth`, `gWidth` ≤ `width`, zero beyond): `s0 = g ⊙ x0`
-    /// (dL/dh, rows × width); `dx = (accumulate ? dx : 0) + g ⊙ (h + bias) + (addG ? g : 0)` (fp32,
-    /// rows × width); when `gCopy` is given, `gCopy = g` at rows × width with a zero tail (in
+    /// (dL/dh, rows × width); `dx = (accumulate ? dx : 0) + g ⊙ (h + bias) + (addG ? g : 0)`
+    /// (rows × width); when `gCopy` is given, `gCopy = g` at rows × width with a zero tail (in
     /// gCopy's type), so that the next GEMM can add into it; and `biasGrad += Σ_rows s0` (1 × width).
     /// `partial` is fp32 scratch of `lowRankCrossPartialRows` × width for the bias gradient's
-    /// per-block sums. g, gCopy, x0, h and s0 may be 16-bit on a backend with 16-bit storage.
+    /// per-block sums. g, gCopy, x0, h, s0 and dx may be 16-bit on a backend with 16-bit storage.
     /// Cost: about 6 FLOPs per element.
     func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
                               s0: Tensor, dx: Tensor, accumulate: Bool, addG: Bool, gCopy: Tensor?, biasGrad: Tensor,

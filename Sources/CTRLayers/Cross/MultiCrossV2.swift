@@ -48,7 +48,7 @@ public final class MultiCrossV2: Layer {
     /// `width` is n, `paddedWidth` n̄ (n unless padded): the width of every internal `(rows, ·)` tensor.
     let layers: Int, width: Int, paddedWidth: Int, rank: Int, maxRows: Int
     /// Per layer `x_l·U_l` (maxRows×k) and `H_l` without bias (maxRows×n̄); `x_1 … x_{L−1}` (maxRows×n̄ each);
-    /// `x_0`'s copy (maxRows×n̄) when padded or 16-bit. All in the state type.
+    /// `x_0`'s copy (maxRows×n̄) when padded or of another type than the state. All in the state type.
     let projected: Tensor, hidden: Tensor, states: Tensor, x0Copy: Tensor?
     /// Backward scratch: `S_0` (maxRows×n̄), `S_1` (maxRows×k) and the running `G` (maxRows×n̄) in the
     /// state type, the bias gradient's partial sums (fp32), and when padded dX at width n̄ (fp32).
@@ -81,7 +81,7 @@ public final class MultiCrossV2: Layer {
             u: backend.makeTensor([layers * np, k], .float32), du: backend.makeTensor([layers * np, k], .float32),
             bias: backend.makeTensor([layers, np], .float32), dbias: backend.makeTensor([layers, np], .float32),
             v: backend.makeTensor([layers * k, np], state), dv: backend.makeTensor([k, np], .float32))
-        x0Copy = np != n || state != .float32 ? backend.makeTensor([rows, np], state) : nil
+        x0Copy = np != n || input.value.dtype != state ? backend.makeTensor([rows, np], state) : nil
         dxPadded = np != n ? backend.makeTensor([rows, np], .float32) : nil
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample,

@@ -20,7 +20,9 @@ public final class Concat: RegisteredLayer {
     let blocks: ColumnBlocks, rowsPerSample: Int
     let backend: any Backend
 
-    package init(name: String, inputs: [Variable], axis: Int, backend: any Backend) {
+    /// `outputType` is the output's and its gradient's type (16-bit in mixed precision when only a
+    /// MultiCross v2 reads the output).
+    package init(name: String, inputs: [Variable], axis: Int, backend: any Backend, outputType: DType = .float32) {
         self.name = name
         self.inputs = inputs
         self.backend = backend
@@ -41,7 +43,8 @@ public final class Concat: RegisteredLayer {
             outDims[outDims.count - 1] = widths.reduce(0, +)
         }
         blocks = ColumnBlocks(widths: widths)
-        outputs = [Variable(name: name, shape: Shape(outDims), backend: backend, rowsPerSample: inputs[0].rowsPerSample)]
+        outputs = [Variable(name: name, shape: Shape(outDims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
+                            valueType: outputType, gradType: outputType)]
     }
 
     private func rows(_ context: StepContext) -> Int { context.batch * rowsPerSample * inputs[0].rowsPerSample }
@@ -79,7 +82,8 @@ public final class Concat: RegisteredLayer {
                 throw check.error("concatenating on axis \(config.axis) needs equal dimension \(keep), found \(check.describeInputs()).")
             }
         }
-        return Concat(name: config.name, inputs: inputs, axis: config.axis, backend: context.backend)
+        return Concat(name: config.name, inputs: inputs, axis: config.axis, backend: context.backend,
+                      outputType: context.outputType)
     }
 
     public static var conformanceCases: [ConformanceCase] {

@@ -2,7 +2,8 @@
 /// `halfType`; a fused ReLU+Dropout whose output only GEMMs read (InnerProducts, directly or
 /// through a folding Concat) writes it in `halfType`; an InnerProduct whose output only the fused
 /// ReLU+Dropout right after it reads (which adds the bias) writes it in `halfType`; so does a
-/// MultiCross v2 whose output only GEMMs read (InnerProducts, MLPs, folding Concats). Gradients
+/// MultiCross v2 whose output only GEMMs read (InnerProducts, MLPs, folding Concats), and a Concat
+/// that only MultiCross v2 layers read (they keep their states in `halfType`). Gradients
 /// follow their values' types. Without mixed precision the pass does not run: all is fp32.
 ///
 /// ```swift
@@ -30,10 +31,16 @@ enum MixedPrecisionTypes {
                 $0.layerType == .innerProduct || $0.layerType == .mlp || $0.foldsIntoInnerProduct
             }
         }
+        func onlyCrossV2Read(_ name: String) -> Bool {
+            let users = plan.filter { $0.bottomNames.contains(name) }
+            return !users.isEmpty && users.allSatisfy { $0.layerType == .multiCross && $0.spec.projectionDim > 0 }
+        }
         return plan.indices.map { i in
             var layer = plan[i]
             if layer.fusedDropout != nil || layer.layerType == .multiCross && layer.spec.projectionDim > 0 {
                 if onlyGEMMsRead(layer.topNames[0]) { layer.outputType = halfType }
+            } else if layer.layerType == .concat, !layer.foldsIntoInnerProduct, onlyCrossV2Read(layer.topNames[0]) {
+                layer.outputType = halfType
             } else if layer.layerType == .innerProduct {
                 layer.halfType = halfType
                 let next = i + 1 < plan.count ? plan[i + 1] : nil
