@@ -7,6 +7,7 @@
 #     scripts/gpu-check.sh                          # selftest, gemm ceiling, dlrmdcnv2 bench without PyTorch
 #     PEER=yes scripts/gpu-check.sh                 # with bench/dlrm_dcnv2_pytorch.py in the same call
 #     SELFTEST=0 GEMM=0 MODELS=dcn16v2 PEER=yes scripts/gpu-check.sh
+#     AUCS="dcn deepfm dlrm din bst" EXTRA=--profile-kernels scripts/gpu-check.sh
 set -u
 out=${OUT:-gpu-results}
 mkdir -p "$out"
@@ -25,3 +26,9 @@ timeout "${BENCH_T:-400}" "$bin" bench --device cuda --models "${MODELS:-dlrmdcn
   --samples "${SAMPLES:-524288}" ${EXTRA:-} > "$out/bench.txt" 2>&1
 echo "bench rc=$?" >> "$out/bench.txt"
 tail -60 "$out/bench.txt"
+# AUCS="dcn deepfm": those sample models trained on the GPU (fp32, as the AUC table's H200 column).
+for m in ${AUCS:-}; do
+  echo "== $m" >> "$out/aucs.txt"
+  timeout "${AUC_T:-120}" "$bin" train --model "$m" --device cuda 2>&1 | grep -E "^eval AUC|rror" >> "$out/aucs.txt"
+done
+[ -n "${AUCS:-}" ] && cat "$out/aucs.txt"

@@ -2,7 +2,7 @@ import CTRCore
 
 /// Reductions: column sums (bias gradients) and sum or mean over one axis with its backward.
 extension CUDABackend {
-    func columnSums(_ x: Tensor, scale: CUdeviceptr, rows: Int, cols: Int, into out: CUdeviceptr) {
+    private func columnSums(_ x: Tensor, scale: CUdeviceptr, rows: Int, cols: Int, into out: CUdeviceptr) {
         let rowsPerBlock = max(32, (rows + 255) / 256)
         let grid = ((cols + 127) / 128, (rows + rowsPerBlock - 1) / rowsPerBlock)
         guard rows > 0 else { return }
