@@ -388,11 +388,11 @@ public enum BackendSelfTest {
                 let dx = bk.makeTensor([tall * narrow], stored(bk, half))
                 bk.gemm(transA: false, transB: false, m: tall, n: 1, k: narrow, alpha: 1, a: tx, b: bk.tensor(w, [narrow]),
                         beta: 0, c: y)
-                // These two read dy and w in fp32 (the device's vector kernels, not cuBLAS).
-                let dy32 = bk.tensor(dy, [tall])
-                bk.gemm(transA: true, transB: false, m: narrow, n: 1, k: tall, alpha: 1, a: tx, b: dy32, beta: 0, c: dw)
-                bk.gemm(transA: false, transB: true, m: tall, n: narrow, k: 1, alpha: 1, a: dy32, b: bk.tensor(w, [narrow]),
-                        beta: 0, c: dx)
+                // cuBLAS runs these two with every operand in 16 bits.
+                let dy16 = bk.tensor(emulated(bk, dy), [tall])
+                bk.gemm(transA: true, transB: false, m: narrow, n: 1, k: tall, alpha: 1, a: tx, b: dy16, beta: 0, c: dw)
+                bk.gemm(transA: false, transB: true, m: tall, n: narrow, k: 1, alpha: 1, a: dy16,
+                        b: bk.tensor(emulated(bk, w), [narrow]), beta: 0, c: dx)
                 return read(bk, y) + read(bk, dw) + result(bk, dx, half)
             })
             list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
