@@ -1,17 +1,21 @@
 /// The collective operations of data-parallel training over `workers` workers, each worker's
 /// buffer a tensor in its own backend's memory: what NCCL provides (all-reduce, reduce-scatter,
-/// all-gather), the all-to-all that NCCL's grouped send and receive build, and a barrier. One
-/// call moves the data of every worker, as NCCL's group calls do in the single process that
-/// drives all the GPUs of a node (`ncclGroupStart`, one call per GPU, `ncclGroupEnd`). Sums run
-/// in worker order, so every worker receives the same bits.
+/// all-gather), the all-to-all that NCCL's grouped send and receive build, a barrier, and two
+/// exchanges of small host values. A process drives some of the workers (`localWorkers`: all of
+/// them when one process simulates every worker, one per process under MPI), and every call
+/// takes one tensor per local worker, in `localWorkers` order, as NCCL's group calls do for the
+/// GPUs a process drives (`ncclGroupStart`, one call per GPU, `ncclGroupEnd`). Sums run in worker
+/// order, so every worker receives the same bits.
 ///
 /// ```swift
 /// let collective = InProcessCollective(backends: Array(repeating: backend, count: 2))
 /// collective.allReduceSum([gradient0, gradient1], count: n)   // both hold gradient0 + gradient1
 /// ```
 public protocol Collective: AnyObject, Sendable {
-    /// The number of workers; every call takes one tensor per worker, in worker order.
+    /// The number of workers over all processes.
     var workers: Int { get }
+    /// The workers this process drives, ascending: the order of the tensors each call takes.
+    var localWorkers: [Int] { get }
     /// `buffers[g][0..<count] = Σ_h buffers[h][0..<count]` for every worker g (fp32 or fp64;
     /// NCCL's `ncclAllReduce` with `ncclSum`). Cost: 2·(G−1)/G·count elements sent per worker.
     func allReduceSum(_ buffers: [Tensor], count: Int)
@@ -21,10 +25,17 @@ public protocol Collective: AnyObject, Sendable {
     func allGather(_ send: [Tensor], into receive: [Tensor], count: Int)
     /// Worker g sends `counts[g][h]` elements to worker h: g's blocks lie one after another in
     /// h order from element 0 of `send[g]`, and h receives them one after another in g order from
-    /// element 0 of `receive[h]` (grouped `ncclSend`/`ncclRecv`).
+    /// element 0 of `receive[h]` (grouped `ncclSend`/`ncclRecv`). `counts` is the whole G×G
+    /// matrix, the same in every process.
     func allToAll(_ send: [Tensor], into receive: [Tensor], counts: [[Int]])
     /// Returns once every worker's queued work is done.
     func barrier()
+    /// Host values of any length per worker: `values[i]` is local worker `localWorkers[i]`'s; the
+    /// result holds every worker's, in worker order.
+    func allGather(_ values: [[Int64]]) -> [[Int64]]
+    /// Element-wise sums over the processes of equally long host values (each process passes
+    /// the sum over its own workers), in process order; every process gets the same total.
+    func sumOverProcesses(_ values: [Double]) -> [Double]
 }
 
 /// `Collective` for workers simulated in one process: a deterministic, sequential exchange
@@ -38,6 +49,7 @@ public protocol Collective: AnyObject, Sendable {
 public final class InProcessCollective: Collective {
     public let backends: [any Backend]
     public var workers: Int { backends.count }
+    public var localWorkers: [Int] { Array(backends.indices) }
 
     public init(backends: [any Backend]) {
         precondition(!backends.isEmpty, "a collective needs at least one worker")
@@ -94,6 +106,13 @@ public final class InProcessCollective: Collective {
     public func barrier() {
         for backend in backends { backend.synchronize() }
     }
+
+    public func allGather(_ values: [[Int64]]) -> [[Int64]] {
+        precondition(values.count == workers, "allGather takes every worker's values (\(workers)), found \(values.count)")
+        return values
+    }
+
+    public func sumOverProcesses(_ values: [Double]) -> [Double] { values }
 
     private func check(_ tensors: [Tensor]) {
         precondition(tensors.count == workers, "a collective call takes one tensor per worker (\(workers)), found \(tensors.count)")
