@@ -38,6 +38,24 @@ public protocol Collective: AnyObject, Sendable {
     func sumOverProcesses(_ values: [Double]) -> [Double]
 }
 
+extension Collective {
+    /// `allGather` of float values, which travel as their bit patterns, two to an Int64.
+    public func allGather(_ values: [[Float]]) -> [[Float]] {
+        let packed = values.map { part in
+            stride(from: 0, to: part.count, by: 2).map { j in
+                let low = UInt64(part[j].bitPattern), high = j + 1 < part.count ? UInt64(part[j + 1].bitPattern) : 0
+                return Int64(bitPattern: low | high << 32)
+            } + [Int64(part.count)]
+        }
+        return allGather(packed).map { words in
+            (0..<Int(words.last!)).map { j in
+                let word = UInt64(bitPattern: words[j / 2])
+                return Float(bitPattern: UInt32(truncatingIfNeeded: j % 2 == 0 ? word : word >> 32))
+            }
+        }
+    }
+}
+
 /// `Collective` for workers simulated in one process: a deterministic, sequential exchange
 /// through host memory, the workers' backends given in worker order (on the CPU they may all be
 /// the same backend). Every worker's result is computed from the same values in the same order,

@@ -4,7 +4,9 @@ import CTRCore
 /// model folder with the keys in one-worker row order (slot ids counted over the whole input),
 /// and optimizer states of `max(capacity, size)` rows in that order. Loading routes each key to
 /// its owner (Distributed: `key mod N`; Localized and OneHot: `slot_id mod N`, spec §4.5), so
-/// files written by any number of workers load into any other number.
+/// files written by any number of workers load into any other number. Under MPI each process
+/// holds its own shards: saving gathers every worker's rows (`Collective.allGather`), so every
+/// process has the whole files' contents; loading keeps each process's keys.
 ///
 /// ```swift
 /// let model = sharded.sparseModel()               // what one worker's table would save
@@ -16,9 +18,10 @@ extension ShardedEmbedding: EmbeddingStore {
         case .hash:
             var model = SparseModel(keys: Array(repeating: 0, count: size), vectors: Array(repeating: 0, count: size * vecSize),
                                     slotIDs: savesSlotIDs ? Array(repeating: 0, count: size) : nil)
-            for (g, shard) in shards.enumerated() {
-                let part = shard.sparseModel(), owned = plan.ownedSlots(g)
-                for (row, logical) in logicalRows[g].enumerated() {
+            let parts = everyWorker(shards.map { $0.sparseModel() }), rows = everyWorker(logicalRows)
+            for (g, part) in parts.enumerated() {
+                let owned = plan.ownedSlots(g)
+                for (row, logical) in rows[g].enumerated() {
                     model.keys[logical] = part.keys[row]
                     model.vectors.replaceSubrange(logical * vecSize..<(logical + 1) * vecSize,
                                                   with: part.vectors[row * vecSize..<(row + 1) * vecSize])
@@ -28,7 +31,7 @@ extension ShardedEmbedding: EmbeddingStore {
             return model
         case .oneHot(let sizes):
             var vectors = [Float](repeating: 0, count: capacity * vecSize), slotIDs: [UInt64] = []
-            let parts = shards.map { $0.sparseModel() }
+            let parts = everyWorker(shards.map { $0.sparseModel() })
             var start = 0
             for (s, size) in sizes.enumerated() {
                 let g = plan.owner(key: 0, slot: s)
@@ -77,19 +80,20 @@ extension ShardedEmbedding: EmbeddingStore {
             if let slot { parts[g].slotIDs?.append(UInt64(slot / workers)) }
             rows[g].append(i)
         }
-        for (g, shard) in shards.enumerated() { try shard.load(parts[g], source: source + " (worker \(g)'s keys)") }
+        for (shard, g) in zip(shards, local) { try shard.load(parts[g], source: source + " (worker \(g)'s keys)") }
         if case .hash = table {
-            logicalRows = rows
+            logicalRows = local.map { rows[$0] }
             size = n
         }
     }
 
     public var stateRows: Int { max(capacity, size) }
 
-    /// Hash tables: shard row r of worker g is file row `logicalRows[g][r]`; one-hot: the key's row.
-    private func fileRows(_ g: Int) -> [Int] {
+    /// Hash tables: shard row r of worker g is file row `rows[g][r]` (every worker's `logicalRows`);
+    /// one-hot: the key's row.
+    private func fileRows(_ g: Int, _ rows: [[Int]]) -> [Int] {
         switch table {
-        case .hash: return logicalRows[g]
+        case .hash: return rows[g]
         case .oneHot(let sizes):
             var bounds = [0]
             for size in sizes { bounds.append(bounds.last! + size) }
@@ -98,12 +102,11 @@ extension ShardedEmbedding: EmbeddingStore {
     }
 
     public func floatStates() -> [[Float]] {
-        let stateCount = shards[0].floatStates().count
+        let stateCount = shards[0].floatStates().count, rows = everyWorker(logicalRows)
         return (0..<stateCount).map { k in
             var file = [Float](repeating: optimizer.initialState, count: stateRows * vecSize)
-            for (g, shard) in shards.enumerated() {
-                let state = shard.floatStates()[k]
-                for (row, logical) in fileRows(g).enumerated() {
+            for (g, state) in everyWorker(shards.map { $0.floatStates()[k] }).enumerated() {
+                for (row, logical) in fileRows(g, rows).enumerated() {
                     file.replaceSubrange(logical * vecSize..<(logical + 1) * vecSize, with: state[row * vecSize..<(row + 1) * vecSize])
                 }
             }
@@ -114,16 +117,18 @@ extension ShardedEmbedding: EmbeddingStore {
     public func lastSteps() -> [Int64]? {
         guard shards[0].lastSteps() != nil else { return nil }
         var file = [Int64](repeating: 0, count: stateRows)
-        for (g, shard) in shards.enumerated() {
-            let steps = shard.lastSteps()!
-            for (row, logical) in fileRows(g).enumerated() { file[logical] = steps[row] }
+        let rows = everyWorker(logicalRows)
+        for (g, steps) in everyWorker(shards.map { $0.lastSteps()! }).enumerated() {
+            for (row, logical) in fileRows(g, rows).enumerated() { file[logical] = steps[row] }
         }
         return file
     }
 
     public func loadStates(_ floats: [[Float]], lastSteps: [Int64]?) {
-        for (g, shard) in shards.enumerated() {
-            let rows = fileRows(g)
+        for (i, shard) in shards.enumerated() {
+            var own = Array(repeating: [Int](), count: workers)
+            own[local[i]] = logicalRows[i]
+            let rows = fileRows(local[i], own)
             var states = shard.floatStates()
             for k in states.indices {
                 for (row, logical) in rows.enumerated() {
@@ -136,6 +141,31 @@ extension ShardedEmbedding: EmbeddingStore {
                 for (row, logical) in rows.enumerated() { steps?[row] = lastSteps[logical] }
             }
             shard.loadStates(states, lastSteps: steps)
+        }
+    }
+
+    // MARK: every worker's values
+
+    /// `values` of the local workers → every worker's, in worker order (one process: as given).
+    private func everyWorker(_ values: [[Int64]]) -> [[Int64]] {
+        local.count == workers ? values : collective.allGather(values)
+    }
+
+    private func everyWorker(_ values: [[Int]]) -> [[Int]] {
+        local.count == workers ? values : everyWorker(values.map { $0.map(Int64.init) }).map { $0.map(Int.init) }
+    }
+
+    private func everyWorker(_ values: [[Float]]) -> [[Float]] {
+        local.count == workers ? values : collective.allGather(values)
+    }
+
+    private func everyWorker(_ parts: [SparseModel]) -> [SparseModel] {
+        guard local.count != workers else { return parts }
+        let keys = everyWorker(parts.map(\.keys)), vectors = everyWorker(parts.map(\.vectors))
+        let slotIDs = parts.first?.slotIDs == nil ? nil
+            : everyWorker(parts.map { ($0.slotIDs ?? []).map { Int64(bitPattern: $0) } })
+        return keys.indices.map { g in
+            SparseModel(keys: keys[g], vectors: vectors[g], slotIDs: slotIDs.map { $0[g].map { UInt64(bitPattern: $0) } })
         }
     }
 }

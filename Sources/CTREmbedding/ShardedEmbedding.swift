@@ -18,6 +18,9 @@ import CTRCore
 /// train what one worker trains, up to the order of float additions. The model files are those
 /// of the one-worker table too (`ShardedEmbedding+SparseModel.swift`).
 ///
+/// A process holds the shards of the workers it drives (`collective.localWorkers`: all of them
+/// in one process, its own under MPI); every array below is per local worker, in that order.
+///
 /// ```swift
 /// let plan = ShardingPlan(.distributedSlotSparseEmbeddingHash, workers: 2, slots: 26)
 /// let embedding = try ShardedEmbedding(name: "sparse_embedding1", plan: plan, vecSize: 16, combiner: .sum,
@@ -35,11 +38,13 @@ public final class ShardedEmbedding {
     public let vecSize: Int
     public let combiner: Combiner
     public let optimizer: SparseOptimizer
-    /// Worker g's part of the table.
+    /// The local workers' parts of the table.
     public let shards: [HashEmbedding]
+    /// The workers whose shards this process holds, ascending (`collective.localWorkers`).
+    public let local: [Int]
     /// The rows of the same table on one worker (the capacity its files are written for).
     public let capacity: Int
-    /// Per worker, `[maxBatch / N, slots, vec]`: the pooled vectors of its samples, which its
+    /// Per local worker, `[maxBatch / N, slots, vec]`: the pooled vectors of its samples, which its
     /// dense network reads, and their gradient, which it writes.
     public let outputs: [Tensor], outputGrads: [Tensor]
     /// Keys in the whole table (over all workers; every row for OneHot).
@@ -48,11 +53,11 @@ public final class ShardedEmbedding {
     let collective: any Collective
     let backends: [any Backend]
     let seed: UInt64
-    /// Hash tables: the one-worker row of each row of each shard, in shard row order.
+    /// Hash tables: the one-worker row of each row of each local shard, in shard row order.
     var logicalRows: [[Int]]
-    /// Per worker: the receive (forward) and send (backward) buffer of the all-to-all.
+    /// Per local worker: the receive (forward) and send (backward) buffer of the all-to-all.
     let exchange: [Tensor]
-    /// Per worker: the `mean` scale (1/n, or 1 when n ≤ 1) of each segment (Distributed).
+    /// Per local worker: the `mean` scale (1/n, or 1 when n ≤ 1) of each segment (Distributed).
     let meanScales: [Tensor]
     /// The last batch's host `mean` scales over all its segments.
     var batchScales: [Float] = []
@@ -73,7 +78,8 @@ public final class ShardedEmbedding {
                 maxKeysPerSample: Int, optimizer: SparseOptimizer, seed: UInt64, backends: [any Backend],
                 collective: any Collective) throws {
         let workers = plan.workers
-        precondition(backends.count == workers && collective.workers == workers, "one backend per worker, and a collective over them")
+        precondition(collective.workers == workers && backends.count == collective.localWorkers.count,
+                     "a collective over the plan's workers, and one backend per local worker")
         guard plan.placesByKey || plan.slots >= workers else {
             throw SwiftCTRError(.config, "SparseEmbedding '\(name)' (\(plan.embeddingType.rawValue)) keeps each of its \(plan.slots) slots on one worker, so it needs at least as many slots as the \(workers) workers. Train with at most \(plan.slots) workers, or use DistributedSlotSparseEmbeddingHash, which spreads keys over any number.")
         }
@@ -86,10 +92,11 @@ public final class ShardedEmbedding {
         self.collective = collective
         self.seed = seed
         self.backends = backends
+        local = collective.localWorkers
         let rowsPerWorker = maxBatch / workers, slots = plan.slots
         var shards: [HashEmbedding] = []
-        for g in 0..<workers {
-            let owned = plan.ownedSlots(g), backend = backends[g]
+        for (g, backend) in zip(local, backends) {
+            let owned = plan.ownedSlots(g)
             switch table {
             case .hash(let capacity, let initial):
                 var shardCapacity = capacity, shardInitial = initial
@@ -128,7 +135,7 @@ public final class ShardedEmbedding {
             capacity = sizes.reduce(0, +)
             size = capacity
         }
-        logicalRows = Array(repeating: [], count: workers)
+        logicalRows = Array(repeating: [], count: local.count)
         outputs = backends.map { $0.makeTensor([rowsPerWorker, slots, vecSize], .float32) }
         outputGrads = backends.map { $0.makeTensor([rowsPerWorker, slots, vecSize], .float32) }
         exchange = plan.placesByKey ? [] : backends.map { $0.makeTensor([rowsPerWorker * slots * vecSize], .float32) }
@@ -154,17 +161,18 @@ public final class ShardedEmbedding {
         chunk = batchSize / workers
         var routes = plan.route(keys: keys, offsets: offsets, samples: batch)
         if case .oneHot(let sizes) = table { try translateOneHot(&routes, sizes: sizes) }
+        routes = local.map { routes[$0] }
         for (shard, route) in zip(shards, routes) { try shard.stage(keys: route.keys, offsets: route.offsets, batch: batch) }
         let before = shards.map(\.size)
         for shard in shards { try shard.findRows(training: training) }
-        if training, case .hash(_, let initial) = table { startNewRows(routes, keyCount: keys.count, before: before, initial) }
+        if training, case .hash(_, let initial) = table { startNewRows(routes, before: before, initial) }
         for shard in shards { shard.pool() }
         if plan.placesByKey {
             collective.reduceScatterSum(shards.map(\.output), into: outputs, count: chunk * slots * vecSize)
             if combiner == .mean { scaleMeans(offsets) }
         } else {
             collective.allToAll(shards.map(\.output), into: exchange, counts: blockCounts(senderIsShard: true))
-            for h in 0..<workers { reorder(worker: h, toSlotOrder: true) }
+            for i in local.indices { reorder(local: i, toSlotOrder: true) }
         }
     }
 
@@ -176,22 +184,22 @@ public final class ShardedEmbedding {
         }
     }
 
-    /// Moves worker h's samples between the all-to-all buffer (shard blocks `[chunk, S_g, vec]`
+    /// Moves local worker i's samples between the all-to-all buffer (shard blocks `[chunk, S_g, vec]`
     /// in g order) and `outputs` / `outputGrads` (`[rows, S, vec]` in slot order).
-    private func reorder(worker h: Int, toSlotOrder: Bool) {
-        let rows = plan.sampleRows(h, batchSize: chunk * workers, count: samples).count
+    private func reorder(local i: Int, toSlotOrder: Bool) {
+        let rows = plan.sampleRows(local[i], batchSize: chunk * workers, count: samples).count
         guard rows > 0 else { return }
-        let backend = backends[h], width = slots * vecSize
+        let backend = backends[i], width = slots * vecSize
         var blockStart = 0
         for g in 0..<workers {
             let owned = plan.ownedSlots(g), blockWidth = owned.count * vecSize
-            let block = exchange[h].view(from: blockStart, [chunk * blockWidth])
+            let block = exchange[i].view(from: blockStart, [chunk * blockWidth])
             for (j, s) in owned.enumerated() {
                 if toSlotOrder {
-                    backend.copyColumns(block, srcWidth: blockWidth, srcStart: j * vecSize, into: outputs[h], dstWidth: width,
+                    backend.copyColumns(block, srcWidth: blockWidth, srcStart: j * vecSize, into: outputs[i], dstWidth: width,
                                         dstStart: s * vecSize, rows: rows, width: vecSize, accumulate: false)
                 } else {
-                    backend.copyColumns(outputGrads[h], srcWidth: width, srcStart: s * vecSize, into: block, dstWidth: blockWidth,
+                    backend.copyColumns(outputGrads[i], srcWidth: width, srcStart: s * vecSize, into: block, dstWidth: blockWidth,
                                         dstStart: j * vecSize, rows: rows, width: vecSize, accumulate: false)
                 }
             }
@@ -205,11 +213,11 @@ public final class ShardedEmbedding {
             let n = offsets[segment + 1] - offsets[segment]
             return n > 1 ? 1 / Float(n) : 1
         }
-        for h in 0..<workers {
+        for (i, h) in local.enumerated() {
             let rows = plan.sampleRows(h, batchSize: chunk * workers, count: samples)
             guard !rows.isEmpty else { continue }
-            backends[h].upload(Array(batchScales[rows.lowerBound * slots..<rows.upperBound * slots]), to: meanScales[h])
-            backends[h].binary(.multiply, outputs[h], meanScales[h], into: outputs[h], count: rows.count * slots * vecSize,
+            backends[i].upload(Array(batchScales[rows.lowerBound * slots..<rows.upperBound * slots]), to: meanScales[i])
+            backends[i].binary(.multiply, outputs[i], meanScales[i], into: outputs[i], count: rows.count * slots * vecSize,
                                broadcast: .column(vecSize))
         }
     }
@@ -239,45 +247,51 @@ public final class ShardedEmbedding {
     }
 
     /// Gives the rows the lookups just inserted their one-worker rows, in the order the batch
-    /// first shows their keys, and those rows' starting values.
-    private func startNewRows(_ routes: [ShardingPlan.Route], keyCount: Int, before: [Int],
-                              _ initial: HashEmbedding.InitialValues) {
+    /// first shows their keys, and those rows' starting values. Each local shard's new rows are
+    /// known here by the batch position of their first key; the processes exchange those
+    /// positions, so that every process numbers all workers' new rows the same way.
+    private func startNewRows(_ routes: [ShardingPlan.Route], before: [Int], _ initial: HashEmbedding.InitialValues) {
         let after = shards.map(\.size)
-        guard zip(before, after).contains(where: { $0 < $1 }) else { return }
-        var owner = [Int](repeating: 0, count: keyCount), index = [Int](repeating: 0, count: keyCount)
-        var rows: [[Int64]] = []
-        for (g, route) in routes.enumerated() {
-            for (j, position) in route.positions.enumerated() { (owner[position], index[position]) = (g, j) }
-            rows.append(after[g] > before[g] ? backends[g].int64s(shards[g].rows, count: route.keys.count) : [])
-            logicalRows[g] += repeatElement(-1, count: after[g] - before[g])
-        }
-        for position in 0..<keyCount {
-            let g = owner[position]
-            guard !rows[g].isEmpty else { continue }
-            let row = Int(rows[g][index[position]])
-            if row >= before[g] && logicalRows[g][row] < 0 {
-                logicalRows[g][row] = size
-                size += 1
+        // Per local shard, the batch position of each new row's first key, in row order.
+        var firsts: [[Int64]] = []
+        for (i, route) in routes.enumerated() {
+            var first = [Int64](repeating: .max, count: after[i] - before[i])
+            if !first.isEmpty {
+                let rows = backends[i].int64s(shards[i].rows, count: route.keys.count)
+                for (j, position) in route.positions.enumerated() where rows[j] >= before[i] {
+                    let r = Int(rows[j]) - before[i]
+                    first[r] = min(first[r], Int64(position))
+                }
             }
+            firsts.append(first)
         }
-        for g in 0..<workers where after[g] > before[g] {
+        let all = collective.allGather(firsts)
+        // Every worker's new rows in the order of their first keys: the next one-worker rows.
+        let order = all.enumerated().flatMap { g, rows in rows.enumerated().map { (position: $1, worker: g, row: $0) } }
+            .sorted { $0.position < $1.position }
+        var logical = Array(repeating: [Int](), count: workers)
+        for (g, rows) in all.enumerated() { logical[g] = Array(repeating: -1, count: rows.count) }
+        for (n, entry) in order.enumerated() { logical[entry.worker][entry.row] = size + n }
+        size += order.count
+        for (i, g) in local.enumerated() where after[i] > before[i] {
+            logicalRows[i] += logical[g]
             var values: [Float] = []
-            values.reserveCapacity((after[g] - before[g]) * vecSize)
-            for row in before[g]..<after[g] {
-                let logical = logicalRows[g][row]
-                values += HashEmbedding.initialRows(initial, rows: logical..<logical + 1, vecSize: vecSize, name: name, seed: seed)
+            values.reserveCapacity((after[i] - before[i]) * vecSize)
+            for row in logical[g] {
+                values += HashEmbedding.initialRows(initial, rows: row..<row + 1, vecSize: vecSize, name: name, seed: seed)
             }
-            backends[g].upload(values, to: shards[g].values.view(from: before[g] * vecSize, [values.count]))
+            backends[i].upload(values, to: shards[i].values.view(from: before[i] * vecSize, [values.count]))
         }
     }
 
-    /// Sends each worker's output gradient (`outputGrads`, of its rows' share `rowWeights[g]` of
-    /// the batch's mean loss) to the shards and sums it per touched row on each.
+    /// Sends each local worker's output gradient (`outputGrads`, of its rows' share `rowWeights[g]`
+    /// of the batch's mean loss; one weight per worker of all processes) to the shards and sums it
+    /// per touched row on each.
     public func backward(rowWeights: [Float]) {
         precondition(rowWeights.count == workers, "one weight per worker")
-        for h in 0..<workers where rowWeights[h] != 1 {
+        for (i, h) in local.enumerated() where rowWeights[h] != 1 {
             let rows = plan.sampleRows(h, batchSize: chunk * workers, count: samples).count
-            backends[h].unary(.scale(rowWeights[h]), outputGrads[h], into: outputGrads[h], count: rows * slots * vecSize)
+            backends[i].unary(.scale(rowWeights[h]), outputGrads[i], into: outputGrads[i], count: rows * slots * vecSize)
         }
         if plan.placesByKey {
             collective.allGather(outputGrads, into: shards.map(\.outputGrad), count: chunk * slots * vecSize)
@@ -289,7 +303,7 @@ public final class ShardedEmbedding {
                 }
             }
         } else {
-            for h in 0..<workers { reorder(worker: h, toSlotOrder: false) }
+            for i in local.indices { reorder(local: i, toSlotOrder: false) }
             collective.allToAll(exchange, into: shards.map(\.outputGrad), counts: blockCounts(senderIsShard: false))
         }
         for shard in shards { shard.backward() }

@@ -48,6 +48,8 @@ extension CompiledGraph: StepRunner {
 /// taken once over the whole batch; evaluation sums the workers' AUC histograms and weights their
 /// losses by their samples. So N workers train what one worker trains, up to the order of float
 /// additions (dropout masks and BatchNorm statistics aside: both are per worker, as in HugeCTR).
+/// A process runs the replicas and shards of its own workers (`Collective.localWorkers`): all of
+/// them with `InProcessCollective`, one under MPI, where every process reads the whole batch.
 ///
 /// ```swift
 /// let solver = Solver(batchsizeEval: 1024, batchsize: 1024, vvgpu: [[0, 1, 2, 3]])   // four workers
@@ -63,13 +65,18 @@ final class WorkerGroup: StepRunner {
     let solver: Solver
     let maxBatch: Int
     let input: Input
-    /// Each worker's share of the last training batch.
+    /// The workers this process runs (`collective.localWorkers`), one replica each.
+    let local: [Int]
+    /// Every worker's share of the last training batch.
     private var weights: [Float]
 
-    init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend) throws {
+    /// `collective` spans the workers of every process (default: all simulated in this one).
+    init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend,
+         collective: (any Collective)? = nil) throws {
         let workers = solver.workerCount, input = analysis.input
-        let backends = Array(repeating: backend, count: workers)
-        let collective = InProcessCollective(backends: backends)
+        let collective = collective ?? InProcessCollective(backends: Array(repeating: backend, count: workers))
+        precondition(collective.workers == workers, "the collective spans the solver's \(workers) workers")
+        let backends = Array(repeating: backend, count: collective.localWorkers.count)
         let maxBatch = max(solver.batchsize, solver.batchsizeEval)
         var embeddings: [(ShardedEmbedding, Int)] = []
         for spec in analysis.embeddings {
@@ -83,9 +90,10 @@ final class WorkerGroup: StepRunner {
                 backends: backends, collective: collective)
             embeddings.append((table, index))
         }
-        replicas = try (0..<workers).map { g in
+        local = collective.localWorkers
+        replicas = try local.indices.map { i in
             let outputs = zip(analysis.embeddings, embeddings).map { spec, embedding in
-                Variable(name: spec.sparseEmbeddingName, value: embedding.0.outputs[g], grad: embedding.0.outputGrads[g])
+                Variable(name: spec.sparseEmbeddingName, value: embedding.0.outputs[i], grad: embedding.0.outputGrads[i])
             }
             return try CompiledGraph(replicaOf: analysis, solver: solver, optimizer: optimizer, seed: seed, backend: backend,
                                      rows: maxBatch / workers, embeddingOutputs: outputs)
@@ -98,11 +106,17 @@ final class WorkerGroup: StepRunner {
         weights = Array(repeating: 1 / Float(workers), count: workers)
     }
 
-    var workers: Int { replicas.count }
+    var workers: Int { collective.workers }
     var embeddingStores: [any EmbeddingStore] { embeddings.map(\.table) }
 
     var lastLoss: Float {
-        zip(replicas, weights).reduce(0) { $1.1 > 0 ? $0 + $1.1 * $1.0.lastLoss : $0 }
+        let mine = zip(replicas, local).reduce(0.0) { weights[$1.1] > 0 ? $0 + Double(weights[$1.1] * $1.0.lastLoss) : $0 }
+        return Float(collective.sumOverProcesses([mine])[0])
+    }
+
+    /// This process's replicas with their workers' samples of a batch split as `shares`.
+    private func mine(_ shares: [Range<Int>]) -> Zip2Sequence<[CompiledGraph], [Range<Int>]> {
+        zip(replicas, local.map { shares[$0] })
     }
 
     /// Each worker's samples of a batch of `count` when batches hold `batchSize`; throws when
@@ -135,7 +149,7 @@ final class WorkerGroup: StepRunner {
         let statistics = checkingLoss ? replicas.map { $0.nonTrainableValues() } : []
         try forwardEmbeddings(batch, batchSize: solver.batchsize, training: true)
         var contexts: [StepContext?] = []
-        for (replica, rows) in zip(replicas, shares) {
+        for (replica, rows) in mine(shares) {
             guard !rows.isEmpty else {
                 contexts.append(nil)
                 continue
@@ -153,8 +167,9 @@ final class WorkerGroup: StepRunner {
                 throw NonFiniteLoss(loss: loss)
             }
         }
-        for (g, replica) in replicas.enumerated() {
-            if let context = contexts[g] {
+        for (i, replica) in replicas.enumerated() {
+            let g = local[i]
+            if let context = contexts[i] {
                 replica.backwardLayers(context)
             } else {
                 for parameter in replica.parameters { replica.backend.fill(parameter.grad, 0) }
@@ -179,11 +194,12 @@ final class WorkerGroup: StepRunner {
     func evaluate(batch: Batch) throws -> Float {
         let shares = try split(batch.count, batchSize: solver.batchsizeEval, "evaluation")
         try forwardEmbeddings(batch, batchSize: solver.batchsizeEval, training: false)
-        var loss: Float = 0
-        for (replica, rows) in zip(replicas, shares) where !rows.isEmpty {
-            loss += Float(rows.count) / Float(batch.count) * (try replica.evaluate(batch: share(batch, rows), penaltyBatch: batch.count))
+        var loss = 0.0
+        for (replica, rows) in mine(shares) where !rows.isEmpty {
+            loss += Double(rows.count) / Double(batch.count)
+                * Double(try replica.evaluate(batch: share(batch, rows), penaltyBatch: batch.count))
         }
-        return loss
+        return Float(collective.sumOverProcesses([loss])[0])
     }
 
     func evaluationAUCs() -> [(label: String, auc: Double)] {
@@ -201,7 +217,7 @@ final class WorkerGroup: StepRunner {
         let shares = try split(batch.count, batchSize: solver.batchsizeEval, "prediction")
         try forwardEmbeddings(batch, batchSize: solver.batchsizeEval, training: false)
         var all = Predictions(samples: batch.count, tasks: [])
-        for (replica, rows) in zip(replicas, shares) where !rows.isEmpty {
+        for (replica, rows) in mine(shares) where !rows.isEmpty {
             let part = try replica.predict(batch: share(batch, rows))
             if all.tasks.isEmpty {
                 all.tasks = part.tasks
@@ -212,6 +228,13 @@ final class WorkerGroup: StepRunner {
                 }
             }
         }
+        guard local.count < workers else { return all }
+        // The other processes' samples, in worker order (a process without samples has no tasks yet).
+        if all.tasks.isEmpty { all.tasks = try replicas[0].predict(batch: share(batch, 0..<0)).tasks }
+        for t in all.tasks.indices {
+            all.tasks[t].probabilities = everyProcess(all.tasks[t].probabilities)
+            all.tasks[t].labels = everyProcess(all.tasks[t].labels)
+        }
         return all
     }
 
@@ -219,32 +242,41 @@ final class WorkerGroup: StepRunner {
         let shares = (0..<workers).map {
             ShardingPlan.sampleRows($0, workers: workers, batchSize: solver.batchsizeEval, count: batch.count)
         }
-        return zip(replicas, shares).flatMap { replica, rows in
+        let mine = self.mine(shares).flatMap { replica, rows in
             rows.isEmpty ? [] : replica.lastProbabilities(share(batch, rows))
         }
+        return local.count < workers ? everyProcess(mine) : mine
+    }
+
+    /// This process's values followed by the other processes', in worker order.
+    private func everyProcess(_ values: [Float]) -> [Float] {
+        collective.allGather(local.indices.map { $0 == 0 ? values : [] }).flatMap { $0 }
     }
 
     func diagnoseNonFinite(batch: Batch, iteration: Int) throws -> String {
         let shares = try split(batch.count, batchSize: solver.batchsize, "training")
         try forwardEmbeddings(batch, batchSize: solver.batchsize, training: true)
-        for (g, rows) in shares.enumerated() where !rows.isEmpty {
+        for (i, g) in local.enumerated() where !shares[g].isEmpty {
+            let rows = shares[g]
             for (table, _) in embeddings {
-                if let problem = replicas[g].nonFinite(table.outputs[g], rows: rows.count) {
+                if let problem = replicas[i].nonFinite(table.outputs[i], rows: rows.count) {
                     return "the first non-finite output is embedding '\(table.name)' (worker \(g)'s samples): \(problem); its rows went non-finite in an update."
                 }
             }
         }
-        for (g, rows) in shares.enumerated() where !rows.isEmpty {
-            if let finding = try replicas[g].nonFiniteFinding(batch: share(batch, rows), iteration: iteration) {
+        for (i, g) in local.enumerated() where !shares[g].isEmpty {
+            let rows = shares[g]
+            if let finding = try replicas[i].nonFiniteFinding(batch: share(batch, rows), iteration: iteration) {
                 return "on worker \(g) (samples \(rows.lowerBound)..<\(rows.upperBound)): " + finding
             }
         }
-        return try replicas[0].diagnoseNonFinite(batch: share(batch, shares[0]), iteration: iteration)
+        return try replicas[0].diagnoseNonFinite(batch: share(batch, shares[local[0]]), iteration: iteration)
     }
 
     func summary() -> String {
         var text = replicas[0].summary()
-        text += "workers: \(workers) simulated, each with a replica of the dense network for \(maxBatch / workers) samples\n"
+        let here = local.count == workers ? "simulated" : "over processes, \(local.count) in this one"
+        text += "workers: \(workers) \(here), each with a replica of the dense network for \(maxBatch / workers) samples\n"
         for (table, _) in embeddings {
             let placement = table.plan.placesByKey ? "key mod \(workers)" : "slot mod \(workers)"
             let rows = table.shards.map { "\($0.capacity)" }.joined(separator: ", ")
