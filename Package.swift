@@ -22,9 +22,11 @@ let package = Package(
         .target(name: "CTREmbedding", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTROptimizers", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTRData", dependencies: ["CTRCore"], swiftSettings: strict),
+        // Open MPI, loaded at run time: one worker per process under mpirun (MPICollective).
+        .target(name: "CTRMPI", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(
             name: "SwiftCTR",
-            dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData", "CTRMPI"],
             swiftSettings: strict),
         .target(name: "SwiftCTRPy", dependencies: ["SwiftCTR"], swiftSettings: strict),
         .executableTarget(
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(name: "readme-example", dependencies: ["SwiftCTR"], path: "Examples/Readme", swiftSettings: strict),
         .testTarget(
             name: "SwiftCTRTests",
-            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData", "CTRMPI"],
             exclude: ["Fixtures"],
             swiftSettings: strict),
     ]
