@@ -33,6 +33,8 @@ let package = Package(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // Every MPICollective operation under mpirun against InProcessCollective (scripts/mpi-tests.sh).
+        .executableTarget(name: "swiftctr-mpi-check", dependencies: ["CTRCore", "CTRCPU", "CTRMPI"], swiftSettings: strict),
         .executableTarget(name: "dcn-example", dependencies: ["SwiftCTR"], path: "Examples/DCN", swiftSettings: strict),
         // The other HugeCTR sample models (Examples/json); scripts/examples-check.sh checks their graphs.
         .executableTarget(name: "dcn-v2-example", dependencies: ["SwiftCTR"], path: "Examples/DCNv2", swiftSettings: strict),
