@@ -22,15 +22,19 @@ let package = Package(
         .target(name: "CTREmbedding", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTROptimizers", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(name: "CTRData", dependencies: ["CTRCore"], swiftSettings: strict),
+        // Open MPI, loaded at run time: one worker per process under mpirun (MPICollective).
+        .target(name: "CTRMPI", dependencies: ["CTRCore"], swiftSettings: strict),
         .target(
             name: "SwiftCTR",
-            dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData", "CTRMPI"],
             swiftSettings: strict),
         .target(name: "SwiftCTRPy", dependencies: ["SwiftCTR"], swiftSettings: strict),
         .executableTarget(
             name: "swiftctr",
             dependencies: ["SwiftCTR", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // Every MPICollective operation under mpirun against InProcessCollective (scripts/mpi-tests.sh).
+        .executableTarget(name: "swiftctr-mpi-check", dependencies: ["CTRCore", "CTRCPU", "CTRMPI"], swiftSettings: strict),
         .executableTarget(name: "dcn-example", dependencies: ["SwiftCTR"], path: "Examples/DCN", swiftSettings: strict),
         // The other HugeCTR sample models (Examples/json); scripts/examples-check.sh checks their graphs.
         .executableTarget(name: "dcn-v2-example", dependencies: ["SwiftCTR"], path: "Examples/DCNv2", swiftSettings: strict),
@@ -52,7 +56,7 @@ let package = Package(
         .executableTarget(name: "readme-example", dependencies: ["SwiftCTR"], path: "Examples/Readme", swiftSettings: strict),
         .testTarget(
             name: "SwiftCTRTests",
-            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData"],
+            dependencies: ["SwiftCTR", "CTRCore", "CTRCPU", "CTRCUDA", "CTRLayers", "CTREmbedding", "CTROptimizers", "CTRData", "CTRMPI"],
             exclude: ["Fixtures"],
             swiftSettings: strict),
     ]

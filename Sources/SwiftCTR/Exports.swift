@@ -5,3 +5,4 @@
 @_exported import CTROptimizers
 @_exported import CTRCPU
 @_exported import CTRCUDA
+@_exported import CTRMPI
