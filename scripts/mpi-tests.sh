@@ -2,7 +2,10 @@
 # MPICollective under mpirun: swiftctr-mpi-check (debug) compares every collective operation with
 # InProcessCollective on 2 and 3 ranks, then its `hang` mode makes the last of 3 ranks stop
 # answering, and every rank must end within 30 s, the others with the timeout error
-# (SWIFTCTR_COLLECTIVE_TIMEOUT=5). Skips (exit 0) where Open MPI's mpirun is not installed.
+# (SWIFTCTR_COLLECTIVE_TIMEOUT=5). Then training: `swiftctr train` as 2 processes trains what 2
+# simulated workers train, bit for bit, and what 1 worker trains up to float reassociation (DCN
+# with dropout off, whose masks are per worker); killing one of 2 training ranks ends the job
+# within 30 s with mpirun's report. Skips (exit 0) where Open MPI's mpirun is not installed.
 #
 #     scripts/mpi-tests.sh
 set -uo pipefail
@@ -44,5 +47,65 @@ elif [ "$status" != 0 ] && [ "$reported" = 2 ]; then
     echo "ok    hung rank: the 2 other ranks reported the timeout, the job ended in ${elapsed} s with status $status"
 else
     echo "FAIL  hung rank: exit status $status, $reported of 2 ranks reported the timeout"; tail -20 "$scratch/hang.log"; failed=1
+fi
+# Training over processes.
+if ! swift build --product swiftctr >"$scratch/build.log" 2>&1; then
+    echo "FAIL  swiftctr: build failed"; tail -20 "$scratch/build.log"; exit 1
+fi
+swiftctr="$(swift build --show-bin-path)/swiftctr"
+"$swiftctr" generate --out "$scratch/data" --train 8192 --eval 2048 >/dev/null 2>&1
+# Examples/json/dcn.json with dropout off and room for the generated keys.
+python3 - "$scratch/graph.json" <<'PY'
+import json, sys
+graph = json.load(open("Examples/json/dcn.json"))
+for layer in graph["layers"]:
+    if layer.get("type") == "Dropout": layer["rate"] = 0.0
+    if "sparse_embedding_hparam" in layer: layer["sparse_embedding_hparam"]["max_vocabulary_size_global"] = 1 << 19
+json.dump(graph, open(sys.argv[1], "w"))
+PY
+train=(train "$scratch/graph.json" --data "$scratch/data" --max-iter 12 --batch-size 512 --display 4 --eval-interval 12 --seed 3)
+# The iteration's loss and the evaluation's AUC and loss, without the rates.
+numbers() { grep -E "^iter |^eval at iter" "$1" | sed -E 's/ +[0-9.]+k? samples\/s//; s/ +ETA .*//'; }
+"$swiftctr" "${train[@]}" --workers 1 >"$scratch/one.log" 2>&1
+"$swiftctr" "${train[@]}" --workers 2 >"$scratch/two.log" 2>&1
+timeout 300 mpirun -np 2 --oversubscribe "$swiftctr" "${train[@]}" >"$scratch/mpi.log" 2>&1
+status=$?
+if [ "$status" = 0 ] && [ -n "$(numbers "$scratch/mpi.log")" ] && [ "$(numbers "$scratch/mpi.log")" = "$(numbers "$scratch/two.log")" ]; then
+    echo "ok    training: 2 processes print what 2 simulated workers print ($(numbers "$scratch/mpi.log" | tail -1))"
+else
+    echo "FAIL  training: 2 processes (status $status) differ from 2 simulated workers"
+    diff <(numbers "$scratch/two.log") <(numbers "$scratch/mpi.log"); tail -5 "$scratch/mpi.log"; failed=1
+fi
+if python3 - "$scratch/one.log" "$scratch/mpi.log" <<'PY'
+import re, sys
+def values(path):
+    return [float(v) for line in open(path) if re.match(r"^(iter |eval at iter)", line)
+            for v in re.findall(r"(?:loss|AUC) ([0-9.]+)", line)]
+one, mpi = values(sys.argv[1]), values(sys.argv[2])
+worst = max((abs(a - b) for a, b in zip(one, mpi)), default=1)
+print(f"      worst difference to 1 worker: {worst:.2e} over {len(one)} values")
+sys.exit(0 if len(one) == len(mpi) > 0 and worst < 2e-3 else 1)
+PY
+then echo "ok    training: 2 processes train what 1 worker trains, up to float reassociation"
+else echo "FAIL  training: 2 processes and 1 worker differ"; failed=1
+fi
+
+# Killing one of 2 training ranks.
+start=$SECONDS
+timeout 60 mpirun -np 2 --oversubscribe "$swiftctr" train "$scratch/graph.json" --data "$scratch/data" --max-iter 100000 \
+    --batch-size 512 --display 1 >"$scratch/kill.log" 2>&1 &
+job=$!
+for _ in $(seq 60); do grep -q "^iter " "$scratch/kill.log" && break; sleep 1; done
+victim=$(pgrep -f "swiftctr train $scratch/graph.json" | while read -r pid; do
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && echo "$pid"; done | head -1)
+killed=$SECONDS
+[ -n "$victim" ] && kill -9 "$victim"
+wait "$job"; status=$? elapsed=$((SECONDS - killed))
+if [ -z "$victim" ]; then
+    echo "FAIL  killed rank: found no rank 1 to kill"; tail -5 "$scratch/kill.log"; failed=1
+elif [ "$status" != 0 ] && [ "$status" != 124 ] && [ "$elapsed" -le 30 ] && grep -qiE "signal 9|killed" "$scratch/kill.log"; then
+    echo "ok    killed rank: the job ended ${elapsed} s after rank 1 was killed, status $status: $(grep -m1 -iE "signal 9|killed" "$scratch/kill.log" | sed 's/^ *//')"
+else
+    echo "FAIL  killed rank: status $status ${elapsed} s after the kill"; tail -10 "$scratch/kill.log"; failed=1
 fi
 exit $failed

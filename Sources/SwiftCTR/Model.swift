@@ -17,6 +17,8 @@ import CTRCPU
 /// ```
 public final class Model {
     public let solver: Solver
+    /// Under mpirun with several processes: the exchange between them, one worker each.
+    let collective: (any Collective)?
     public let readerParams: DataReaderParams
     public let optimizerParams: OptimizerParams
     public let backend: any Backend
@@ -69,6 +71,8 @@ public final class Model {
 
     public init(_ solver: Solver, _ reader: DataReaderParams, _ optimizer: OptimizerParams,
                 backend: (any Backend)? = nil) throws {
+        let processes = MPIRuntime.launchedByMPI ? try MPIRuntime.shared() : nil
+        let solver = try processes.map { try Self.solver(solver, over: $0) } ?? solver
         try solver.validate()
         guard !reader.source.isEmpty, !reader.source[0].isEmpty else {
             throw SwiftCTRError(.config, "DataReaderParams: source is empty; give the training file list.")
@@ -94,6 +98,8 @@ public final class Model {
                 : solver.enableTF32Compute ? .tf32 : .fp32
         }
         self.solver = solver
+        collective = try processes.flatMap { $0.size > 1 ? try MPICollective(backend: backend) : nil }
+        printsProgress = collective.map { $0.localWorkers.contains(0) } ?? true
         self.readerParams = reader
         self.optimizerParams = optimizer
         self.backend = backend
@@ -125,6 +131,24 @@ public final class Model {
         layerSpecs.append(layer)
     }
 
+    /// The solver of one process among `processes` started by mpirun, each running one worker
+    /// (HugeCTR's multi-node `vvgpu`, one list per node, here of one device each): the default one
+    /// device becomes one per process; a `vvgpu` of other counts is an error.
+    static func solver(_ solver: Solver, over processes: MPIRuntime) throws -> Solver {
+        let n = processes.size
+        guard n > 1 else { return solver }
+        var solver = solver
+        if solver.workerCount == 1 { solver.vvgpu = Array(repeating: solver.vvgpu[0], count: n) }
+        guard solver.vvgpu.count == n, solver.vvgpu.allSatisfy({ $0.count == 1 }) else {
+            throw SwiftCTRError(.config, "Solver: mpirun started \(n) processes, each of which runs one worker, but vvgpu \(solver.vvgpu) lists \(solver.workerCount) devices on \(solver.vvgpu.count) nodes. Give one device per process (vvgpu = [[0], [0], …], \(n) lists), or start mpirun with -np \(solver.vvgpu.count) and one device per list.")
+        }
+        return solver
+    }
+
+    /// Whether this process prints and writes files: always, except under mpirun, where only the
+    /// process of worker 0 does.
+    public var isFirstProcess: Bool { collective.map { $0.localWorkers.contains(0) } ?? true }
+
     /// Checks the whole definition, allocates every tensor and initializes the weights.
     public func compile() throws {
         if let orderProblem { throw orderProblem }
@@ -135,7 +159,7 @@ public final class Model {
                                          lossWeights: lossWeights)
         if solver.workerCount > 1 {
             let group = try WorkerGroup(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
-                                        backend: backend)
+                                        backend: backend, collective: collective)
             (graph, runner) = (group.replicas[0], group)
         } else {
             let graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,

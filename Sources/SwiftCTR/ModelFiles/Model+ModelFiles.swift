@@ -95,22 +95,29 @@ extension Model {
 
     /// Writes the files of `names` for the current state and `position`, the manifest last (after
     /// removing an older one of the same name, so that it never describes files of another run).
+    /// Over MPI every process gathers the contents (the sharded tables' rows) and the process of
+    /// worker 0 writes them; the others wait for it.
     func writeModelFiles(_ names: ModelFileNames) throws {
         let graph = try compiledForFiles("saveParamsToFiles")
+        let group = runner as? WorkerGroup, writer = group?.local.contains(0) ?? true
+        defer { group?.collective.barrier() }
         try names.checkFolder()
-        try AtomicFile.remove(names.manifest)
+        if writer { try AtomicFile.remove(names.manifest) }
         var files: [SnapshotManifest.File] = []
+        func write(_ path: String, _ body: (AtomicFile.Sink) throws -> Void) throws {
+            if writer { try AtomicFile.write(path, body) }
+        }
         func written(_ path: String, inside folder: String? = nil) {
             let name = path.nameInPath
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
             files.append(.init(name: folder.map { $0.nameInPath + "/" + name } ?? name, bytes: size))
         }
-        try AtomicFile.write(names.dense) { sink in
+        try write(names.dense) { sink in
             for parameter in graph.parameters { try sink.write(backend.floats(parameter.value)) }
         }
         written(names.dense)
         let states = graph.optimizer.states
-        try AtomicFile.write(names.denseOptimizer) { sink in
+        try write(names.denseOptimizer) { sink in
             for kind in 0..<(states.first?.count ?? 0) {
                 for state in states { try sink.write(backend.floats(state[kind])) }
             }
@@ -121,7 +128,7 @@ extension Model {
             let layers = statistics.map { layer in
                 (layer.type.rawValue, layer.nonTrainable.map { ($0.key, backend.floats($0.value)) })
             }
-            try AtomicFile.write(names.nonTrainable) { sink in try sink.write(NonTrainableParams.json(layers)) }
+            try write(names.nonTrainable) { sink in try sink.write(NonTrainableParams.json(layers)) }
             written(names.nonTrainable)
         }
         let stores = try running().embeddingStores
@@ -132,14 +139,15 @@ extension Model {
             ]
             if let slots = model.slotIDs { contents.append(("slot_id", { try $0.write(slots) })) }
             let sparse = names.sparse(index)
-            try AtomicFile.writeFolder(sparse, files: contents)
+            if writer { try AtomicFile.writeFolder(sparse, files: contents) }
             for file in contents { written(sparse + "/" + file.name, inside: sparse) }
-            try AtomicFile.write(names.sparseOptimizer(index)) { sink in
-                for state in table.floatStates() { try sink.write(state) }
+            let states = table.floatStates()
+            try write(names.sparseOptimizer(index)) { sink in
+                for state in states { try sink.write(state) }
             }
             written(names.sparseOptimizer(index))
             if let steps = table.lastSteps() {
-                try AtomicFile.write(names.sparseOptimizerSteps(index)) { try $0.write(steps) }
+                try write(names.sparseOptimizerSteps(index)) { try $0.write(steps) }
                 written(names.sparseOptimizerSteps(index))
             }
         }
@@ -151,7 +159,7 @@ extension Model {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let text = try encoder.encode(manifest)
-        try AtomicFile.write(names.manifest) { try $0.write(Array(text) + [0x0A]) }
+        try write(names.manifest) { try $0.write(Array(text) + [0x0A]) }
     }
 
     // MARK: reading
