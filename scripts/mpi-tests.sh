@@ -63,12 +63,14 @@ for layer in graph["layers"]:
     if "sparse_embedding_hparam" in layer: layer["sparse_embedding_hparam"]["max_vocabulary_size_global"] = 1 << 19
 json.dump(graph, open(sys.argv[1], "w"))
 PY
-train=(train "$scratch/graph.json" --data "$scratch/data" --max-iter 12 --batch-size 512 --display 4 --eval-interval 12 --seed 3)
+train=(train "$scratch/graph.json" --data "$scratch/data" --max-iter 12 --batch-size 512 --display 4 --eval-interval 7 --seed 3)
 # The iteration's loss and the evaluation's AUC and loss, without the rates.
 numbers() { grep -E "^iter |^eval at iter" "$1" | sed -E 's/ +[0-9.]+k? samples\/s//; s/ +ETA .*//'; }
+mkdir -p "$scratch/two" "$scratch/mpi"
 "$swiftctr" "${train[@]}" --workers 1 >"$scratch/one.log" 2>&1
-"$swiftctr" "${train[@]}" --workers 2 >"$scratch/two.log" 2>&1
-timeout 300 mpirun -np 2 --oversubscribe "$swiftctr" "${train[@]}" >"$scratch/mpi.log" 2>&1
+"$swiftctr" "${train[@]}" --workers 2 --snapshot 6 --snapshot-prefix "$scratch/two/dcn" >"$scratch/two.log" 2>&1
+timeout 300 mpirun -np 2 --oversubscribe "$swiftctr" "${train[@]}" --snapshot 6 --snapshot-prefix "$scratch/mpi/dcn" \
+    >"$scratch/mpi.log" 2>&1
 status=$?
 if [ "$status" = 0 ] && [ -n "$(numbers "$scratch/mpi.log")" ] && [ "$(numbers "$scratch/mpi.log")" = "$(numbers "$scratch/two.log")" ]; then
     echo "ok    training: 2 processes print what 2 simulated workers print ($(numbers "$scratch/mpi.log" | tail -1))"
@@ -88,6 +90,22 @@ sys.exit(0 if len(one) == len(mpi) > 0 and worst < 2e-3 else 1)
 PY
 then echo "ok    training: 2 processes train what 1 worker trains, up to float reassociation"
 else echo "FAIL  training: 2 processes and 1 worker differ"; failed=1
+fi
+
+# The snapshot the 2 processes wrote: the files 2 simulated workers write, byte for byte, and
+# one worker evaluates it to the AUC the processes reported after iteration 7 (HugeCTR names the
+# snapshot after iteration i + 1 by i: dcn_6).
+files=$(cd "$scratch/two" && find . -type f ! -name "*.snapshot.json" | sort)
+different=$(cd "$scratch/two" && for f in $files; do cmp -s "$f" "$scratch/mpi/$f" || echo "$f"; done)
+"$swiftctr" evaluate "$scratch/graph.json" --data "$scratch/data" --snapshot "$scratch/mpi/dcn" >"$scratch/eval.log" 2>&1
+reported=$(grep -oE "^eval at iter 7: AUC [0-9.]+" "$scratch/mpi.log" | grep -oE "[0-9.]+$")
+evaluated=$(grep -oiE "AUC[: ]+[0-9.]+" "$scratch/eval.log" | head -1 | grep -oE "[0-9.]+$")
+if [ -n "$files" ] && [ -z "$different" ] && [ -n "$reported" ] \
+    && python3 -c "import sys; sys.exit(abs($reported - ${evaluated:-9}) > 1e-4)"; then
+    echo "ok    snapshot: 2 processes wrote the files of 2 simulated workers ($(echo $files | wc -w) files); 1 worker evaluates them to AUC $evaluated (reported $reported)"
+else
+    echo "FAIL  snapshot: files that differ: ${different:-none} (of $(echo $files | wc -w)); AUC reported ${reported:-none}, evaluated ${evaluated:-none}"
+    tail -5 "$scratch/eval.log"; failed=1
 fi
 
 # Killing one of 2 training ranks.

@@ -89,7 +89,9 @@ public final class Model {
             }
         }
         try optimizer.validateForDense()
-        let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: solver.vvgpu[0][0]) : CPUBackend())
+        // Under mpirun a process drives its own node's device (vvgpu[rank]).
+        let device = solver.vvgpu[processes.map { $0.size > 1 ? $0.rank : 0 } ?? 0][0]
+        let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: device) : CPUBackend())
         if solver.useMixedPrecision && !backend.supportsMixedPrecision {
             throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; \(backend.name) computes in fp32. Set useMixedPrecision: false.")
         }
