@@ -70,13 +70,15 @@ final class WorkerGroup: StepRunner {
     /// Every worker's share of the last training batch.
     private var weights: [Float]
 
-    /// `collective` spans the workers of every process (default: all simulated in this one).
+    /// `collective` spans the workers of every process (default: all simulated in this one, on
+    /// `backend`); `backends` gives each local worker its own (several GPUs), else all use `backend`.
     init(analysis: GraphAnalysis, solver: Solver, optimizer: OptimizerParams, seed: UInt64, backend: any Backend,
-         collective: (any Collective)? = nil) throws {
+         backends: [any Backend]? = nil, collective: (any Collective)? = nil) throws {
         let workers = solver.workerCount, input = analysis.input
-        let collective = collective ?? InProcessCollective(backends: Array(repeating: backend, count: workers))
+        let collective = collective ?? InProcessCollective(backends: backends ?? Array(repeating: backend, count: workers))
         precondition(collective.workers == workers, "the collective spans the solver's \(workers) workers")
-        let backends = Array(repeating: backend, count: collective.localWorkers.count)
+        let backends = backends ?? Array(repeating: backend, count: collective.localWorkers.count)
+        precondition(backends.count == collective.localWorkers.count, "one backend per local worker")
         let maxBatch = max(solver.batchsize, solver.batchsizeEval)
         var embeddings: [(ShardedEmbedding, Int)] = []
         for spec in analysis.embeddings {
@@ -95,8 +97,8 @@ final class WorkerGroup: StepRunner {
             let outputs = zip(analysis.embeddings, embeddings).map { spec, embedding in
                 Variable(name: spec.sparseEmbeddingName, value: embedding.0.outputs[i], grad: embedding.0.outputGrads[i])
             }
-            return try CompiledGraph(replicaOf: analysis, solver: solver, optimizer: optimizer, seed: seed, backend: backend,
-                                     rows: maxBatch / workers, embeddingOutputs: outputs)
+            return try CompiledGraph(replicaOf: analysis, solver: solver, optimizer: optimizer, seed: seed,
+                                     backend: backends[i], rows: maxBatch / workers, embeddingOutputs: outputs)
         }
         self.embeddings = embeddings
         self.maxBatch = maxBatch

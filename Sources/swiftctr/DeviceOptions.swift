@@ -3,17 +3,29 @@ import SwiftCTR
 
 /// Options every command that builds a backend shares.
 struct DeviceOptions: ParsableArguments {
-    @Option(help: "Where to run: cpu, cuda or cuda:N (GPU N).")
+    @Option(help: "Where to run: cpu, cuda, cuda:N (GPU N) or cuda:N,M,… (several GPUs of this host, data-parallel over NCCL).")
     var device: String = "cpu"
 
+    /// The GPUs of `cuda:N,M,…` (`[0]` for `cuda`), or nil for the CPU.
+    var gpus: [Int]? {
+        guard device != "cpu" else { return nil }
+        guard device.hasPrefix("cuda:") else { return [0] }
+        let list = device.dropFirst(5).split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        return list.contains(nil) ? nil : list.compactMap { $0 }
+    }
+
     func validate() throws {
-        guard device == "cpu" || device == "cuda" || (device.hasPrefix("cuda:") && Int(device.dropFirst(5)) != nil) else {
-            throw ValidationError("--device must be cpu, cuda or cuda:N, found '\(device)'.")
+        guard device == "cpu" || device == "cuda" || (device.hasPrefix("cuda:") && gpus != nil) else {
+            throw ValidationError("--device must be cpu, cuda, cuda:N or cuda:N,M,…, found '\(device)'.")
+        }
+        if let gpus, Set(gpus).count != gpus.count {
+            throw ValidationError("--device \(device) names a GPU twice; give each GPU once.")
         }
     }
 
+    /// The backend of the (first) device.
     func backend() throws -> any Backend {
-        if device == "cpu" { return CPUBackend() }
-        return try CUDABackend(ordinal: Int(device.dropFirst(5)) ?? 0)
+        guard let gpus else { return CPUBackend() }
+        return try CUDABackend(ordinal: gpus[0])
     }
 }

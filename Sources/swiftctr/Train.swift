@@ -60,7 +60,7 @@ struct Train: ParsableCommand {
     @Option(help: "Continue from a snapshot: its prefix (the newest complete one) or its .snapshot.json file. --max-iter stays the total.")
     var resume: String?
 
-    @Option(help: "Train data-parallel on N simulated workers on the CPU (HugeCTR's vvgpu of N GPUs): each holds its shard of every embedding (Distributed: key mod N, Localized: slot mod N) and runs the dense network on batch-size/N samples; the results equal one worker's up to float rounding. --batch-size must be a multiple of N.")
+    @Option(help: "Train data-parallel on N simulated workers on the CPU or on one GPU, exchanging through host memory (HugeCTR's vvgpu of N GPUs): each holds its shard of every embedding (Distributed: key mod N, Localized: slot mod N) and runs the dense network on batch-size/N samples; the results equal one worker's up to float rounding. --batch-size must be a multiple of N.")
     var workers = 1
 
     @OptionGroup var deviceOptions: DeviceOptions
@@ -86,8 +86,8 @@ struct Train: ParsableCommand {
         guard deepWidth > 0 else { throw ValidationError("--deep-width must be ≥ 1, found \(deepWidth).") }
         guard snapshot >= 0 else { throw ValidationError("--snapshot must be ≥ 0 (0: no snapshots), found \(snapshot).") }
         guard workers >= 1 else { throw ValidationError("--workers must be ≥ 1, found \(workers).") }
-        if workers > 1 && deviceOptions.device != "cpu" {
-            throw ValidationError("--workers \(workers) simulates workers on the CPU; training on several GPUs (NCCL) is not in this version. Use --device cpu, or --workers 1 on a GPU.")
+        if workers > 1, let gpus = deviceOptions.gpus, gpus.count > 1 {
+            throw ValidationError("--workers \(workers) simulates workers on one device, and --device \(deviceOptions.device) gives \(gpus.count) GPUs, one worker each; give one of the two.")
         }
     }
 
