@@ -73,6 +73,12 @@ public final class CUDADevice: @unchecked Sendable {
         _ = driver.cuDevicePrimaryCtxRelease(handle)
     }
 
+    /// The number of GPUs the driver shows this process (CUDA_VISIBLE_DEVICES narrows it): `cuInit`,
+    /// then `cuDeviceGetCount`.
+    public static func visibleCount(driver: CUDADriver) throws(CUDAError) -> Int {
+        try initialize(driver)
+    }
+
     /// `cuInit` and the number of visible devices. `CUDA_ERROR_NO_DEVICE` throws `noDevice`.
     static func initialize(_ driver: CUDADriver) throws(CUDAError) -> Int {
         try driver.check(driver.cuInit(0), "cuInit")

@@ -91,6 +91,8 @@ public final class CUDADriver: @unchecked Sendable {
     public let cuStreamCreate: @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UInt32) -> CUresult
     /// CUresult cuStreamSynchronize(CUstream hStream);
     public let cuStreamSynchronize: @convention(c) (OpaquePointer?) -> CUresult
+    /// CUresult cuStreamQuery(CUstream hStream); CUDA_ERROR_NOT_READY (600) while work is queued.
+    public let cuStreamQuery: @convention(c) (OpaquePointer?) -> CUresult
     /// CUresult cuStreamDestroy_v2(CUstream hStream);
     public let cuStreamDestroy: @convention(c) (OpaquePointer?) -> CUresult
     /// CUresult cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int Flags);
@@ -185,6 +187,7 @@ public final class CUDADriver: @unchecked Sendable {
         cuMemFreeHost = try symbols.resolve("cuMemFreeHost")
         cuStreamCreate = try symbols.resolve("cuStreamCreate")
         cuStreamSynchronize = try symbols.resolve("cuStreamSynchronize")
+        cuStreamQuery = try symbols.resolve("cuStreamQuery")
         cuStreamDestroy = try symbols.resolve("cuStreamDestroy_v2")
         cuStreamWaitEvent = try symbols.resolve("cuStreamWaitEvent")
         cuEventCreate = try symbols.resolve("cuEventCreate")

@@ -137,6 +137,8 @@ enum CUDAResultName {
     static let outOfMemory: Int32 = 2
     /// `CUDA_ERROR_NO_DEVICE`.
     static let noDevice: Int32 = 100
+    /// `CUDA_ERROR_NOT_READY`: queued work has not finished (`cuStreamQuery`).
+    static let notReady: Int32 = 600
 
     static func name(of code: Int32) -> String? {
         switch code {
@@ -155,6 +157,7 @@ enum CUDAResultName {
         case 222: "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"
         case 400: "CUDA_ERROR_INVALID_HANDLE"
         case 500: "CUDA_ERROR_NOT_FOUND"
+        case 600: "CUDA_ERROR_NOT_READY"
         case 700: "CUDA_ERROR_ILLEGAL_ADDRESS"
         case 701: "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES"
         case 719: "CUDA_ERROR_LAUNCH_FAILED"

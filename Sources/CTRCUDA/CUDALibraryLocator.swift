@@ -9,6 +9,8 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
     case cublas = "libcublas"
     /// cuBLAS's matmul engine; libcublas needs it beside it.
     case cublasLt = "libcublasLt"
+    /// NVIDIA's collectives between GPUs (`NCCLCollective`).
+    case nccl = "libnccl"
 
     /// Sonames in preference order: newest CUDA first, the unversioned development link last.
     public var sonames: [String] {
@@ -17,6 +19,7 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
         case .nvrtc: ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"]
         case .cublas: ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"]
         case .cublasLt: ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"]
+        case .nccl: ["libnccl.so.2", "libnccl.so"]
         }
     }
 
@@ -27,6 +30,7 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
         case .nvrtc: "NVRTC, the CUDA run-time compiler"
         case .cublas: "cuBLAS"
         case .cublasLt: "cuBLASLt"
+        case .nccl: "NCCL, NVIDIA's collectives between GPUs"
         }
     }
 
@@ -39,6 +43,7 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
         case .nvrtc: "nvrtcVersion"
         case .cublas: "cublasCreate_v2"
         case .cublasLt: "cublasLtCreate"
+        case .nccl: "ncclGetVersion"
         }
     }
 
@@ -57,6 +62,10 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
             "install the CUDA toolkit (e.g. `apt-get install libcublas-13-0`) or "
                 + "`pip install nvidia-cublas-cu12`, or set CUDA_HOME to the toolkit folder "
                 + "(the one holding lib64/ or targets/x86_64-linux/lib/)."
+        case .nccl:
+            "`pip install nvidia-nccl-cu12` (or nvidia-nccl-cu13 for CUDA 13) in the Python environment SwiftCTR "
+                + "runs from, or install the system package (`apt-get install libnccl2` from NVIDIA's CUDA repository), "
+                + "or put the folder holding libnccl.so.2 in LD_LIBRARY_PATH. Without NCCL, train on one GPU."
         }
     }
 
@@ -66,6 +75,7 @@ public enum CUDALibrary: String, Sendable, CaseIterable, CustomStringConvertible
         case .nvrtc, .cublas, .cublasLt:
             "install CUDA 11.4 or newer (or `pip install nvidia-cuda-nvrtc-cu12 nvidia-cublas-cu12`) "
                 + "and point CUDA_HOME at it."
+        case .nccl: "install NCCL 2.7 or newer (`pip install nvidia-nccl-cu12`, or `apt-get install libnccl2`)."
         }
     }
 }
@@ -85,9 +95,10 @@ public struct LoadedLibrary: @unchecked Sendable {
 
 /// Finds the CUDA libraries: by soname first (LD_LIBRARY_PATH, ld.so.cache), then in
 /// `$CUDA_HOME` and `$CUDA_PATH` (`lib64`, `targets/x86_64-linux/lib`), every
-/// `/usr/local/cuda*` install (newest first), and the `nvidia/*/lib` folders of Python packages
-/// (`$VIRTUAL_ENV`, `$CONDA_PREFIX`, `~/.local`, `/usr/local/lib`, `/usr/lib`), where
-/// `pip install nvidia-cuda-nvrtc-cu12 nvidia-cublas-cu12` puts them.
+/// `/usr/local/cuda*` install (newest first), the system library folders (libcuda and libnccl),
+/// and the `nvidia/*/lib` folders of Python packages (`$VIRTUAL_ENV`, `$CONDA_PREFIX`, the
+/// environments on PATH, `~/.local`, `/usr/local/lib`, `/usr/lib`), where
+/// `pip install nvidia-cuda-nvrtc-cu12 nvidia-cublas-cu12 nvidia-nccl-cu12` puts them.
 ///
 /// ```swift
 /// let nvrtc = try CUDALibraryLocator().load(.nvrtc)
@@ -113,8 +124,11 @@ public struct CUDALibraryLocator: Sendable {
         for install in installs {
             folders += ["/usr/local/\(install)/targets/x86_64-linux/lib", "/usr/local/\(install)/lib64"]
         }
+        if library == .driver || library == .nccl {
+            folders += ["/usr/lib/x86_64-linux-gnu", "/usr/lib64"]
+        }
         if library == .driver {
-            folders += ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/wsl/lib"]
+            folders.append("/usr/lib/wsl/lib")
         }
         if let conda = nonEmptyEnvironment("CONDA_PREFIX") {
             folders.append(join(conda, "lib"))
@@ -157,11 +171,15 @@ public struct CUDALibraryLocator: Sendable {
         throw CUDAError(.libraryMissing(library: library, tried: tried, loaderErrors: loaderErrors))
     }
 
-    /// `site-packages` and `dist-packages` folders of every Python 3 the environment points at.
+    /// `site-packages` and `dist-packages` folders of every Python 3 the environment points at,
+    /// including the environments whose `bin` folder is on PATH (a venv used without activating it).
     func pythonPackageFolders() -> [String] {
         var roots: [String] = []
         if let venv = nonEmptyEnvironment("VIRTUAL_ENV") { roots.append(join(venv, "lib")) }
         if let conda = nonEmptyEnvironment("CONDA_PREFIX") { roots.append(join(conda, "lib")) }
+        for folder in (nonEmptyEnvironment("PATH") ?? "").split(separator: ":") where folder.hasSuffix("/bin") {
+            roots.append(String(folder.dropLast(3)) + "lib")
+        }
         if let home = nonEmptyEnvironment("HOME") { roots.append(join(home, ".local/lib")) }
         roots += ["/usr/local/lib", "/usr/lib"]
         var folders: [String] = []

@@ -1,6 +1,6 @@
 /// The CUDA half of `swiftctr doctor`: which libraries loaded from where (or every path tried),
-/// the driver version, every GPU, and the NVRTC and cuBLAS versions. Never throws: whatever is
-/// missing becomes a line saying so and how to fix it.
+/// the driver version, every GPU, and the NVRTC, cuBLAS and NCCL versions. Never throws:
+/// whatever is missing becomes a line saying so and how to fix it.
 ///
 /// ```swift
 /// print(CUDAReport.text())
@@ -60,6 +60,13 @@ public struct CUDAReport {
                 let handle = try CUBLAS(device: firstDevice, functions: cublas)
                 lines.append("    created a handle on device 0 (cublasGetVersion \(try handle.version()))")
             }
+        } catch {
+            lines.append("  " + indent(error.description, by: 4))
+        }
+
+        do {
+            let nccl = try NCCLLibrary(library: locator.load(.nccl), loader: loader)
+            lines.append("  \(describe(nccl.library)), version \(nccl.versionString)")
         } catch {
             lines.append("  " + indent(error.description, by: 4))
         }

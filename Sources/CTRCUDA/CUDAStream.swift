@@ -24,6 +24,14 @@ public final class CUDAStream: @unchecked Sendable {
         try device.driver.check(device.driver.cuStreamSynchronize(handle), "cuStreamSynchronize")
     }
 
+    /// Whether all work queued on this stream finished, without waiting (`cuStreamQuery`).
+    public func isIdle() throws(CUDAError) -> Bool {
+        let result = device.driver.cuStreamQuery(handle)
+        if result == CUDAResultName.notReady { return false }
+        try device.driver.check(result, "cuStreamQuery")
+        return true
+    }
+
     /// Makes work queued on this stream after this call wait for `event`.
     public func wait(for event: CUDAEvent) throws(CUDAError) {
         try device.driver.check(device.driver.cuStreamWaitEvent(handle, event.handle, 0), "cuStreamWaitEvent")

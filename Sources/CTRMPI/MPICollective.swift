@@ -21,7 +21,7 @@ import Darwin
 /// ```
 public final class MPICollective: Collective {
     /// How long a call waits for the other ranks when `SWIFTCTR_COLLECTIVE_TIMEOUT` is unset.
-    public static let defaultTimeout = Duration.seconds(20)
+    public static let defaultTimeout = CollectiveTimeout.standard
 
     /// The backend that holds this rank's tensors.
     public let backend: any Backend
@@ -39,24 +39,9 @@ public final class MPICollective: Collective {
     }
 
     /// The collective of this process's MPI job (`MPIRuntime.shared()`), with the timeout from
-    /// the environment (`environmentTimeout()`).
+    /// the environment (`CollectiveTimeout.fromEnvironment()`).
     public convenience init(backend: any Backend) throws(SwiftCTRError) {
-        self.init(backend: backend, runtime: try .shared(), timeout: try Self.environmentTimeout())
-    }
-
-    /// `SWIFTCTR_COLLECTIVE_TIMEOUT` (seconds, > 0), or `defaultTimeout` when it is unset.
-    public static func environmentTimeout() throws(SwiftCTRError) -> Duration {
-        try timeout(getenv("SWIFTCTR_COLLECTIVE_TIMEOUT").map { String(cString: $0) })
-    }
-
-    /// `text` as the value of `SWIFTCTR_COLLECTIVE_TIMEOUT`; nil gives `defaultTimeout`.
-    static func timeout(_ text: String?) throws(SwiftCTRError) -> Duration {
-        guard let text else { return defaultTimeout }
-        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-            throw SwiftCTRError(.config, "SWIFTCTR_COLLECTIVE_TIMEOUT must be a number of seconds > 0, found '\(text)'. "
-                + "Set it to e.g. 60, or unset it for the default of \(Int(defaultTimeout.inSeconds)) s.")
-        }
-        return .seconds(seconds)
+        self.init(backend: backend, runtime: try .shared(), timeout: try CollectiveTimeout.fromEnvironment())
     }
 
     public func allReduceSum(_ buffers: [Tensor], count: Int) {
@@ -184,9 +169,8 @@ public final class MPICollective: Collective {
             check(mpi.test(&request, &done, nil), "MPI_Test", what)
             if done != 0 { return }
             if ContinuousClock.now >= deadline {
-                let seconds = timeout.inSeconds
-                runtime.abort("\(what) got no answer from the other ranks in "
-                    + "\(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s: a rank died or hangs "
+                runtime.abort("\(what) got no answer from the other ranks in \(CollectiveTimeout.describe(timeout)): "
+                    + "a rank died or hangs "
                     + "(see the other ranks' output); raise SWIFTCTR_COLLECTIVE_TIMEOUT for slow steps.")
             }
             // Spin through a step's quick exchanges, then sleep so a waiting rank leaves its core to others.

@@ -3,6 +3,8 @@ import Foundation
 /// Runs every `Backend` kernel, and every registered layer's conformance cases, on a device
 /// backend and on the CPU backend with the same random inputs and compares the results:
 /// `swiftctr selftest --device cuda`. A layer added to `LayerRegistry` is checked with no code here.
+/// On a GPU the NCCL group follows (`ncclResults`): every `Collective` operation over all visible
+/// GPUs against `InProcessCollective`.
 public enum BackendSelfTest {
     public struct Result: Sendable {
         public var name: String
@@ -10,6 +12,9 @@ public enum BackendSelfTest {
         public var maxRelError: Double
         public var passed: Bool
         public var detail: String
+        /// The case could not run on this machine (`detail` says why); `passed` is then true, so
+        /// that only failures fail a run.
+        public var skipped = false
     }
 
     /// One case: runs on a backend and returns the values to compare.
@@ -20,7 +25,7 @@ public enum BackendSelfTest {
     }
 
     public static func run(device: any Backend, reference: any Backend = CPUBackend(), seed: UInt64 = 7) -> [Result] {
-        cases(seed: seed).map { c in
+        let results = cases(seed: seed).map { c in
             do {
                 let expected = try c.run(reference)
                 let got = try c.run(device)
@@ -30,6 +35,9 @@ public enum BackendSelfTest {
                 return Result(name: c.name, maxAbsError: .nan, maxRelError: .nan, passed: false, detail: "\(error)")
             }
         }
+        guard let gpu = device as? CUDABackend else { return results }
+        let nccl = { () throws(SwiftCTRError) in try NCCLLibrary.load() }
+        return results + ncclResults(seed: seed, reference: reference, nccl: nccl, gpus: { try everyGPU(with: gpu) })
     }
 
     static func compare(_ name: String, _ a: [Double], _ b: [Double], tolerance: Double) -> Result {
@@ -55,11 +63,11 @@ public enum BackendSelfTest {
         var rows = [["kernel", "max abs error", "max rel error", "result"]]
         for r in results {
             rows.append([r.name, String(format: "%.2e", r.maxAbsError), String(format: "%.2e", r.maxRelError),
-                         r.passed ? "pass" : "FAIL " + r.detail])
+                         r.skipped ? "skipped: " + r.detail : r.passed ? "pass" : "FAIL " + r.detail])
         }
-        let failed = results.filter { !$0.passed }.count
+        let failed = results.filter { !$0.passed }.count, skipped = results.filter(\.skipped).count
         return "self-test of \(device) against the CPU backend\n" + Table.render(rows)
-            + "\(results.count - failed) passed, \(failed) failed\n"
+            + "\(results.count - failed - skipped) passed, \(failed) failed" + (skipped > 0 ? ", \(skipped) skipped" : "") + "\n"
     }
 
     // MARK: cases

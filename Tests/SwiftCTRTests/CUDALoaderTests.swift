@@ -66,7 +66,7 @@ private let driverSymbols: Set<String> = [
     "cuCtxPushCurrent_v2", "cuCtxPopCurrent_v2", "cuCtxSynchronize", "cuMemAlloc_v2", "cuMemFree_v2",
     "cuMemGetInfo_v2", "cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuMemcpyDtoD_v2", "cuMemcpyHtoDAsync_v2",
     "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoDAsync_v2", "cuMemsetD8_v2", "cuMemsetD32_v2", "cuMemsetD8Async",
-    "cuMemsetD32Async", "cuMemAllocHost_v2", "cuMemFreeHost", "cuStreamCreate", "cuStreamSynchronize",
+    "cuMemsetD32Async", "cuMemAllocHost_v2", "cuMemFreeHost", "cuStreamCreate", "cuStreamSynchronize", "cuStreamQuery",
     "cuStreamDestroy_v2", "cuStreamWaitEvent", "cuEventCreate", "cuEventRecord", "cuEventSynchronize",
     "cuEventElapsedTime_v2", "cuEventDestroy_v2", "cuModuleLoadData", "cuModuleUnload", "cuModuleGetFunction",
     "cuFuncSetAttribute", "cuLaunchKernel", "cuStreamBeginCapture_v2", "cuStreamEndCapture",

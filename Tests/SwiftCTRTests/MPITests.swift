@@ -19,10 +19,10 @@ struct MPITests {
 
     @Test("SWIFTCTR_COLLECTIVE_TIMEOUT: seconds > 0, 20 s when unset")
     func timeout() throws {
-        #expect(try MPICollective.timeout(nil) == .seconds(20))
-        #expect(try MPICollective.timeout("2.5") == .milliseconds(2_500))
+        #expect(try CollectiveTimeout.parse(nil) == .seconds(20))
+        #expect(try CollectiveTimeout.parse("2.5") == .milliseconds(2_500))
         for text in ["0", "-1", "soon", "inf"] {
-            #expect(throws: SwiftCTRError.self) { try MPICollective.timeout(text) }
+            #expect(throws: SwiftCTRError.self) { try CollectiveTimeout.parse(text) }
         }
     }
 }
