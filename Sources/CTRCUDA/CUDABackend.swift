@@ -1,4 +1,5 @@
 import CTRCore
+import Synchronization
 
 /// The CUDA backend: every `Backend` kernel as a CUDA C kernel compiled by NVRTC at first use,
 /// GEMMs through cuBLAS, memory from a caching pool. Work is queued in order on one stream;
@@ -48,6 +49,10 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     private var sharedMemoryAllowed: [String: Int] = [:]
 
     public init(ordinal: Int = 0, loader: any DynamicLibraryLoader = SystemLoader(), cache: KernelCache = .standard) throws {
+        Self.ordinalsInUse.withLock { ordinals in
+            ordinals.insert(ordinal)
+            if ordinals.count > 1 { Self.severalDevices.withLock { $0 = true } }
+        }
         device = try CUDADevice(ordinal: ordinal, loader: loader)
         blas = try CUBLAS(device: device, loader: loader)
         signatures = try KernelSignature.parse(KernelSource.assembled)
@@ -142,11 +147,19 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     }
 
     /// Runs one driver call, keeping its error for `check()`; while a graph replays, the host only
-    /// collects per-step scalars and queues nothing.
+    /// collects per-step scalars and queues nothing. Once backends of several GPUs exist in the
+    /// process (one thread driving them in turn), each call first makes its device current.
     func record(_ body: () throws -> Void) {
         guard graphMode != .replaying else { return }
-        do { try body() } catch { if firstError == nil { firstError = error } }
+        do {
+            if Self.severalDevices.withLock({ $0 }) { try device.makeCurrent() }
+            try body()
+        } catch { if firstError == nil { firstError = error } }
     }
+
+    /// The GPUs that backends were made for, and whether there are several.
+    private static let ordinalsInUse = Mutex<Set<Int>>([])
+    private static let severalDevices = Mutex(false)
 
     // MARK: graphs
 

@@ -61,7 +61,7 @@ extension Model {
         position.trainBatches += 1
         let lr = setRate ?? scheduler.next()
         try trainStep(graph, batch: batch, lr: lr, iteration: position.iteration + 1)
-        try backend.check()
+        try checkDevices()
         step += 1
         position.iteration += 1
         try checkLoss(iteration: position.iteration, batch: batch, lr: lr)
@@ -131,7 +131,7 @@ extension Model {
         let loss = try graph.evaluate(batch: batch)
         lastEvaluated = batch
         lastPass = (.evaluate, batch.count, solver.batchsizeEval)
-        try backend.check()
+        try checkDevices()
         evalSums.add(loss: loss, samples: batch.count)
         return true
     }

@@ -16,7 +16,7 @@ extension Model {
         let graph = try running()
         try batch.validate(for: input!, maxBatch: graph.maxBatch, i64Keys: solver.i64InputKey, method: "Model.predict(batch:)")
         let result = try graph.predict(batch: batch)
-        try backend.check()
+        try checkDevices()
         lastEvaluated = batch
         return result
     }
@@ -34,7 +34,7 @@ extension Model {
         var batches = 0
         while batches < (maxBatches ?? .max), let batch = try reader.next() {
             let part = try graph.predict(batch: batch)
-            try backend.check()
+            try checkDevices()
             lastEvaluated = batch
             if all.tasks.isEmpty {
                 all.tasks = part.tasks

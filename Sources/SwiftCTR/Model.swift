@@ -17,8 +17,10 @@ import CTRCPU
 /// ```
 public final class Model {
     public let solver: Solver
-    /// Under mpirun with several processes: the exchange between them, one worker each.
+    /// Under mpirun with several processes: the exchange between them, one worker each; with
+    /// several GPUs in this process: NCCL between them (`deviceBackends`, one per worker).
     let collective: (any Collective)?
+    public let deviceBackends: [CUDABackend]?
     public let readerParams: DataReaderParams
     public let optimizerParams: OptimizerParams
     public let backend: any Backend
@@ -89,9 +91,15 @@ public final class Model {
             }
         }
         try optimizer.validateForDense()
-        // Under mpirun a process drives its own node's device (vvgpu[rank]).
-        let device = solver.vvgpu[processes.map { $0.size > 1 ? $0.rank : 0 } ?? 0][0]
-        let backend = try backend ?? (solver.devices == .cuda ? CUDABackend(ordinal: device) : CPUBackend())
+        // Under mpirun a process drives its own node's device (vvgpu[rank]); given no backend,
+        // `.cuda` with several GPUs in the list trains one worker on each, over NCCL.
+        let devices = solver.vvgpu[processes.map { $0.size > 1 ? $0.rank : 0 } ?? 0]
+        var gpus: [CUDABackend] = []
+        if backend == nil, solver.devices == .cuda {
+            gpus = try devices.map { try CUDABackend(ordinal: $0) }
+            try gpus.first?.device.makeCurrent()
+        }
+        let backend: any Backend = try backend ?? gpus.first ?? CPUBackend()
         if solver.useMixedPrecision && !backend.supportsMixedPrecision {
             throw SwiftCTRError(.config, "Solver: use_mixed_precision needs a GPU backend; \(backend.name) computes in fp32. Set useMixedPrecision: false.")
         }
@@ -100,7 +108,9 @@ public final class Model {
                 : solver.enableTF32Compute ? .tf32 : .fp32
         }
         self.solver = solver
+        deviceBackends = gpus.count > 1 ? gpus : nil
         collective = try processes.flatMap { $0.size > 1 ? try MPICollective(backend: backend) : nil }
+            ?? (gpus.count > 1 ? NCCLCollective(backends: gpus) : nil)
         printsProgress = collective.map { $0.localWorkers.contains(0) } ?? true
         self.readerParams = reader
         self.optimizerParams = optimizer
@@ -147,6 +157,12 @@ public final class Model {
         return solver
     }
 
+    /// Throws the first error any of the model's devices recorded.
+    func checkDevices() throws {
+        try backend.check()
+        for gpu in deviceBackends ?? [] { try gpu.check() }
+    }
+
     /// Whether this process prints and writes files: always, except under mpirun, where only the
     /// process of worker 0 does.
     public var isFirstProcess: Bool { collective.map { $0.localWorkers.contains(0) } ?? true }
@@ -161,14 +177,14 @@ public final class Model {
                                          lossWeights: lossWeights)
         if solver.workerCount > 1 {
             let group = try WorkerGroup(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
-                                        backend: backend, collective: collective)
+                                        backend: backend, backends: deviceBackends, collective: collective)
             (graph, runner) = (group.replicas[0], group)
         } else {
             let graph = try CompiledGraph(analysis: analysis, solver: solver, optimizer: optimizerParams, seed: seed,
                                           backend: backend)
             (self.graph, runner) = (graph, graph)
         }
-        try backend.check()
+        try checkDevices()
     }
 
     /// Sets each named label's loss weight, then compiles (HugeCTR's `compile(loss_names,
@@ -239,7 +255,7 @@ public final class Model {
         func iterate(_ batch: Batch) throws -> Bool {
             let lr = scheduler.next()
             try trainStep(graph, batch: batch, lr: lr, iteration: iter + 1, snapshotPrefix: snapshot > 0 ? snapshotPrefix : nil)
-            try backend.check()
+            try checkDevices()
             step += 1
             iter += 1
             progress.step(samples: batch.count)
@@ -351,7 +367,7 @@ public final class Model {
         let lr = setRate ?? scheduler.next()
         try trainStep(graph, batch: batch, lr: lr, iteration: step + 1)
         step += 1
-        try backend.check()
+        try checkDevices()
         try checkLoss(iteration: step, batch: batch, lr: lr)
     }
 

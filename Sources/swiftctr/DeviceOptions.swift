@@ -23,9 +23,12 @@ struct DeviceOptions: ParsableArguments {
         }
     }
 
-    /// The backend of the (first) device.
+    /// The backend of the one device; several GPUs are `swiftctr train`'s alone (`Train.place`).
     func backend() throws -> any Backend {
         guard let gpus else { return CPUBackend() }
+        guard gpus.count == 1 else {
+            throw ValidationError("--device \(device) lists \(gpus.count) GPUs; this command runs on one: give --device cuda:\(gpus[0]).")
+        }
         return try CUDABackend(ordinal: gpus[0])
     }
 }

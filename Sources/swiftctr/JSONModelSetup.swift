@@ -40,6 +40,9 @@ struct JSONModelSetup {
             return CPUBackend()
         }
         let listed = solver.vvgpu.flatMap { $0 }
+        guard device == "cuda" || Int(device.dropFirst(5)) != nil else {
+            throw SwiftCTRError(.config, "--device \(device): a legacy configuration trains on one GPU; give --device cuda:N.")
+        }
         let ordinal = device == "cuda" ? listed.first ?? 0 : Int(device.dropFirst(5)) ?? 0
         if listed.count > 1 {
             warnings.append("'\(file)' lists GPUs \(listed); this version trains on one GPU: GPU \(ordinal).")

@@ -17,7 +17,7 @@ extension Train {
                 let directory = data ?? sample?.directory ?? "data/dcn-default"
                 let (dataset, oracleAUC) = try prepareData(directory, generating: sample?.data ?? .default)
                 try Self.check(graph.input, fits: dataset, directory: directory, file: file)
-                let evalBatch = Self.evalBatch(min(10_000, dataset.numEval), workers: workers)
+                let evalBatch = Self.evalBatch(min(10_000, dataset.numEval), workers: workerCount)
                 let baselineRows = dataset.slotSizes.reduce(0, +) + dataset.itemVocabulary + SyntheticConfig.itemCategories
                 let graph = baseline ? Recipes.linearBaseline(graph.input, rows: baselineRows,
                                                               combiner: dataset.meanCombiner ? "mean" : "sum") : graph
@@ -25,10 +25,10 @@ extension Train {
                                     maxEvalBatches: max(1, dataset.numEval / evalBatch), batchsizeEval: evalBatch,
                                     batchsize: batchSize, i64InputKey: dataset.i64Keys, useCudaGraph: cudaGraph == "on")
                 JSONModelSetup.apply(precision: precision, to: &solver)
-                solver.vvgpu = [Array(0..<workers)]
+                let backend = try place(&solver)
                 let optimizer = baseline ? nil : sample?.optimizer
                 model = try Model(solver, Self.reader(directory, dataset), optimizer ?? CreateOptimizer(optimizerType: .adam, updateType: .global),
-                                  backend: try deviceOptions.backend())
+                                  backend: backend)
                 model.construct(graph)
                 let iterations = maxIter ?? max(1, (sample?.passes ?? 1) * dataset.numTrain / batchSize)
                 fit = FitSettings(maxIter: iterations, display: display, evalInterval: evalInterval ?? max(1, iterations / 4),

@@ -101,10 +101,9 @@ struct Train: ParsableCommand {
             return try runJSON(sample.file, sample: sample)
         }
         try reportingErrors {
-            let backend = try deviceOptions.backend()
             let directory = data ?? "data/dcn-default"
             let (config, oracle) = try prepareData(directory)
-            let evalBatch = Self.evalBatch(10_000, workers: workers)
+            let evalBatch = Self.evalBatch(10_000, workers: workerCount)
             let iterations = maxIter ?? max(1, config.numTrain / batchSize)
             let mixed = precision == "bf16" || precision == "fp16"
             var solver = Solver(seed: seed, lr: lr ?? 0.001, maxEvalBatches: max(1, config.numEval / evalBatch),
@@ -112,14 +111,14 @@ struct Train: ParsableCommand {
                                 mixedPrecisionType: precision == "fp16" ? .float16 : .bfloat16,
                                 enableTF32Compute: precision == "tf32", scaler: precision == "fp16" ? 1024 : 1,
                                 i64InputKey: config.i64Keys, useCudaGraph: cudaGraph == "on")
-            solver.vvgpu = [Array(0..<workers)]
+            let backend = try place(&solver)
             let reader = DataReaderParams(dataReaderType: .norm, source: [directory + "/train_list.txt"],
                                           evalSource: directory + "/eval_list.txt", checkType: config.check, numWorkers: 2)
             let model = try Model(solver, reader, DefaultModel.optimizer, backend: backend)
             DefaultModel.add(self.model, to: model, dataset: config, deepWidth: deepWidth)
             try model.compile()
             model.summary()
-            print("device: \(backend.name)")
+            print("device: \(model.backend.name)\(model.deviceBackends.map { " and \($0.count - 1) more GPUs, over NCCL" } ?? "")")
             let sink = try metricsOut.map { try MetricsSink(path: $0) }
             model.onRecord = { sink?.write($0) }
             if let resume { print("resumed from \(try model.resume(from: resume))") }
@@ -141,6 +140,20 @@ struct Train: ParsableCommand {
                              last.trainingThroughput, last.trainingSamples, last.trainingSec))
             }
         }
+    }
+
+    /// The workers: one per GPU of `--device cuda:N,M,…`, else `--workers`.
+    var workerCount: Int { deviceOptions.gpus.map { $0.count > 1 ? $0.count : workers } ?? workers }
+
+    /// Puts the solver's workers on the devices: `--device cuda:N,M,…` lists them (vvgpu, and
+    /// nil: `Model` makes a backend per GPU), else `--workers` simulated on the one device's backend.
+    func place(_ solver: inout Solver) throws -> (any Backend)? {
+        if let gpus = deviceOptions.gpus, gpus.count > 1 {
+            (solver.vvgpu, solver.devices) = ([gpus], .cuda)
+            return nil
+        }
+        solver.vvgpu = [Array(0..<workers)]
+        return try deviceOptions.backend()
     }
 
     /// The evaluation batch: `size` rounded down to a multiple of the workers, each of which
