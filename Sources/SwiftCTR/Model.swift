@@ -76,6 +76,9 @@ public final class Model {
         let processes = MPIRuntime.launchedByMPI ? try MPIRuntime.shared() : nil
         let solver = try processes.map { try Self.solver(solver, over: $0) } ?? solver
         try solver.validate()
+        if solver.devices == .cuda, solver.vvgpu.count > 1, (processes?.size ?? 1) == 1 {
+            throw SwiftCTRError(.config, "Solver: vvgpu \(solver.vvgpu) names \(solver.vvgpu.count) nodes, which need one process each under mpirun; on one host list its GPUs in one node, e.g. vvgpu: [\(solver.vvgpu.flatMap { $0 })].")
+        }
         guard !reader.source.isEmpty, !reader.source[0].isEmpty else {
             throw SwiftCTRError(.config, "DataReaderParams: source is empty; give the training file list.")
         }

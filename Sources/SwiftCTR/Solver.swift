@@ -23,7 +23,8 @@ public struct Solver: Sendable, Codable, Equatable {
     public var maxEvalBatches: Int
     public var batchsizeEval: Int
     public var batchsize: Int
-    /// Devices per node: with `devices: .cuda`, the GPU ordinals (one GPU in this version). On the
+    /// Devices per node: with `devices: .cuda`, the GPU ordinals (`[[0, 1, 2, 3]]`: one worker per
+    /// GPU of this host, over NCCL; one list per process under mpirun). On the
     /// CPU backend, N entries in all (`[[0, 1, …, N−1]]`) train with N simulated workers
     /// (`workerCount`): each holds its shard of every embedding and runs the dense network on its
     /// `batchsize / N` samples, as HugeCTR's GPUs do (`WorkerGroup`).
@@ -106,8 +107,8 @@ public struct Solver: Sendable, Codable, Equatable {
         guard mixedPrecisionType == .bfloat16 || mixedPrecisionType == .float16 else {
             throw fail("mixedPrecisionType must be .bfloat16 or .float16, found .\(mixedPrecisionType).")
         }
-        if self.devices == .cuda, vvgpu.count != 1 || vvgpu[0].count != 1 || vvgpu[0][0] < 0 {
-            throw fail("devices: .cuda trains on one GPU in this version, but vvgpu names \(vvgpu). Use e.g. vvgpu: [[0]].")
+        if self.devices == .cuda, let node = vvgpu.first(where: { $0.contains { $0 < 0 } || Set($0).count != $0.count }) {
+            throw fail("devices: .cuda needs GPU ordinals ≥ 0, each once per node, but vvgpu names \(node) in \(vvgpu). Use e.g. vvgpu: [[0, 1]].")
         }
         if useMixedPrecision && enableTF32Compute {
             throw fail("use_mixed_precision and enable_tf32_compute cannot both be on; pick one.")

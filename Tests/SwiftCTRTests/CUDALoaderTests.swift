@@ -518,17 +518,26 @@ private func cudaError<T>(_ body: () throws -> T, sourceLocation: SourceLocation
         #expect(error.description.contains("libcuda.so.1"))
     }
 
-    /// HugeCTR's way to pick the GPU: `Solver(devices: .cuda, vvgpu: [[N]])`. Without a driver the
-    /// model cannot be built and says what is missing; more than one GPU is refused up front.
+    /// HugeCTR's way to pick the GPUs: `Solver(devices: .cuda, vvgpu: [[N, …]])`. Without a driver
+    /// the model cannot be built and says what is missing, for one GPU or several; a GPU listed twice
+    /// and several nodes without mpirun are refused up front.
     @Test(.enabled(if: !CUDADriver.isAvailable(), "this machine has a libcuda"))
     func solverOnCUDAWithoutADriverThrows() throws {
         let reader = DataReaderParams(dataReaderType: .norm, source: ["train.txt"], evalSource: "eval.txt", checkType: .none)
         let error = try #require(cudaError { try Model(Solver(devices: .cuda), reader, CreateOptimizer()) })
         #expect(error.kind.isLibraryMissing(.driver))
-        let twoGPUs = #expect(throws: SwiftCTRError.self) {
+        let twoGPUs = try #require(cudaError {
             try Model(Solver(batchsize: 2048, vvgpu: [[0, 1]], devices: .cuda), reader, CreateOptimizer())
+        })
+        #expect(twoGPUs.kind.isLibraryMissing(.driver))
+        let twice = #expect(throws: SwiftCTRError.self) {
+            try Model(Solver(batchsize: 2048, vvgpu: [[0, 0]], devices: .cuda), reader, CreateOptimizer())
         }
-        #expect(twoGPUs?.message.contains("one GPU") == true, "\(String(describing: twoGPUs))")
+        #expect(twice?.message.contains("each once per node") == true, "\(String(describing: twice))")
+        let nodes = #expect(throws: SwiftCTRError.self) {
+            try Model(Solver(batchsize: 2048, vvgpu: [[0], [1]], devices: .cuda), reader, CreateOptimizer())
+        }
+        #expect(nodes?.message.contains("one process each under mpirun") == true, "\(String(describing: nodes))")
     }
 }
 
