@@ -5,7 +5,8 @@
 # (SWIFTCTR_COLLECTIVE_TIMEOUT=5). Then training: `swiftctr train` as 2 processes trains what 2
 # simulated workers train, bit for bit, and what 1 worker trains up to float reassociation (DCN
 # with dropout off, whose masks are per worker); killing one of 2 training ranks ends the job
-# within 30 s with mpirun's report. Skips (exit 0) where Open MPI's mpirun is not installed.
+# within 30 s with mpirun's report; the snapshot of 2 processes is the files of 2 simulated workers and
+# resumes as 2 processes into the uninterrupted run. Skips (exit 0) where mpirun is not installed.
 #
 #     scripts/mpi-tests.sh
 set -uo pipefail
@@ -106,6 +107,17 @@ if [ -n "$files" ] && [ -z "$different" ] && [ -n "$reported" ] \
 else
     echo "FAIL  snapshot: files that differ: ${different:-none} (of $(echo $files | wc -w)); AUC reported ${reported:-none}, evaluated ${evaluated:-none}"
     tail -5 "$scratch/eval.log"; failed=1
+fi
+
+# Resuming that snapshot as 2 processes continues as the uninterrupted run (iterations 8 to 12).
+timeout 300 mpirun -np 2 --oversubscribe "$swiftctr" "${train[@]}" --resume "$scratch/mpi/dcn" >"$scratch/resumed.log" 2>&1
+status=$?
+after=$(numbers "$scratch/mpi.log" | grep -E "^iter 12/|^eval at iter 12" )
+resumed=$(numbers "$scratch/resumed.log" | grep -E "^iter 12/|^eval at iter 12")
+if [ "$status" = 0 ] && [ -n "$after" ] && [ "$after" = "$resumed" ]; then
+    echo "ok    resume: 2 processes resumed from the snapshot reach the uninterrupted run's iteration 12 ($(echo "$resumed" | head -1))"
+else
+    echo "FAIL  resume: status $status; uninterrupted: ${after:-none}; resumed: ${resumed:-none}"; tail -5 "$scratch/resumed.log"; failed=1
 fi
 
 # Killing one of 2 training ranks.
