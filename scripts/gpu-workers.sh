@@ -12,14 +12,7 @@ mkdir -p "$out"
 bin=.device/swiftctr
 data="$out/workers-data"
 "$bin" generate --out "$data" --train 65536 --eval 8192 >/dev/null 2>&1
-python3 - "$out/graph.json" <<'PY'
-import json, sys
-graph = json.load(open("Examples/json/dcn.json"))
-for layer in graph["layers"]:
-    if layer.get("type") == "Dropout": layer["rate"] = 0.0
-    if "sparse_embedding_hparam" in layer: layer["sparse_embedding_hparam"]["max_vocabulary_size_global"] = 1 << 21
-json.dump(graph, open(sys.argv[1], "w"))
-PY
+scripts/worker_runs.py graph "$out/graph.json" $((1 << 21))
 train=(train "$out/graph.json" --data "$data" --max-iter 24 --batch-size 2048 --display 4 --eval-interval 12 --seed 3)
 runs=("one:--device cuda --workers 1" "two:--device cuda --workers 2")
 gpus=${GPUS:-$(nvidia-smi -L 2>/dev/null | wc -l)}
@@ -31,15 +24,6 @@ for run in "${runs[@]}"; do
   echo "== $name (${run#*:}): rc=$?"
   grep -E "^(iter |eval at iter|device|workers|error)" "$out/$name.log" | sed -E 's/ +[0-9.]+[kM]? samples\/s//; s/ +ETA .*//'
 done
-python3 - "$out" "${runs[@]%%:*}" <<'PY'
-import re, sys
-def values(path):
-    return [float(v) for line in open(path) if re.match(r"^(iter |eval at iter)", line)
-            for v in re.findall(r"(?:loss|AUC) ([0-9.]+)", line)]
-folder, names = sys.argv[1], sys.argv[2:]
-base = values(f"{folder}/{names[0]}.log")
-for name in names[1:]:
-    other = values(f"{folder}/{name}.log")
-    worst = max((abs(a - b) for a, b in zip(base, other)), default=float("nan"))
-    print(f"{name} vs {names[0]}: {len(other)} values, worst difference {worst:.2e}")
-PY
+logs=()
+for run in "${runs[@]:1}"; do logs+=("$out/${run%%:*}.log"); done
+scripts/worker_runs.py compare "$out/one.log" "${logs[@]}"

@@ -55,15 +55,7 @@ if ! swift build --product swiftctr >"$scratch/build.log" 2>&1; then
 fi
 swiftctr="$(swift build --show-bin-path)/swiftctr"
 "$swiftctr" generate --out "$scratch/data" --train 8192 --eval 2048 >/dev/null 2>&1
-# Examples/json/dcn.json with dropout off and room for the generated keys.
-python3 - "$scratch/graph.json" <<'PY'
-import json, sys
-graph = json.load(open("Examples/json/dcn.json"))
-for layer in graph["layers"]:
-    if layer.get("type") == "Dropout": layer["rate"] = 0.0
-    if "sparse_embedding_hparam" in layer: layer["sparse_embedding_hparam"]["max_vocabulary_size_global"] = 1 << 19
-json.dump(graph, open(sys.argv[1], "w"))
-PY
+scripts/worker_runs.py graph "$scratch/graph.json" $((1 << 19))
 train=(train "$scratch/graph.json" --data "$scratch/data" --max-iter 12 --batch-size 512 --display 4 --eval-interval 7 --seed 3)
 # The iteration's loss and the evaluation's AUC and loss, without the rates.
 numbers() { grep -E "^iter |^eval at iter" "$1" | sed -E 's/ +[0-9.]+k? samples\/s//; s/ +ETA .*//'; }
@@ -79,16 +71,7 @@ else
     echo "FAIL  training: 2 processes (status $status) differ from 2 simulated workers"
     diff <(numbers "$scratch/two.log") <(numbers "$scratch/mpi.log"); tail -5 "$scratch/mpi.log"; failed=1
 fi
-if python3 - "$scratch/one.log" "$scratch/mpi.log" <<'PY'
-import re, sys
-def values(path):
-    return [float(v) for line in open(path) if re.match(r"^(iter |eval at iter)", line)
-            for v in re.findall(r"(?:loss|AUC) ([0-9.]+)", line)]
-one, mpi = values(sys.argv[1]), values(sys.argv[2])
-worst = max((abs(a - b) for a, b in zip(one, mpi)), default=1)
-print(f"      worst difference to 1 worker: {worst:.2e} over {len(one)} values")
-sys.exit(0 if len(one) == len(mpi) > 0 and worst < 2e-3 else 1)
-PY
+if scripts/worker_runs.py compare "$scratch/one.log" "$scratch/mpi.log" --tolerance 2e-3
 then echo "ok    training: 2 processes train what 1 worker trains, up to float reassociation"
 else echo "FAIL  training: 2 processes and 1 worker differ"; failed=1
 fi

@@ -49,11 +49,8 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     private var sharedMemoryAllowed: [String: Int] = [:]
 
     public init(ordinal: Int = 0, loader: any DynamicLibraryLoader = SystemLoader(), cache: KernelCache = .standard) throws {
-        Self.ordinalsInUse.withLock { ordinals in
-            ordinals.insert(ordinal)
-            if ordinals.count > 1 { Self.severalDevices.withLock { $0 = true } }
-        }
         device = try CUDADevice(ordinal: ordinal, loader: loader)
+        Self.ordinalsInUse.withLock { _ = $0.insert(ordinal) }
         blas = try CUBLAS(device: device, loader: loader)
         signatures = try KernelSignature.parse(KernelSource.assembled)
         let compiler = try KernelCompiler(device: device, loader: loader, cache: cache)
@@ -152,14 +149,13 @@ public final class CUDABackend: Backend, @unchecked Sendable {
     func record(_ body: () throws -> Void) {
         guard graphMode != .replaying else { return }
         do {
-            if Self.severalDevices.withLock({ $0 }) { try device.makeCurrent() }
+            if Self.ordinalsInUse.withLock({ $0.count > 1 }) { try device.makeCurrent() }
             try body()
         } catch { if firstError == nil { firstError = error } }
     }
 
-    /// The GPUs that backends were made for, and whether there are several.
+    /// The GPUs that backends were made for in this process.
     private static let ordinalsInUse = Mutex<Set<Int>>([])
-    private static let severalDevices = Mutex(false)
 
     // MARK: graphs
 

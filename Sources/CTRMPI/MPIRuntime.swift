@@ -25,6 +25,13 @@ public final class MPIRuntime: Sendable {
     /// Whether an MPI launcher (`mpirun`, `srun --mpi`) started this process.
     public static var launchedByMPI: Bool { launcherVariables.contains { getenv($0) != nil } }
 
+    /// This process's rank as the launcher's environment gives it, without starting MPI (nil
+    /// when no launcher started the process).
+    public static var launcherRank: Int? {
+        let names = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"]
+        return names.lazy.compactMap { (name: String) -> Int? in getenv(name).flatMap { Int(String(cString: $0)) } }.first
+    }
+
     /// This process's rank in `MPI_COMM_WORLD`, 0..<size.
     public let rank: Int
     /// The number of processes in the job.

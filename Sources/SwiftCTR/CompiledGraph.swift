@@ -301,15 +301,19 @@ final class CompiledGraph {
     /// by label name in sorted order.
     func predict(batch: Batch) throws -> Predictions {
         _ = try forwardEvaluation(batch)
-        let tasks = losses.sorted { $0.label.name < $1.label.name }.map { loss in
+        return Predictions(samples: batch.count, tasks: predictionTasks(samples: batch.count))
+    }
+
+    /// Each loss's probabilities and labels of the first `samples` rows, by label name.
+    func predictionTasks(samples: Int) -> [Predictions.Task] {
+        losses.sorted { $0.label.name < $1.label.name }.map { loss in
             let width = loss.predictions.shape.last, labelWidth = loss.label.shape.last
             return Predictions.Task(label: loss.label.name, width: width,
-                                    probabilities: backend.floats(loss.predictions, count: batch.count * width),
-                                    labelWidth: labelWidth, labels: backend.floats(loss.label.value, count: batch.count * labelWidth),
+                                    probabilities: backend.floats(loss.predictions, count: samples * width),
+                                    labelWidth: labelWidth, labels: backend.floats(loss.label.value, count: samples * labelWidth),
                                     categorical: loss is CrossEntropyLoss,
                                     aucColumns: loss.aucColumns.map { .init(prediction: $0.prediction, label: $0.label) })
         }
-        return Predictions(samples: batch.count, tasks: tasks)
     }
 
     /// Each task's AUC over the batches evaluated since the last call (the mean over its loss's

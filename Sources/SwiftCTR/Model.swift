@@ -100,7 +100,6 @@ public final class Model {
         var gpus: [CUDABackend] = []
         if backend == nil, solver.devices == .cuda {
             gpus = try devices.map { try CUDABackend(ordinal: $0) }
-            try gpus.first?.device.makeCurrent()
         }
         let backend: any Backend = try backend ?? gpus.first ?? CPUBackend()
         if solver.useMixedPrecision && !backend.supportsMixedPrecision {
@@ -114,7 +113,6 @@ public final class Model {
         deviceBackends = gpus.count > 1 ? gpus : nil
         collective = try processes.flatMap { $0.size > 1 ? try MPICollective(backend: backend) : nil }
             ?? (gpus.count > 1 ? NCCLCollective(backends: gpus) : nil)
-        printsProgress = collective.map { $0.localWorkers.contains(0) } ?? true
         self.readerParams = reader
         self.optimizerParams = optimizer
         self.backend = backend
@@ -122,6 +120,7 @@ public final class Model {
         scheduler = try LearningRateScheduler(baseLR: solver.lr, warmupSteps: solver.warmupSteps,
                                               decayStart: solver.decayStart, decaySteps: solver.decaySteps,
                                               decayPower: solver.decayPower, endLR: solver.endLR)
+        printsProgress = isFirstProcess
     }
 
     // MARK: building

@@ -232,7 +232,7 @@ final class WorkerGroup: StepRunner {
         }
         guard local.count < workers else { return all }
         // The other processes' samples, in worker order (a process without samples has no tasks yet).
-        if all.tasks.isEmpty { all.tasks = try replicas[0].predict(batch: share(batch, 0..<0)).tasks }
+        if all.tasks.isEmpty { all.tasks = replicas[0].predictionTasks(samples: 0) }
         for t in all.tasks.indices {
             all.tasks[t].probabilities = everyProcess(all.tasks[t].probabilities)
             all.tasks[t].labels = everyProcess(all.tasks[t].labels)

@@ -14,8 +14,7 @@ struct SwiftCTRCommand: ParsableCommand {
 /// Runs `body`, printing a SwiftCTR error as one clear line and exiting non-zero. Under mpirun
 /// only the first process (rank 0) prints results; every process prints its errors.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
-    let rank = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"].lazy.compactMap { ProcessInfo.processInfo.environment[$0] }.first
-    if let rank, rank != "0" {
+    if let rank = MPIRuntime.launcherRank, rank != 0 {
         let null = open("/dev/null", O_WRONLY)
         if null >= 0 { dup2(null, STDOUT_FILENO) }
     }

@@ -99,8 +99,8 @@ extension Model {
     /// worker 0 writes them; the others wait for it.
     func writeModelFiles(_ names: ModelFileNames) throws {
         let graph = try compiledForFiles("saveParamsToFiles")
-        let group = runner as? WorkerGroup, writer = group?.local.contains(0) ?? true
-        defer { group?.collective.barrier() }
+        let writer = isFirstProcess
+        defer { collective?.barrier() }
         try names.checkFolder()
         if writer { try AtomicFile.remove(names.manifest) }
         var files: [SnapshotManifest.File] = []
