@@ -277,7 +277,7 @@ public final class HashEmbedding {
     /// Sums `outputGrad` into one gradient per touched row.
     public func backward() {
         backend.embeddingGradients(dout: outputGrad, rows: rows, offsets: offsets, segments: batch * slots,
-                                   keyCount: keyCount, vec: vecSize, mean: combiner == .mean, uniqueRows: uniqueRows,
+                                   slots: slots, keyCount: keyCount, vec: vecSize, mean: combiner == .mean, uniqueRows: uniqueRows,
                                    uniqueGrads: uniqueGrads, uniqueCount: uniqueCount, rowSlot: rowSlot)
     }
 

@@ -218,7 +218,7 @@ public enum BackendSelfTest {
             b.sgd(weight: w, grad: g, count: 4099, lr: 0.1, gradScale: 2)
             return [w, mm, v].flatMap { doubles(b, $0) }
         })
-        list += embeddingCases(seed: seed, vec: 16) + embeddingCases(seed: seed, vec: 5)
+        list += embeddingCases(seed: seed, vec: 16) + embeddingCases(seed: seed, vec: 5) + embeddingCases(seed: seed, vec: 64)
         list += oneHotCases(seed: seed, vec: 16) + oneHotCases(seed: seed, vec: 5)
         list += modelFileCases(seed: seed)
         list += stagingCases(seed: seed)
@@ -418,7 +418,8 @@ public enum BackendSelfTest {
 
     /// A batch of keys with repeats, multi-hot segments and unseen keys in the eval lookup.
     /// Hash lookup, pooling, gradients and sparse updates with vectors of `vec` (a power of two
-    /// and not: the GPU kernels split indices differently).
+    /// and not: the GPU kernels split indices differently; up to 32 floats the GPU sums gradients
+    /// by grouped atomics, above by a counting sort). Segments are 8 slots per sample.
     static func embeddingCases(seed: UInt64, vec: Int) -> [Case] {
         var rng = CounterRNG(seed: seed, stream: 123)
         let segments = 200, capacity = 1000
@@ -472,7 +473,7 @@ public enum BackendSelfTest {
             let slots = b.makeTensor([capacity], .int64), uniqueCount = b.makeTensor([1], .int64)
             b.fill(slots, int64: -1)
             b.embeddingGradients(dout: b.tensor(segmentDout, [segmentCount * vec]), rows: rows, offsets: to,
-                                 segments: segmentCount, keyCount: count, vec: vec, mean: mean, uniqueRows: uniqueRows,
+                                 segments: segmentCount, slots: 8, keyCount: count, vec: vec, mean: mean, uniqueRows: uniqueRows,
                                  uniqueGrads: grads, uniqueCount: uniqueCount, rowSlot: slots)
             let u = Int(b.int64s(uniqueCount)[0])
             let order = b.int64s(uniqueRows, count: u), g = b.floats(grads, count: u * vec)

@@ -90,7 +90,7 @@ extension CPUBackend {
         }
     }
 
-    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount: Int, vec: Int,
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, slots: Int, keyCount: Int, vec: Int,
                                    mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
                                    rowSlot: Tensor) {
         let pd = dout.hostPointer(as: Float.self), pr = rows.hostPointer(as: Int64.self)

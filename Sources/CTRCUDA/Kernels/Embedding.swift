@@ -40,15 +40,16 @@ extension CUDABackend {
         ])
     }
 
-    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount count: Int, vec: Int,
-                                   mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
+    public func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, slots: Int, keyCount count: Int,
+                                   vec: Int, mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor,
                                    rowSlot: Tensor) {
-        // Vectors of a multiple of 4 floats take the counting sort (below); others add a scalar
-        // atomic per key element.
+        // Vectors of a multiple of 4 floats take grouped atomics up to `groupedAtomicsMaxVec` and
+        // the counting sort above it (below); others add a scalar atomic per key element.
         let wide = vec % 4 == 0 && [dout, uniqueGrads].allSatisfy { address($0) % 16 == 0 }
             && max(count, segments) < Int(Int32.max)
         let maxUnique = uniqueRows.count
-        let bytes = 8 + (wide ? 16 * count + 4 * maxUnique : 8 * count)
+        let grouped = wide && vec <= Self.groupedAtomicsMaxVec && slots > 0 && segments % slots == 0
+        let bytes = grouped ? 0 : 8 + (wide ? 16 * count + 4 * maxUnique : 8 * count)
         if gradientScratch.1 < bytes {
             pool.release(gradientScratch.0, bytes: gradientScratch.1)
             record { gradientScratch = (try pool.acquire(bytes), bytes) }
@@ -65,6 +66,13 @@ extension CUDABackend {
             return launch("scatter_grads", count * vec, [
                 .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf), .pointer(address(offsets)),
                 .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
+                .pointer(address(uniqueGrads)),
+            ])
+        }
+        if grouped {
+            return launch("scatter_grads_grouped4", segments, [
+                .pointer(address(dout)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
+                .int32(Int32(slots)), .pointer(address(rowSlot)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0),
                 .pointer(address(uniqueGrads)),
             ])
         }
@@ -90,6 +98,11 @@ extension CUDABackend {
             .pointer(address(offsets)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0), .pointer(address(uniqueGrads)),
         ])
     }
+
+    /// The widest vectors whose gradients take grouped atomics (`scatter_grads_grouped4`: one
+    /// thread sums a warp's keys of one row) rather than the counting sort, which pays for itself
+    /// only when a row's gradient is long.
+    static let groupedAtomicsMaxVec = 32
 
     /// Sorted keys per thread group of `reduce_sorted_grads4` (its `SORTED_CHUNK`).
     static let sortedChunk = 64
@@ -340,6 +353,49 @@ extern "C" __global__ void place_keys(const int* segmentOf, const int* slotOf, i
         int p = atomicAdd(cursor + u, 1);
         sortedSegment[p] = segmentOf[j];
         sortedSlot[p] = u;
+    }
+}
+
+// The short-vector path of `embeddingGradients`: a thread per segment, walked slot-major (the 32
+// lanes of a warp take one slot of 32 samples, so that a hot row shows up in many lanes at once).
+// Lanes whose keys share a row slot are matched, and the lowest of them sums the group's scaled
+// segment gradients and adds them with one atomic per quad.
+extern "C" __global__ void scatter_grads_grouped4(const float4* dout, const i64* rows, const i64* offsets, i64 segments,
+                                                  int slots, const i64* rowSlot, int quads, int mean, float4* grads) {
+    __shared__ int segmentOf[256];
+    __shared__ float scaleOf[256];
+    i64 batch = segments / slots;
+    int lane = threadIdx.x & 31, warpBase = threadIdx.x & ~31;
+    GRID_STRIDE(t, segments) {
+        i64 s = (t % batch) * slots + t / batch;
+        i64 first = offsets[s], end = offsets[s + 1];
+        float scale = mean && end - first > 1 ? 1.f / (float)(end - first) : 1.f;
+        for (i64 j = first; j < end; ++j) {
+            i64 r = rows[j];
+            int u = r >= 0 ? (int)rowSlot[r] : -1;
+            unsigned peers = __match_any_sync(__activemask(), u);
+            segmentOf[threadIdx.x] = (int)s;
+            scaleOf[threadIdx.x] = scale;
+            __syncwarp(peers);
+            if (u >= 0 && lane == __ffs(peers) - 1) {
+                for (int k = 0; k < quads; ++k) {
+                    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+                    for (unsigned rest = peers; rest; rest &= rest - 1) {
+                        int p = warpBase + __ffs(rest) - 1;
+                        float c = scaleOf[p];
+                        float4 g = dout[(i64)segmentOf[p] * quads + k];
+                        acc.x += c * g.x; acc.y += c * g.y; acc.z += c * g.z; acc.w += c * g.w;
+                    }
+                    float4* to = grads + (i64)u * quads + k;
+#if __CUDA_ARCH__ >= 900
+                    atomicAdd(to, acc);
+#else
+                    atomicAdd(&to->x, acc.x); atomicAdd(&to->y, acc.y); atomicAdd(&to->z, acc.z); atomicAdd(&to->w, acc.w);
+#endif
+                }
+            }
+            __syncwarp(peers);
+        }
     }
 }
 

@@ -23,8 +23,9 @@ public protocol EmbeddingKernels: AnyObject, Sendable {
     /// Sums the per-occurrence gradients of each distinct row of the `keyCount` keys: fills
     /// `uniqueRows[0..<u]`, `uniqueGrads[0..<u, :]`, `uniqueCount[0] = u` (int64), and sets
     /// `rowSlot[row] = j` for the row's index j in that list. `rowSlot` must be all -1 on entry;
-    /// `clearRowSlots` restores it.
-    func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, keyCount: Int, vec: Int,
+    /// `clearRowSlots` restores it. `slots` is the segments per sample (segment g is slot g % slots
+    /// of sample g / slots), so that a backend may visit one slot's segments together.
+    func embeddingGradients(dout: Tensor, rows: Tensor, offsets: Tensor, segments: Int, slots: Int, keyCount: Int, vec: Int,
                             mean: Bool, uniqueRows: Tensor, uniqueGrads: Tensor, uniqueCount: Tensor, rowSlot: Tensor)
     /// `rowSlot[uniqueRows[j]] = -1` for j < `uniqueCount[0]` (at most `maxCount`).
     func clearRowSlots(_ rowSlot: Tensor, uniqueRows: Tensor, uniqueCount: Tensor, maxCount: Int)
