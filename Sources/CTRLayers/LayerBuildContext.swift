@@ -14,6 +14,9 @@ public struct LayerBuildContext: Sendable {
     /// The type of the layer's output and its gradient where the plan picked 16 bits for them
     /// (mixed precision, a MultiCross v2 whose output only GEMMs read); fp32 otherwise.
     public var outputType = DType.float32
+    /// The input as a Concat's shared GEMM operand (`SharedOperands`), for the layers that read one
+    /// (MultiCross v2; InnerProduct takes it through `LayerFactory.makeInnerProduct`).
+    public var sharedInput: SharedOperand.Use?
 
     public init(backend: any Backend, initializer: WeightInitializer, gemmAlignment: Int? = nil, halfType: DType? = nil) {
         self.backend = backend

@@ -27,14 +27,18 @@ public struct LayerFactory {
     /// axis (2D, equal rows): a Concat read only by this layer, folded into it. `halfType` and
     /// `outputType` are for mixed precision (see `InnerProduct.init`).
     public func makeInnerProduct(_ config: DenseLayer, concatenating inputs: [Variable], halfType: DType? = nil,
-                                 outputType: DType = .float32) throws -> InnerProduct {
-        try InnerProduct.make(config, concatenating: inputs, context: context, halfType: halfType, outputType: outputType)
+                                 outputType: DType = .float32, shared: SharedOperand.Use? = nil) throws -> InnerProduct {
+        try InnerProduct.make(config, concatenating: inputs, context: context, halfType: halfType, outputType: outputType,
+                              shared: shared)
     }
 
-    /// `outputType` is for mixed precision (see `LayerBuildContext.outputType`).
-    public func make(_ config: DenseLayer, inputs: [Variable], outputType: DType = .float32) throws -> any Layer {
+    /// `outputType` is for mixed precision (see `LayerBuildContext.outputType`), `shared` a
+    /// Concat's shared operand to read the input from (see `LayerBuildContext.sharedInput`).
+    public func make(_ config: DenseLayer, inputs: [Variable], outputType: DType = .float32,
+                     shared: SharedOperand.Use? = nil) throws -> any Layer {
         var context = context
         context.outputType = outputType
+        context.sharedInput = shared
         return try LayerRegistry.make(config, inputs: inputs, context: context)
     }
 

@@ -84,10 +84,26 @@ final class CompiledGraph {
         var tensors = tensors, layers: [any Layer] = []
         /// The parts of each folded Concat, by its top name.
         var folded: [String: [Variable]] = [:]
+        /// The shared operand each reader of a `SharedOperandConcat` takes, by the Slice top it names.
+        var sharedUses: [String: SharedOperand.Use] = [:]
         for planned in plan {
             var spec = planned.spec
             let layer: any Layer
-            if let dropout = planned.fusedDropout {
+            let shared = spec.bottomNames.count == 1 ? sharedUses[spec.bottomNames[0]] : nil
+            if planned.sharesOperand, planned.isFanOutSlice, let concat = layers.last as? SharedOperandConcat,
+               concat.outputs[0].name == spec.bottomNames[0] {
+                // The readers' backward runs in reverse order: the last one writes the gradient.
+                for (k, top) in spec.topNames.enumerated() {
+                    tensors[top] = concat.outputs[0]
+                    sharedUses[top] = SharedOperand.Use(concat.operand, addsGradient: k < spec.topNames.count - 1)
+                }
+                continue
+            }
+            if planned.sharesOperand, spec.layerType == .concat,
+               case let inputs = spec.bottomNames.map({ tensors[$0]! }), ConcatFolding.canFold(inputs) {
+                layer = SharedOperandConcat(name: spec.topNames[0], inputs: inputs, alignment: factory.backend.gemmAlignment,
+                                            type: factory.halfType ?? .float32, backend: factory.backend)
+            } else if let dropout = planned.fusedDropout {
                 // The producer is the last layer built unless a Concat between did not fold.
                 let producer = planned.addsProducerBias ? layers.last as? InnerProduct : nil
                 producer?.biasAddedByConsumer = true
@@ -97,7 +113,7 @@ final class CompiledGraph {
             } else if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
                 let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]
                 layer = try factory.makeInnerProduct(spec, concatenating: parts, halfType: planned.halfType,
-                                                     outputType: planned.outputType)
+                                                     outputType: planned.outputType, shared: shared)
             } else {
                 let inputs = spec.bottomNames.map { tensors[$0]! }
                 if planned.foldsIntoInnerProduct, ConcatFolding.canFold(inputs) {
@@ -107,7 +123,7 @@ final class CompiledGraph {
                 if planned.isFanOutSlice {
                     spec.ranges = Array(repeating: [0, inputs[0].shape.last], count: spec.topNames.count)
                 }
-                layer = try factory.make(spec, inputs: inputs, outputType: planned.outputType)
+                layer = try factory.make(spec, inputs: inputs, outputType: planned.outputType, shared: shared)
             }
             for output in layer.outputs { tensors[output.name] = output }
             layers.append(layer)

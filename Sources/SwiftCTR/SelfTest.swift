@@ -264,6 +264,7 @@ public enum BackendSelfTest {
         list += OptimizerType.allCases.compactMap(selfTestOptimizer).map { graphReplayCase(seed: seed, optimizer: $0) }
         list += sparseOptimizerCases(seed: seed)
         list += smallModelCases(seed: seed)
+        list += [false, true].map { sharedOperandCase(seed: seed, mixedPrecision: $0) }
         list += halfCases(a: a, b: bm, c: c0, m: m, n: n, k: k, x: x, y: y, wide: wide, rows: rows, width: width)
         return list
     }
@@ -329,6 +330,43 @@ public enum BackendSelfTest {
             }
             let eager = try losses(graph: false), replayed = try losses(graph: true)
             return zip(eager, replayed).map { Double(abs($0 - $1)) }
+        }
+    }
+
+    /// A small DCN v2 whose Concat feeds a MultiCross v2 and an InnerProduct through one shared,
+    /// padded operand (`SharedOperands`: 4 slots of 8 and 3 dense give 35 columns, padded to 40 on
+    /// a GPU), trained for five steps: the per-step losses. With `mixedPrecision` the GPU runs in
+    /// bf16 against the CPU's fp32, so the tolerance is bf16's.
+    static func sharedOperandCase(seed: UInt64, mixedPrecision: Bool) -> Case {
+        Case(name: "small DCN v2 with a shared padded operand, 5 training steps: losses\(mixedPrecision ? ", bf16" : "")",
+             tolerance: mixedPrecision ? 2e-2 : 1e-4) { b in
+            let batchSize = 256, slots = 4
+            var rng = CounterRNG(seed: seed, stream: 78)
+            let batches = (0..<5).map { _ in
+                Batch(count: batchSize, labels: (0..<batchSize).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
+                      dense: (0..<batchSize * 3).map { _ in Float(rng.nextNormal()) },
+                      sparse: [SparseBatch(rowOffsets: (0...batchSize * slots).map(Int64.init),
+                                           keys: (0..<batchSize * slots).map { _ in Int64(rng.nextInt(below: 50)) })])
+            }
+            let solver = Solver(seed: seed, lr: 0.01, batchsizeEval: batchSize, batchsize: batchSize,
+                                useMixedPrecision: mixedPrecision && b.supportsMixedPrecision)
+            let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory", checkType: .none)
+            let model = try Model(solver, reader, CreateOptimizer(optimizerType: .adam), backend: b)
+            let sparse = DataReaderSparseParam("data1", 1, true, slots)
+            model.add(Input(labelDim: 1, labelName: "label", denseDim: 3, denseName: "dense", dataReaderSparseParamArray: [sparse]))
+            let (embedding, layers) = Recipes.dcn(sparseInput: sparse, vecSize: 8, workspaceMB: 1, crossLayers: 2,
+                                                  crossProjectionDim: 8, deepWidth: 64, dropoutRate: 0)
+            model.add(embedding)
+            layers.forEach(model.add)
+            try model.compile()
+            guard model.graph!.layers.contains(where: { $0 is SharedOperandConcat }) else {
+                throw SwiftCTRError(.config, "self-test: concat1 was not built as a shared operand")
+            }
+            for embedding in model.graph!.embeddings { b.fill(embedding.table.values, 0.01) }
+            return try batches.map { batch in
+                try model.train(batch: batch)
+                return Double(model.currentLoss)
+            }
         }
     }
 

@@ -322,6 +322,70 @@ struct PassTests {
         }
     }
 
+    @Suite("SharedOperands")
+    struct Shared {
+        private static let data1 = DataReaderSparseParam("data1", 1, true, 6)
+
+        @Test func aConcatReadByCrossV2AndAnInnerProductIsShared() throws {
+            let (_, v2) = Recipes.dcn(sparseInput: Self.data1, vecSize: 8, workspaceMB: 1, crossLayers: 2, crossProjectionDim: 4)
+            let p = try plan(v2, halfType: .bfloat16)
+            #expect(p[writing: "concat1"]?.sharesOperand == true)
+            #expect(p.first { $0.isFanOutSlice }?.sharesOperand == true)
+            #expect(p.filter(\.sharesOperand).count == 2)
+        }
+
+        @Test func otherReadersKeepTheSlice() throws {
+            // DCN v1's MultiCross reads no shared operand.
+            let (_, v1) = Recipes.dcn(sparseInput: Self.data1, vecSize: 8, workspaceMB: 1, crossLayers: 2)
+            #expect(try plan(v1).allSatisfy { !$0.sharesOperand })
+            // A ReLU beside the InnerProduct.
+            let layers = [
+                reshape("emb", "flat", leadingDim: 48), layer(.concat, ["flat", "dense"], "cat"),
+                layer(.innerProduct, ["cat"], "fc1"), layer(.relu, ["cat"], "relu1"),
+                layer(.concat, ["fc1", "relu1"], "cat2"), layer(.innerProduct, ["cat2"], "fc2"),
+                layer(.binaryCrossEntropyLoss, ["fc2", "label"], "loss"),
+            ]
+            #expect(try plan(layers).allSatisfy { !$0.sharesOperand })
+        }
+
+        /// DCN v2 trains the same with the shared operand as with an explicit Slice (which the pass
+        /// leaves alone) feeding the two readers.
+        @Test func theSharedOperandComputesWhatTheSliceDid() throws {
+            let (embedding, v2) = Recipes.dcn(sparseInput: Self.data1, vecSize: 8, workspaceMB: 1, crossLayers: 2,
+                                              crossProjectionDim: 4, deepWidth: 16, dropoutRate: 0)
+            var sliced = v2
+            let concat = sliced.firstIndex { $0.name == "concat1" }!
+            sliced.insert(DenseLayer(.slice, bottomNames: ["concat1"], topNames: ["c0", "c1"], ranges: [[0, 61], [0, 61]]),
+                          at: concat + 1)
+            for i in sliced.indices where sliced[i].bottomNames == ["concat1"] && sliced[i].layerType != .slice {
+                sliced[i].bottomNames = [sliced[i].layerType == .multiCross ? "c0" : "c1"]
+            }
+            var rng = CounterRNG(seed: 5, stream: 1)
+            let batches = (0..<4).map { _ in
+                Batch(count: 16, labels: (0..<16).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
+                      dense: (0..<16 * 13).map { _ in Float(rng.nextNormal()) },
+                      sparse: [SparseBatch(rowOffsets: (0...16 * 6).map(Int64.init),
+                                           keys: (0..<16 * 6).map { _ in Int64(rng.nextInt(below: 40)) })])
+            }
+            func losses(_ layers: [DenseLayer]) throws -> (losses: [Float], shared: Bool) {
+                let reader = DataReaderParams(dataReaderType: .norm, source: ["unused_train.txt"],
+                                              evalSource: "unused_eval.txt", checkType: .sum)
+                let model = try Model(Solver(seed: 1, batchsizeEval: 16, batchsize: 16), reader, CreateOptimizer())
+                model.add(Input(labelDim: 1, labelName: "label", denseDim: 13, denseName: "dense",
+                                dataReaderSparseParamArray: [Self.data1]))
+                model.add(embedding)
+                layers.forEach(model.add)
+                try model.compile()
+                let shared = try #require(model.graph).layers.contains { $0 is SharedOperandConcat }
+                return (try batches.map { try model.train(batch: $0); return model.currentLoss }, shared)
+            }
+            let (withShared, usedShared) = try losses(v2), (withSlice, usedSlice) = try losses(sliced)
+            #expect(usedShared && !usedSlice)
+            #expect(withShared[0] == withSlice[0])
+            for (a, b) in zip(withShared, withSlice) { #expect(abs(a - b) <= 1e-5 * (1 + abs(b))) }
+        }
+    }
+
     @Suite("Construction from the plan")
     struct Construction {
         private static let data1 = DataReaderSparseParam("data1", 1, true, 6)

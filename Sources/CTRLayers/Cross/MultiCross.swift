@@ -111,7 +111,7 @@ public final class MultiCross: RegisteredLayer {
             return MultiCrossV2(name: config.name, input: inputs[0], layers: config.numLayers, projectionDim: config.projectionDim,
                                 weightInit: config.weightInitType, initializer: context.initializer, backend: context.backend,
                                 alignment: context.gemmAlignment, halfType: context.halfType,
-                                outputType: context.outputType)
+                                outputType: context.outputType, shared: context.sharedInput)
         }
         return MultiCross(name: config.name, input: inputs[0], layers: config.numLayers, weightInit: config.weightInitType,
                           initializer: context.initializer, backend: context.backend)

@@ -53,6 +53,9 @@ public final class MultiCrossV2: Layer {
     /// Backward scratch: `S_0` (maxRows×n̄), `S_1` (maxRows×k) and the running `G` (maxRows×n̄) in the
     /// state type, the bias gradient's partial sums (fp32), and when padded dX at width n̄ (fp32).
     let s0: Tensor, s1: Tensor, g: Tensor, biasPartial: Tensor, dxPadded: Tensor?
+    /// The input as a Concat's shared operand: `x0Copy` and `dxPadded` are its value and gradient,
+    /// written by the Concat forward and added into (or, for the first backward, written) here.
+    let shared: SharedOperand.Use?
     /// Only when padded: per layer `U_l`, `dU_l` (n̄×k), `b_l`, `db_l` (1×n̄) whose first rows are the
     /// parameters (fp32), `V̄_l` (k×n̄, state type) and `dV̄_l` scratch (k×n̄, fp32).
     let padded: Padded?
@@ -63,11 +66,13 @@ public final class MultiCrossV2: Layer {
 
     /// `alignment` overrides the backend's `gemmAlignment` (tests use it to exercise the padded path
     /// on a CPU); `halfType` is mixed precision's 16-bit type for the internal states, `outputType`
-    /// the output's and its gradient's (16-bit when only GEMMs read the output).
+    /// the output's and its gradient's (16-bit when only GEMMs read the output); `shared` a Concat's
+    /// shared operand to read the input from.
     package init(name: String, input: Variable, layers: Int, projectionDim k: Int, weightInit: Initializer,
                  initializer: WeightInitializer, backend: any Backend, alignment: Int? = nil, halfType: DType? = nil,
-                 outputType: DType = .float32) {
+                 outputType: DType = .float32, shared: SharedOperand.Use? = nil) {
         self.name = name
+        self.shared = shared
         self.backend = backend
         self.layers = layers
         rank = k
@@ -81,8 +86,15 @@ public final class MultiCrossV2: Layer {
             u: backend.makeTensor([layers * np, k], .float32), du: backend.makeTensor([layers * np, k], .float32),
             bias: backend.makeTensor([layers, np], .float32), dbias: backend.makeTensor([layers, np], .float32),
             v: backend.makeTensor([layers * k, np], state), dv: backend.makeTensor([k, np], .float32))
-        x0Copy = np != n || input.value.dtype != state ? backend.makeTensor([rows, np], state) : nil
-        dxPadded = np != n ? backend.makeTensor([rows, np], .float32) : nil
+        if let operand = shared?.operand {
+            precondition(operand.width == n && operand.paddedWidth == np && operand.value.dtype == state,
+                         "a shared operand has the layer's width, padding and state type")
+            x0Copy = operand.value
+            dxPadded = operand.grad
+        } else {
+            x0Copy = np != n || input.value.dtype != state ? backend.makeTensor([rows, np], state) : nil
+            dxPadded = np != n ? backend.makeTensor([rows, np], .float32) : nil
+        }
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample,
                             valueType: outputType, gradType: outputType)]
@@ -135,7 +147,7 @@ public final class MultiCrossV2: Layer {
 
     public func forward(_ context: StepContext) {
         let rows = inputs[0].rows(context.batch), n = paddedWidth, k = rank
-        if let x0 = x0Copy {
+        if let x0 = x0Copy, shared == nil {
             // Only the first `width` columns are written: the tails of x̄_0 and V̄_l stay zero.
             backend.copyColumns(inputs[0].value, srcWidth: width, srcStart: 0, into: x0, dstWidth: n, dstStart: 0,
                                 rows: rows, width: width, accumulate: false)
@@ -164,7 +176,7 @@ public final class MultiCrossV2: Layer {
             let last = l == layers - 1
             backend.lowRankCrossBackward(g: last ? outputs[0].grad : g, gWidth: last ? width : n, x0: state(0),
                                          h: hidden(l), bias: bValue(l), rows: rows, width: n, s0: s0, dx: dx,
-                                         accumulate: !last, addG: l == 0, gCopy: last && layers > 1 ? g : nil,
+                                         accumulate: !last || shared?.addsGradient == true, addG: l == 0, gCopy: last && layers > 1 ? g : nil,
                                          biasGrad: bGrad(l), partial: biasPartial)
             if let p = padded {
                 backend.gemm(transA: true, transB: false, m: k, n: n, k: rows, alpha: 1, a: projected(l), b: s0, beta: 0,
@@ -182,7 +194,7 @@ public final class MultiCrossV2: Layer {
             backend.gemm(transA: false, transB: true, m: rows, n: n, k: k, alpha: 1, a: s1, b: uValue(l), beta: 1,
                          c: l > 0 ? g : dx)
         }
-        if let dxPadded {
+        if let dxPadded, shared == nil {
             backend.copyColumns(dxPadded, srcWidth: n, srcStart: 0, into: inputs[0].grad, dstWidth: width, dstStart: 0,
                                 rows: rows, width: width, accumulate: false)
         }

@@ -32,6 +32,9 @@ public final class InnerProduct: RegisteredLayer {
         let padded: Tensor?
     }
     let parts: [Part]
+    /// The one input's rows as a Concat's shared operand: read in place (no copy), the input
+    /// gradient written or added into the operand's.
+    let shared: SharedOperand.Use?
     /// `W` with zero rows after the last input's padding (the parameter is a view of its first rows).
     let weightStorage: Tensor, weightGradStorage: Tensor
     /// Scratch for a padded input's gradient.
@@ -47,32 +50,42 @@ public final class InnerProduct: RegisteredLayer {
     /// overrides the backend's `gemmAlignment` (tests use it to exercise the padded path on a CPU).
     /// In mixed precision `halfType` is the 16-bit type of the padded copies and, when a fused
     /// ReLU+Dropout that adds the bias reads the output, `outputType` is the type of the output and
-    /// of its gradient (the bias pass works on fp32 outputs only).
+    /// of its gradient (the bias pass works on fp32 outputs only). With `shared` the one input's
+    /// rows are read from a Concat's `SharedOperand` (see `shared`).
     package convenience init(name: String, inputs: [Variable], outputs count: Int, weightInit: Initializer,
                              biasInit: Initializer, initializer: WeightInitializer, backend: any Backend,
-                             alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32) {
+                             alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32,
+                             shared: SharedOperand.Use? = nil) {
         let inFeatures = inputs.reduce(0) { $0 + $1.shape.last }
         self.init(name: name, inputs: inputs, outputs: count,
                   weight: innerProductDistribution(weightInit, isBias: false, inputs: inFeatures, outputs: count),
                   bias: innerProductDistribution(biasInit, isBias: true, inputs: inFeatures, outputs: count),
                   initializer: initializer, backend: backend, alignment: alignment, halfType: halfType,
-                  outputType: outputType)
+                  outputType: outputType, shared: shared)
     }
 
     /// The same with the initial distributions of `W` and `b` given; without `bias` the layer has
     /// no bias at all (`parameters` is `[W]`), as an MLP sub-layer with `biases[i] = false`.
     package init(name: String, inputs: [Variable], outputs count: Int, weight: WeightInitializer.Distribution,
                  bias: WeightInitializer.Distribution?, initializer: WeightInitializer, backend: any Backend,
-                 alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32) {
+                 alignment: Int? = nil, halfType: DType? = nil, outputType: DType = .float32,
+                 shared: SharedOperand.Use? = nil) {
         self.name = name
         self.backend = backend
         self.inputs = inputs
+        self.shared = shared
         outFeatures = count
         let align = alignment ?? backend.gemmAlignment
         let maxRows = inputs[0].count(inputs[0].maxBatch) / inputs[0].shape.last
         var parts: [Part] = [], row = 0
         for input in inputs {
             let width = input.shape.last
+            if let operand = shared?.operand {
+                precondition(inputs.count == 1 && operand.width == width, "a shared operand is the one input's rows")
+                parts.append(Part(width: width, row: 0, paddedWidth: operand.paddedWidth, padded: operand.value))
+                row = width
+                continue
+            }
             let pad = align > 1 && count >= 16 && width % align != 0
             let paddedWidth = pad ? (width + align - 1) / align * align : width
             parts.append(Part(width: width, row: row, paddedWidth: paddedWidth,
@@ -84,7 +97,7 @@ public final class InnerProduct: RegisteredLayer {
         let storageRows = parts.map { $0.row + $0.paddedWidth }.max()!
         weightStorage = backend.makeTensor([storageRows, count], .float32)
         weightGradStorage = backend.makeTensor([storageRows, count], .float32)
-        let widest = parts.filter { $0.padded != nil }.map(\.paddedWidth).max()
+        let widest = shared == nil ? parts.filter { $0.padded != nil }.map(\.paddedWidth).max() : nil
         paddedGrad = widest.map { backend.makeTensor([maxRows, $0], .float32) }
         var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
@@ -118,7 +131,7 @@ public final class InnerProduct: RegisteredLayer {
     public func forward(_ context: StepContext) {
         let m = rows(context)
         for (i, part) in parts.enumerated() {
-            if let padded = part.padded {
+            if let padded = part.padded, shared == nil {
                 backend.copyColumns(inputs[i].value, srcWidth: part.width, srcStart: 0, into: padded,
                                     dstWidth: part.paddedWidth, dstStart: 0, rows: m, width: part.width, accumulate: false)
             }
@@ -138,6 +151,11 @@ public final class InnerProduct: RegisteredLayer {
             let op = operands(i)
             backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
                          c: op.dw)
+            if let shared {
+                backend.gemm(transA: false, transB: true, m: m, n: op.k, k: outFeatures, alpha: 1, a: dy, b: op.w,
+                             beta: shared.addsGradient ? 1 : 0, c: shared.operand.grad)
+                continue
+            }
             let dx = part.padded == nil ? inputs[i].grad : paddedGrad!
             backend.gemm(transA: false, transB: true, m: m, n: op.k, k: outFeatures, alpha: 1, a: dy, b: op.w, beta: 0,
                          c: dx)
@@ -163,14 +181,15 @@ public final class InnerProduct: RegisteredLayer {
     /// axis (2D, equal rows): a Concat read only by this layer, folded into it. `halfType` and
     /// `outputType` are for mixed precision (see `init`).
     public static func make(_ config: DenseLayer, concatenating inputs: [Variable], context: LayerBuildContext,
-                            halfType: DType? = nil, outputType: DType = .float32) throws -> InnerProduct {
+                            halfType: DType? = nil, outputType: DType = .float32,
+                            shared: SharedOperand.Use? = nil) throws -> InnerProduct {
         let check = Checker(config: config, inputs: inputs)
         if inputs.count == 1 { try check.rank(in: [2, 3]) }
         try check.topCount(1)
         try check.positive(config.numOutput, "num_output")
         return InnerProduct(name: config.name, inputs: inputs, outputs: config.numOutput, weightInit: config.weightInitType,
                             biasInit: config.biasInitType, initializer: context.initializer, backend: context.backend,
-                            alignment: context.gemmAlignment, halfType: halfType, outputType: outputType)
+                            alignment: context.gemmAlignment, halfType: halfType, outputType: outputType, shared: shared)
     }
 
     public static var conformanceCases: [ConformanceCase] {

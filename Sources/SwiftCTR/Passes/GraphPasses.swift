@@ -1,5 +1,6 @@
 /// The graph rewrites between analysis and construction, in order: `FanOutSlices`,
-/// `ConcatFolding`, `ReLUDropoutFusion`, then `MixedPrecisionTypes` when `halfType` is given. The
+/// `ConcatFolding`, `ReLUDropoutFusion`, `MixedPrecisionTypes` when `halfType` is given, then
+/// `SharedOperands`. The
 /// result is the plan `CompiledGraph` builds, one `PlannedLayer` at a time.
 ///
 /// ```swift
@@ -12,6 +13,6 @@ enum GraphPasses {
         plan = ConcatFolding.apply(plan)
         plan = ReLUDropoutFusion.apply(plan)
         if let halfType { plan = MixedPrecisionTypes.apply(plan, halfType: halfType) }
-        return plan
+        return SharedOperands.apply(plan)
     }
 }

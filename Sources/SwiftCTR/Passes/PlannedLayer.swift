@@ -19,6 +19,9 @@ struct PlannedLayer: Equatable {
     /// For a Concat: the one InnerProduct reading it reads its parts instead, when construction
     /// finds them foldable (`ConcatFolding`).
     var foldsIntoInnerProduct = false
+    /// For a Concat and the fan-out Slice after it: built as one `SharedOperandConcat` whose
+    /// readers share its operand (`SharedOperands`); the Slice is then not built.
+    var sharesOperand = false
     /// The type of the output and its gradient (16-bit where `MixedPrecisionTypes` allows).
     var outputType = DType.float32
     /// For an InnerProduct in mixed precision: the 16-bit type of its padded input copies.

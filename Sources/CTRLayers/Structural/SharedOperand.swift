@@ -1,0 +1,86 @@
+import CTRCore
+
+/// A Concat's output as the one GEMM operand of all its readers: `value` holds the rows
+/// zero-padded to the GEMM alignment (`paddedWidth` ≥ `width`) in the readers' GEMM type, so no
+/// reader makes a copy of its own; `grad` is the padded fp32 gradient that the readers' backward
+/// passes add into (the reader whose backward runs first writes it, the others add), which replaces
+/// the fan-out Slice's sum. Only InnerProducts with one bottom and MultiCross v2 layers take one
+/// (`SharedOperands` picks the Concats).
+public final class SharedOperand: @unchecked Sendable {
+    public let width: Int, paddedWidth: Int
+    public let value: Tensor, grad: Tensor
+
+    /// `alignment` is the readers' GEMM alignment (1: no padding).
+    public init(rows: Int, width: Int, alignment: Int, type: DType, backend: any Backend) {
+        self.width = width
+        paddedWidth = Self.padded(width, alignment: alignment)
+        value = backend.makeTensor([rows, paddedWidth], type)
+        grad = backend.makeTensor([rows, paddedWidth], .float32)
+        backend.fill(value, 0)
+    }
+
+    /// `width` rounded up to a multiple of `alignment`: the width InnerProduct and MultiCross v2
+    /// run their GEMMs at.
+    public static func padded(_ width: Int, alignment: Int) -> Int {
+        alignment > 1 && width % alignment != 0 ? (width + alignment - 1) / alignment * alignment : width
+    }
+
+    /// How one reader uses the operand: whether its backward adds its input gradient to `grad`
+    /// (false for the reader whose backward runs first, which writes it).
+    public struct Use: Sendable {
+        public let operand: SharedOperand
+        public let addsGradient: Bool
+        public init(_ operand: SharedOperand, addsGradient: Bool) {
+            self.operand = operand
+            self.addsGradient = addsGradient
+        }
+    }
+}
+
+/// A 2D Concat that writes its output into a `SharedOperand` (its columns, then zero padding) and
+/// splits the operand's gradient back into its inputs' gradients. Cost: one copy each way, at the
+/// GEMM type forward.
+///
+/// Not a layer-book type but a graph rewrite of `Concat`, so it is not in `LayerRegistry`; its
+/// output variable is a placeholder with the Concat's name and shape that only the sharing readers
+/// name, and they read `operand` instead.
+public final class SharedOperandConcat: Layer {
+    public let name: String
+    public let type = LayerType.concat
+    public let typeName = "Concat (shared GEMM operand)"
+    public let inputs: [Variable]
+    public let outputs: [Variable]
+    public let operand: SharedOperand
+    let blocks: ColumnBlocks
+    let backend: any Backend
+
+    /// Inputs 2D with equal rows (`SharedOperands.canShare`).
+    package init(name: String, inputs: [Variable], alignment: Int, type: DType, backend: any Backend) {
+        self.name = name
+        self.inputs = inputs
+        self.backend = backend
+        blocks = ColumnBlocks(widths: inputs.map { $0.shape.last })
+        let rows = inputs[0].shape[0]
+        operand = SharedOperand(rows: rows, width: blocks.total, alignment: alignment, type: type, backend: backend)
+        // The placeholder: the Concat's shape, its memory the operand's (never read as such).
+        let shape = Shape([rows, blocks.total])
+        outputs = [Variable(name: name, value: operand.value.view(from: 0, shape), grad: operand.grad.view(from: 0, shape),
+                            rowsPerSample: inputs[0].rowsPerSample)]
+    }
+
+    private func rows(_ context: StepContext) -> Int { inputs[0].rows(context.batch) }
+
+    public func forward(_ context: StepContext) {
+        for (part, (width, offset)) in zip(inputs, zip(blocks.widths, blocks.offsets)) {
+            backend.copyColumns(part.value, srcWidth: width, srcStart: 0, into: operand.value, dstWidth: operand.paddedWidth,
+                                dstStart: offset, rows: rows(context), width: width, accumulate: false)
+        }
+    }
+
+    public func backward(_ context: StepContext) {
+        for (part, (width, offset)) in zip(inputs, zip(blocks.widths, blocks.offsets)) {
+            backend.copyColumns(operand.grad, srcWidth: operand.paddedWidth, srcStart: offset, into: part.grad, dstWidth: width,
+                                dstStart: 0, rows: rows(context), width: width, accumulate: false)
+        }
+    }
+}
