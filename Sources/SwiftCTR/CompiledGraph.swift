@@ -107,8 +107,9 @@ final class CompiledGraph {
                 // The producer is the last layer built unless a Concat between did not fold.
                 let producer = planned.addsProducerBias ? layers.last as? InnerProduct : nil
                 producer?.biasAddedByConsumer = true
+                producer?.biasGradientByConsumer = true
                 layer = ReLUDropout(name: dropout.name, input: tensors[spec.bottomNames[0]]!, rate: dropout.dropoutRate,
-                                    bias: producer?.parameters[1].value, outputType: planned.outputType,
+                                    bias: producer?.parameters[1], outputType: planned.outputType,
                                     backend: factory.backend)
             } else if spec.layerType == .innerProduct, spec.bottomNames.count == 1 {
                 let parts = folded[spec.bottomNames[0]] ?? [tensors[spec.bottomNames[0]]!]

@@ -152,10 +152,24 @@ public enum BackendSelfTest {
                 let dx = b.makeTensor([count], .float32), bias = b.tensor(Array(z.prefix(w)), [w])
                 b.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
                 b.reluDropoutBackward(tx, bias: bias, width: w, b.tensor(Array(y.prefix(count)), [count]), into: dx,
-                                      count: count, rate: 0.4, seed: 3, stream: 8)
+                                      count: count, rate: 0.4, seed: 3, stream: 8, biasGrad: nil, partial: nil)
                 let plain = b.makeTensor([count], .float32)
                 b.reluDropout(tx, bias: nil, width: 1, into: plain, count: count, rate: 0, seed: 3, stream: 8)
                 return doubles(b, out) + doubles(b, dx) + doubles(b, plain)
+            })
+        }
+        // The bias gradient summed in the backward pass: element by element (17), 8 columns a thread
+        // (16, 1024), more rows than partial sums (3000 rows).
+        for (rows, w) in [(241, 17), (256, 16), (3000, 1024)] {
+            list.append(Case(name: "relu + dropout backward with the bias gradient, \(rows) rows of \(w)", tolerance: 1e-4) { b in
+                let count = rows * w
+                let tx = b.tensor((0..<count).map { Float(sin(Double($0) * 0.61)) }, [count])
+                let dy = b.tensor((0..<count).map { Float(cos(Double($0) * 0.29)) }, [count])
+                let bias = b.tensor((0..<w).map { Float($0 % 7) * 0.1 - 0.3 }, [w])
+                let dx = b.makeTensor([count], .float32), db = b.tensor((0..<w).map { Float($0) }, [w])
+                b.reluDropoutBackward(tx, bias: bias, width: w, dy, into: dx, count: count, rate: 0.4, seed: 3, stream: 8,
+                                      biasGrad: db, partial: b.makeTensor([64 * w], .float32))
+                return doubles(b, dx) + doubles(b, db)
             })
         }
         list.append(Case(name: "dropout", tolerance: 1e-6) { b in
@@ -421,7 +435,8 @@ public enum BackendSelfTest {
                     let out = bk.makeTensor([count], stored(bk, half)), dx = bk.makeTensor([count], stored(bk, half))
                     bk.reluDropout(tx, bias: bias, width: w, into: out, count: count, rate: 0.4, seed: 3, stream: 8)
                     let dys = Array(y.prefix(count)), dy = tensor(bk, emulated(bk, dys), stored(bk, half))
-                    bk.reluDropoutBackward(tx, bias: bias, width: w, dy, into: dx, count: count, rate: 0.4, seed: 3, stream: 8)
+                    bk.reluDropoutBackward(tx, bias: bias, width: w, dy, into: dx, count: count, rate: 0.4, seed: 3, stream: 8,
+                                           biasGrad: nil, partial: nil)
                     return result(bk, out, half) + result(bk, dx, half)
                 })
             }

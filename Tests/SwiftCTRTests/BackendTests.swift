@@ -107,9 +107,10 @@ struct FusionTests {
                                 biasInitType: .uniform)
         let ip = try TS.make(config, [x], seed: 4), folded = try TS.make(config, [x], seed: 4) as! InnerProduct
         folded.biasAddedByConsumer = true
+        folded.biasGradientByConsumer = true
         let relu = try TS.make(DenseLayer(.relu, bottomNames: ["fc"], topNames: ["r"]), ip.outputs)
         let dropout = try TS.make(DenseLayer(.dropout, bottomNames: ["r"], topNames: ["d"], dropoutRate: 0.3), relu.outputs)
-        let fused = ReLUDropout(name: "d", input: folded.outputs[0], rate: 0.3, bias: folded.parameters[1].value,
+        let fused = ReLUDropout(name: "d", input: folded.outputs[0], rate: 0.3, bias: folded.parameters[1],
                                 backend: TS.cpu)
         let ctx = StepContext(batch: batch, training: true, iteration: 2, seed: 5)
         for layer in [ip, relu, dropout, folded, fused] as [any Layer] { layer.forward(ctx) }

@@ -92,11 +92,12 @@ extern "C" __global__ void nothing() { }
         #expect(table["fill_f32"] == nil)
         // Every family contributes, and the per-step scalars are where graphs need them.
         for family in KernelSource.families { #expect(text.contains(family.source)) }
-        for kernel in ["dropout", "relu_dropout", "relu_dropout4", "relu_dropout_backward", "relu_dropout4_backward", "adam", "sgd",
+        for kernel in ["dropout", "relu_dropout", "relu_dropout4", "relu_dropout_backward", "relu_dropout4_backward",
+                       "relu_dropout8_backward_bias", "adam", "sgd",
                        "adagrad", "momentum_sgd", "nesterov", "ftrl"] {
             #expect(table[kernel]?.parameters.filter { $0.kind == .perStep }.count == 1, "\(kernel)")
         }
-        #expect(table.values.flatMap(\.parameters).filter { $0.kind == .perStep }.count == 11)
+        #expect(table.values.flatMap(\.parameters).filter { $0.kind == .perStep }.count == 12)
     }
 
     @Test func perStepArgumentIsSixteenBytesOfValueThenSlot() {

@@ -57,7 +57,7 @@ struct SnapshotKillTests {
                                      trainFiles: 2, evalFiles: 1, i64Keys: false, check: .sum, minExpectedCount: 5)
         _ = try SyntheticGenerator.generate(config, into: folder + "/data")
         let wanted = Int(ProcessInfo.processInfo.environment["SWIFTCTR_SNAPSHOT_KILLS"] ?? "") ?? 20
-        let iterations = max(200, 10 * wanted), prefix = folder + "/snap"
+        let iterations = max(400, 20 * wanted), prefix = folder + "/snap"
         let uninterrupted = try Self.launch(folder, iterations: iterations, extra: [], metrics: "reference.jsonl")
         uninterrupted.waitUntilExit()
         try #require(uninterrupted.terminationStatus == 0)

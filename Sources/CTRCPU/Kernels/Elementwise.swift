@@ -62,7 +62,7 @@ extension CPUBackend {
     }
 
     public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
-                                    rate: Float, seed: UInt64, stream: UInt64) {
+                                    rate: Float, seed: UInt64, stream: UInt64, biasGrad: Tensor?, partial: Tensor?) {
         let px = x.hostPointer(as: Float.self), pdy = dy.hostPointer(as: Float.self), pdx = dx.hostPointer(as: Float.self)
         let pb = bias?.hostPointer(as: Float.self)
         let draw = DropoutDraw(rate: rate, seed: seed, stream: stream)
@@ -75,6 +75,7 @@ extension CPUBackend {
                 column = nextColumn(column, width)
             }
         }
+        if let biasGrad { sumRows(dx, rows: count / width, cols: width, into: biasGrad, accumulate: true) }
     }
 }
 

@@ -57,7 +57,22 @@ extension CUDABackend {
     }
 
     public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
-                                    rate: Float, seed: UInt64, stream rngStream: UInt64) {
+                                    rate: Float, seed: UInt64, stream rngStream: UInt64, biasGrad: Tensor?, partial: Tensor?) {
+        // With the bias gradient and rows of 8-column groups: one pass that also sums the columns
+        // (a partial sum per block of rows, then a sum of those), not a second pass over dx.
+        if let biasGrad, let partial, width % 8 == 0, partial.count >= width, aligned16(x, dy, dx),
+           bias.map({ aligned16($0) }) ?? true {
+            let rows = count / width, gx = (width / 8 + 31) / 32
+            let gy = min(partial.count / width, (rows + 7) / 8, max(1, device.multiprocessorCount * 8 / gx))
+            launch("relu_dropout8_backward_bias", grid: (gx, rows > 0 ? gy : 0), block: (32, 8), shared: 0, [
+                .pointer(address(x)), code(x.dtype), .pointer(bias.map(address) ?? 0), .int64(Int64(rows)),
+                .int32(Int32(width)), .pointer(address(dy)), code(dy.dtype), .pointer(address(dx)), code(dx.dtype),
+                .float(1 / (1 - rate)), .uint64(dropoutThreshold(rate)), .perStep(seed), .uint64(rngStream),
+                .pointer(address(partial)),
+            ])
+            return sumRows(partial, rows: rows > 0 ? gy : 0, cols: width, into: biasGrad, accumulate: true)
+        }
+        defer { if let biasGrad { sumRows(dx, rows: count / width, cols: width, into: biasGrad, accumulate: true) } }
         let wide = fourWide(count: count, width: width, bias: bias, x, dy, dx)
         launch(wide ? "relu_dropout4_backward" : "relu_dropout_backward", wide ? count / 4 : count, [
             .pointer(address(x)), code(x.dtype), .pointer(bias.map(address) ?? 0), .int32(Int32(width)), .pointer(address(dy)),
@@ -244,6 +259,49 @@ extern "C" __global__ void relu_dropout4_backward(const void* x, int xt, const f
         float4 v = bias_plus4(x, xt, bias, width, g), m = keep4(g, keep, threshold, seed, stream), d = load4_as(dy, g, dyt);
         store4_as(dx, g, dxt, make_float4(v.x > 0.f ? d.x * m.x : 0.f, v.y > 0.f ? d.y * m.y : 0.f,
                                           v.z > 0.f ? d.z * m.z : 0.f, v.w > 0.f ? d.w * m.w : 0.f));
+    }
+}
+
+// The backward over groups of 8 columns (width % 8 == 0, 16-byte aligned) in blocks of 32 × 8
+// threads, each walking its 8 columns down a share of the rows and summing dx in registers; the
+// block's 8 row lanes are summed in shared memory into partial[blockIdx.y] (the bias gradient is
+// then the column sum of the gridDim.y partial rows). The masks are `keep4`'s of the same groups.
+extern "C" __global__ void relu_dropout8_backward_bias(const void* x, int xt, const float* bias, i64 rows, int width,
+                                                       const void* dy, int dyt, void* dx, int dxt, float keep,
+                                                       u64 threshold, step_scalar seedStep, u64 stream, float* partial) {
+    __shared__ float sums[8][8][32];
+    u64 seed = step_value(seedStep);
+    int c = (blockIdx.x * 32 + threadIdx.x) * 8;
+    float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (c < width) {
+        float b[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) b[j] = bias ? bias[c + j] : 0.f;
+        for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
+            i64 e = (r * width + c) >> 3;
+            float v[8], d[8], o[8];
+            load8_as(x, e, xt, v);
+            load8_as(dy, e, dyt, d);
+            float4 m0 = keep4(2 * e, keep, threshold, seed, stream), m1 = keep4(2 * e + 1, keep, threshold, seed, stream);
+            float m[8] = {m0.x, m0.y, m0.z, m0.w, m1.x, m1.y, m1.z, m1.w};
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                o[j] = v[j] + b[j] > 0.f ? d[j] * m[j] : 0.f;
+                acc[j] += o[j];
+            }
+            store8_as(dx, e, dxt, o);
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < 8; j++) sums[j][threadIdx.y][threadIdx.x] = acc[j];
+    __syncthreads();
+    if (threadIdx.y == 0 && c < width) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            float t = 0.f;
+            for (int y = 0; y < 8; y++) t += sums[j][y][threadIdx.x];
+            partial[(i64)blockIdx.y * width + c + j] = t;
+        }
     }
 }
 

@@ -25,9 +25,12 @@ public protocol ElementwiseKernels: AnyObject, Sendable {
     /// same `(seed, stream)`; no mask is stored. Rate 0 keeps every element. `y` may be `x`.
     func reluDropout(_ x: Tensor, bias: Tensor?, width: Int, into y: Tensor, count: Int, rate: Float, seed: UInt64,
                      stream: UInt64)
-    /// Its backward: `dx = x + bias > 0 ? dy·m : 0`, the mask drawn again. `dx` may be `dy`.
+    /// Its backward: `dx = x + bias > 0 ? dy·m : 0`, the mask drawn again. `dx` may be `dy`. With
+    /// `biasGrad` also `biasGrad[c] += Σ_rows dx[r, c]` (the bias gradient of the InnerProduct whose
+    /// bias the pass adds), summed in the same pass where the backend can, with `partial` (fp32,
+    /// a multiple of `width` elements) as scratch for per-block sums.
     func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int, rate: Float,
-                             seed: UInt64, stream: UInt64)
+                             seed: UInt64, stream: UInt64, biasGrad: Tensor?, partial: Tensor?)
     /// `out = Σ inputs` element-wise over `count` elements.
     func sum(_ inputs: [Tensor], into out: Tensor, count: Int)
     /// Attention masks from sequence lengths (SequenceMask): `mask[s, i, j] = 1` when

@@ -14,19 +14,24 @@ public final class ReLUDropout: Layer {
     public let inputs: [Variable]
     public let outputs: [Variable]
     public let rate: Float
-    /// The bias of the InnerProduct before, when it is added here instead of there.
+    /// The bias of the InnerProduct before and its gradient, when they are added and summed here
+    /// instead of there; `partial` is the scratch of the backward pass's per-block column sums.
     public let bias: Tensor?
+    let biasGrad: Tensor?, partial: Tensor?
     let stream: UInt64
     let backend: any Backend
 
     /// `name` is the Dropout's (its top), so the masks equal the unfused pair's. With `bias`, the
-    /// input lacks the bias of the InnerProduct that produced it (see `InnerProduct.biasAddedByConsumer`).
+    /// input lacks the bias of the InnerProduct that produced it, whose gradient backward sums
+    /// (see `InnerProduct.biasAddedByConsumer` and `biasGradientByConsumer`).
     /// `outputType` (value and gradient) is 16-bit in mixed precision when only GEMMs read the output.
-    package init(name: String, input: Variable, rate: Float, bias: Tensor? = nil, outputType: DType = .float32,
+    package init(name: String, input: Variable, rate: Float, bias: Variable? = nil, outputType: DType = .float32,
                  backend: any Backend) {
         self.name = name
         self.rate = rate
-        self.bias = bias
+        self.bias = bias?.value
+        biasGrad = bias?.grad
+        partial = bias.map { backend.makeTensor([Self.partialRows, $0.value.count], .float32) }
         self.backend = backend
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample,
@@ -43,7 +48,10 @@ public final class ReLUDropout: Layer {
     public func backward(_ context: StepContext) {
         backend.reluDropoutBackward(inputs[0].value, bias: bias, width: inputs[0].shape.last, outputs[0].grad,
                                     into: inputs[0].grad, count: inputs[0].count(context.batch), rate: rate,
-                                    seed: Dropout.seed(context), stream: stream)
+                                    seed: Dropout.seed(context), stream: stream, biasGrad: biasGrad, partial: partial)
     }
+
+    /// Row blocks of the backward pass's partial bias sums (as MultiCross v2's).
+    static let partialRows = lowRankCrossPartialRows
 }
 

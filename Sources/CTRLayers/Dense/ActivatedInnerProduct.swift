@@ -30,7 +30,8 @@ final class ActivatedInnerProduct {
         if relu {
             let y = output
             innerProduct.backend.reluDropoutBackward(y.value, bias: nil, width: y.shape.last, y.grad, into: y.grad,
-                                                     count: y.count(context.batch), rate: 0, seed: 0, stream: 0)
+                                                     count: y.count(context.batch), rate: 0, seed: 0, stream: 0,
+                                                     biasGrad: nil, partial: nil)
         }
         innerProduct.backward(context)
     }

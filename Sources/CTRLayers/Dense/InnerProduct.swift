@@ -22,8 +22,11 @@ public final class InnerProduct: RegisteredLayer {
     public let parameters: [Variable]
     public let inFeatures: Int, outFeatures: Int
     /// When true, forward leaves the bias out of the output, because the only layer reading it (a
-    /// fused ReLU+Dropout) adds it in its own pass. The bias gradient is unchanged.
+    /// fused ReLU+Dropout, or an MLP's own activation pass) adds it in its own pass.
     public var biasAddedByConsumer = false
+    /// When true, backward leaves the bias gradient out, because the only layer reading the output
+    /// (a fused ReLU+Dropout) sums it in its backward pass.
+    public var biasGradientByConsumer = false
     let backend: any Backend
 
     /// One input: its width, its first row of `W`, and its padded width and copies when padded.
@@ -146,7 +149,7 @@ public final class InnerProduct: RegisteredLayer {
 
     public func backward(_ context: StepContext) {
         let m = rows(context), dy = outputs[0].grad
-        if let bias { backend.sumRows(dy, rows: m, cols: outFeatures, into: bias.grad, accumulate: true) }
+        if !biasGradientByConsumer, let bias { backend.sumRows(dy, rows: m, cols: outFeatures, into: bias.grad, accumulate: true) }
         for (i, part) in parts.enumerated() {
             let op = operands(i)
             backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
