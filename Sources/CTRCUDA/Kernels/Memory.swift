@@ -90,7 +90,17 @@ extension CUDABackend {
         }
     }
 
+    /// A 16-bit tensor takes zeros only (the one fill mixed precision needs); any other value is
+    /// recorded as an error for `check()`.
     public func fill(_ tensor: Tensor, _ value: Float) {
+        if tensor.dtype.size == 2 {
+            return record {
+                guard value == 0 else {
+                    throw SwiftCTRError(.config, "fill of the \(tensor.dtype) tensor with \(value): 16-bit tensors are filled with 0 only.")
+                }
+                try device.memset(address(tensor), byte: 0, count: tensor.byteCount, stream: stream)
+            }
+        }
         record { try device.memset(address(tensor), word: value.bitPattern, count: tensor.count, stream: stream) }
     }
 

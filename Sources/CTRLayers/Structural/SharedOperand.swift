@@ -16,7 +16,6 @@ public final class SharedOperand: @unchecked Sendable {
         paddedWidth = Self.padded(width, alignment: alignment)
         value = backend.makeTensor([rows, paddedWidth], type)
         grad = backend.makeTensor([rows, paddedWidth], .float32)
-        backend.fill(value, 0)
     }
 
     /// `width` rounded up to a multiple of `alignment`: the width InnerProduct and MultiCross v2
