@@ -145,8 +145,9 @@ public enum BackendSelfTest {
             b.sigmoidBackward(s, dy, into: ds, count: 4099)
             return [r, dr, s, ds].flatMap { doubles(b, $0) }
         })
-        // 4099 elements in rows of 17 run one element per thread on a GPU, 4096 in rows of 16 four.
-        for (count, w) in [(4099, 17), (4096, 16)] {
+        // 4099 elements in rows of 17 run one element per thread on a GPU, 4092 in rows of 12 four,
+        // 4096 in rows of 16 eight forward.
+        for (count, w) in [(4099, 17), (4092, 12), (4096, 16)] {
             list.append(Case(name: "relu + dropout fused (+ backward), \(count / w) rows of \(w)", tolerance: 1e-6) { b in
                 let tx = b.tensor(Array(x.prefix(count)), [count]), out = b.makeTensor([count], .float32)
                 let dx = b.makeTensor([count], .float32), bias = b.tensor(Array(z.prefix(w)), [w])
@@ -456,6 +457,21 @@ public enum BackendSelfTest {
                         b: bk.tensor(emulated(bk, w), [narrow]), beta: 0, c: dx)
                 return read(bk, y) + read(bk, dw) + result(bk, dx, half)
             })
+            // The fused backward of a one-output InnerProduct: 16-byte rows (1024) and element by
+            // element (429, a MultiCross v2 output), more rows than partial sums.
+            for width in [1024, 429] {
+                list.append(Case(name: "one-output backward in one pass, \(tag) X and dX, rows of \(width)", tolerance: 1e-3) { bk in
+                    let tall = 20_001
+                    let xs = (0..<tall * width).map { Float(sin(Double($0) * 0.37)) }
+                    let w = (0..<width).map { Float(cos(Double($0) * 0.7)) }, dy = (0..<tall).map { Float(cos(Double($0) * 0.11)) }
+                    let dw = bk.tensor((0..<width).map { Float($0 % 5) }, [width])
+                    let dx = bk.makeTensor([tall * width], stored(bk, half))
+                    bk.oneOutputBackward(x: tensor(bk, emulated(bk, xs), stored(bk, half)), rows: tall, width: width,
+                                         dy: bk.tensor(dy, [tall]), w: bk.tensor(w, [width]), dw: dw, dx: dx,
+                                         partial: bk.makeTensor([512 * width], .float32))
+                    return read(bk, dw) + result(bk, dx, half)
+                })
+            }
             list.append(Case(name: "copyColumns to \(tag), sumRows of \(tag)", tolerance: 1e-2) { bk in
                 let dst = bk.makeTensor([rows * 432], stored(bk, half))
                 bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,

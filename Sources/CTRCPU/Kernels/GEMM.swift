@@ -2,6 +2,13 @@ import CTRCore
 
 /// GEMM through BLAS (or the built-in fallback) and the row/column updates around it.
 extension CPUBackend {
+    /// The two products `dw += xᵀ·dy` and `dx = dy·wᵀ` (`partial` is not needed).
+    public func oneOutputBackward(x: Tensor, rows: Int, width: Int, dy: Tensor, w: Tensor, dw: Tensor, dx: Tensor?,
+                                  partial: Tensor) {
+        gemm(transA: true, transB: false, m: width, n: 1, k: rows, alpha: 1, a: x, b: dy, beta: 1, c: dw)
+        if let dx { gemm(transA: false, transB: true, m: rows, n: width, k: 1, alpha: 1, a: dy, b: w, beta: 0, c: dx) }
+    }
+
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                      alpha: Float, a: Tensor, b: Tensor, beta: Float, c: Tensor) {
         precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "gemm operands too small")

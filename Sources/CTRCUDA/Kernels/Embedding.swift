@@ -99,9 +99,9 @@ extension CUDABackend {
         ])
     }
 
-    /// The widest vectors whose gradients take grouped atomics (`scatter_grads_grouped4`: one
-    /// thread sums a warp's keys of one row) rather than the counting sort, which pays for itself
-    /// only when a row's gradient is long.
+    /// The widest vectors whose gradients take grouped atomics (`scatter_grads_grouped4`: the
+    /// lanes of a warp whose keys share a row sum them together) rather than the counting sort,
+    /// which pays for itself only when a row's gradient is long.
     static let groupedAtomicsMaxVec = 32
 
     /// Sorted keys per thread group of `reduce_sorted_grads4` (its `SORTED_CHUNK`).
@@ -284,7 +284,8 @@ extern "C" __global__ void segment_ids(const i64* offsets, i64 segments, i64* se
 extern "C" __global__ void claim_rows(const i64* rows, i64 count, i64* rowSlot, i64* uniqueRows, i64* uniqueCount) {
     GRID_STRIDE(j, count) {
         i64 r = rows[j];
-        if (r < 0) continue;
+        // A row already claimed (or being claimed) needs no atomic: hot rows are read, not fought over.
+        if (r < 0 || ((volatile i64*)rowSlot)[r] != -1) continue;
         if (atomicCAS((u64*)(rowSlot + r), (u64)-1ll, (u64)-2ll) == (u64)-1ll) {
             i64 s = (i64)atomicAdd((u64*)uniqueCount, 1ull);
             uniqueRows[s] = r;
@@ -358,8 +359,8 @@ extern "C" __global__ void place_keys(const int* segmentOf, const int* slotOf, i
 
 // The short-vector path of `embeddingGradients`: a thread per segment, walked slot-major (the 32
 // lanes of a warp take one slot of 32 samples, so that a hot row shows up in many lanes at once).
-// Lanes whose keys share a row slot are matched, and the lowest of them sums the group's scaled
-// segment gradients and adds them with one atomic per quad.
+// Lanes whose keys share a row slot are matched; the group's lanes split the quads, each summing
+// the group's scaled segment gradients of its quads and adding them with one atomic per quad.
 extern "C" __global__ void scatter_grads_grouped4(const float4* dout, const i64* rows, const i64* offsets, i64 segments,
                                                   int slots, const i64* rowSlot, int quads, int mean, float4* grads) {
     __shared__ int segmentOf[256];
@@ -377,8 +378,9 @@ extern "C" __global__ void scatter_grads_grouped4(const float4* dout, const i64*
             segmentOf[threadIdx.x] = (int)s;
             scaleOf[threadIdx.x] = scale;
             __syncwarp(peers);
-            if (u >= 0 && lane == __ffs(peers) - 1) {
-                for (int k = 0; k < quads; ++k) {
+            int group = __popc(peers), rank = __popc(peers & ((1u << lane) - 1u));
+            if (u >= 0) {
+                for (int k = rank; k < quads; k += group) {
                     float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
                     for (unsigned rest = peers; rest; rest &= rest - 1) {
                         int p = warpBase + __ffs(rest) - 1;

@@ -86,6 +86,24 @@ extension CUDABackend {
     }
 }
 
+extension CUDABackend {
+    /// One kernel in blocks of 32 × 8 threads, each thread 8 columns down a share of the rows
+    /// (16-byte vectors where rows allow), the weight gradient summed per block into `partial`
+    /// and then over the blocks: cuBLAS runs the two products with one output at 1–2 TFLOPS.
+    public func oneOutputBackward(x: Tensor, rows: Int, width: Int, dy: Tensor, w: Tensor, dw: Tensor, dx: Tensor?,
+                                  partial: Tensor) {
+        let vec = width % 8 == 0 && aligned16(x) && (dx.map { aligned16($0) } ?? true)
+        let gx = (width + 255) / 256
+        let gy = min(partial.count / max(width, 1), (rows + 7) / 8, max(1, device.multiprocessorCount * 8 / gx))
+        launch("one_output_backward8", grid: (gx, rows > 0 && gy > 0 ? gy : 0), block: (32, 8), shared: 0, [
+            .pointer(address(x)), code(x.dtype), .int64(Int64(rows)), .int32(Int32(width)), .int32(vec ? 1 : 0),
+            .pointer(address(dy)), code(dy.dtype), .pointer(address(w)), .pointer(dx.map(address) ?? 0),
+            dx.map { code($0.dtype) } ?? .int32(0), .pointer(address(partial)),
+        ])
+        sumRows(partial, rows: rows > 0 ? gy : 0, cols: width, into: dw, accumulate: true)
+    }
+}
+
 extension KernelSource {
     /// `add_bias`: rows × cols adds (12 bytes moved each); `matrix_vector`: 2·rows·width FLOPs,
     /// a warp per row reading the row once; `axpy`: 2 FLOPs and 12 bytes per element.
@@ -104,6 +122,37 @@ extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, 
     for (int k = lane; k < width; k += 32) dot += load_as(x, r * width + k, xt) * w[k];
     for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
     if (lane == 0) y[r] = accumulate ? y[r] + dot : dot;
+}
+
+// oneOutputBackward: a thread per 8 columns (columns at or past `width` skipped) and a share of
+// the rows; the block's 8 row lanes summed in shared memory into partial[blockIdx.y].
+extern "C" __global__ void one_output_backward8(const void* x, int xt, i64 rows, int width, int vec, const void* dy,
+                                                int dyt, const float* w, void* dx, int dxt, float* partial) {
+    __shared__ float sums[8][8][32];
+    int c = (blockIdx.x * 32 + threadIdx.x) * 8;
+    float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (c < width) {
+        float wv[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) wv[j] = c + j < width ? w[c + j] : 0.f;
+        for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
+            float d = load_as(dy, r, dyt), v[8], o[8];
+            load8_row(x, xt, r, width, c, width, vec, v);
+#pragma unroll
+            for (int j = 0; j < 8; j++) { acc[j] += v[j] * d; o[j] = d * wv[j]; }
+            if (dx) store8_row(dx, dxt, r, width, c, width, vec, o);
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < 8; j++) sums[j][threadIdx.y][threadIdx.x] = acc[j];
+    __syncthreads();
+    if (threadIdx.y == 0) {
+        for (int j = 0; j < 8 && c + j < width; j++) {
+            float t = 0.f;
+            for (int y = 0; y < 8; y++) t += sums[j][y][threadIdx.x];
+            partial[(i64)blockIdx.y * width + c + j] = t;
+        }
+    }
 }
 
 extern "C" __global__ void axpy(float a, const float* x, float* y, i64 n) { GRID_STRIDE(i, n) y[i] += a * x[i]; }

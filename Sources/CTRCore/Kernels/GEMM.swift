@@ -16,6 +16,12 @@ public protocol GEMMKernels: AnyObject, Sendable {
     func batchedGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: Tensor, strideA: Int, b: Tensor, strideB: Int, beta: Float, c: Tensor, strideC: Int,
                      batchCount: Int)
+    /// The backward of one input of an InnerProduct with one output, in one pass over `x`
+    /// (rows×width): `dw[c] += Σ_r x[r, c]·dy[r]` and `dx[r, c] = dy[r]·w[c]` (when `dx` is given).
+    /// `partial` (fp32, a multiple of `width` elements) is scratch for per-block column sums.
+    /// Cost: 4·rows·width FLOPs, x read and dx written once.
+    func oneOutputBackward(x: Tensor, rows: Int, width: Int, dy: Tensor, w: Tensor, dw: Tensor, dx: Tensor?,
+                           partial: Tensor)
     /// `y[r, c] += bias[c]` over a rows×cols matrix.
     func addBias(_ y: Tensor, bias: Tensor, rows: Int, cols: Int)
     /// `y += alpha·x` over `count` elements.

@@ -42,6 +42,8 @@ public final class InnerProduct: RegisteredLayer {
     let weightStorage: Tensor, weightGradStorage: Tensor
     /// Scratch for a padded input's gradient.
     let paddedGrad: Tensor?
+    /// With one output: scratch for `oneOutputBackward`'s per-block sums of the weight gradient.
+    let oneOutputPartial: Tensor?
 
     package convenience init(name: String, input: Variable, outputs count: Int, weightInit: Initializer, biasInit: Initializer,
                             initializer: WeightInitializer, backend: any Backend) {
@@ -102,6 +104,8 @@ public final class InnerProduct: RegisteredLayer {
         weightGradStorage = backend.makeTensor([storageRows, count], .float32)
         let widest = shared == nil ? parts.filter { $0.padded != nil }.map(\.paddedWidth).max() : nil
         paddedGrad = widest.map { backend.makeTensor([maxRows, $0], .float32) }
+        oneOutputPartial = count == 1 && shared == nil
+            ? backend.makeTensor([lowRankCrossPartialRows, parts.map(\.width).max()!], .float32) : nil
         var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
         outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
@@ -152,6 +156,11 @@ public final class InnerProduct: RegisteredLayer {
         if !biasGradientByConsumer, let bias { backend.sumRows(dy, rows: m, cols: outFeatures, into: bias.grad, accumulate: true) }
         for (i, part) in parts.enumerated() {
             let op = operands(i)
+            if let partial = oneOutputPartial, part.padded == nil {
+                backend.oneOutputBackward(x: op.x, rows: m, width: op.k, dy: dy, w: op.w, dw: op.dw, dx: inputs[i].grad,
+                                          partial: partial)
+                continue
+            }
             backend.gemm(transA: true, transB: false, m: op.k, n: outFeatures, k: m, alpha: 1, a: op.x, b: dy, beta: 1,
                          c: op.dw)
             if let shared {
