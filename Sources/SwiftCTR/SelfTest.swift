@@ -128,6 +128,13 @@ public enum BackendSelfTest {
                               dstStart: 5, rows: m, width: 100, accumulate: accumulate)
                 return doubles(b, dst)
             })
+            // Widths and starts that are multiples of 4: four columns per thread on a GPU.
+            list.append(Case(name: "copyColumns 4 wide\(accumulate ? " +=" : "")", tolerance: 1e-6) { b in
+                let dst = b.tensor(Array(wide.prefix(200 * 432)), [200 * 432])
+                b.copyColumns(b.tensor(Array(wide.prefix(200 * 416)), [200 * 416]), srcWidth: 416, srcStart: 12, into: dst,
+                              dstWidth: 432, dstStart: 8, rows: 200, width: 400, accumulate: accumulate)
+                return doubles(b, dst)
+            })
         }
         list.append(Case(name: "reduceSum + backward", tolerance: 1e-5) { b in
             let out = b.makeTensor([7 * 43], .float32), back = b.makeTensor([7 * 13 * 43], .float32)
@@ -476,10 +483,14 @@ public enum BackendSelfTest {
                 let dst = bk.makeTensor([rows * 432], stored(bk, half))
                 bk.copyColumns(bk.tensor(wide, [rows * width]), srcWidth: width, srcStart: 0, into: dst, dstWidth: 432,
                                dstStart: 0, rows: rows, width: width, accumulate: false)
+                // Four columns at a time (416 of 432, as DCN's embedding columns of the shared operand).
+                let dst4 = bk.makeTensor([rows * 432], stored(bk, half))
+                bk.copyColumns(bk.tensor(Array(wide.prefix(rows * 416)), [rows * 416]), srcWidth: 416, srcStart: 0, into: dst4,
+                               dstWidth: 432, dstStart: 0, rows: rows, width: 416, accumulate: false)
                 let sums = bk.makeTensor([width], .float32)
                 bk.sumRows(tensor(bk, emulated(bk, wide), stored(bk, half)), rows: rows, cols: width,
                            into: sums, accumulate: false)
-                return result(bk, dst, half) + read(bk, sums)
+                return result(bk, dst, half) + result(bk, dst4, half) + read(bk, sums)
             })
         }
         return list

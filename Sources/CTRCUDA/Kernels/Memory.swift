@@ -114,6 +114,15 @@ extension CUDABackend {
 
     public func copyColumns(_ src: Tensor, srcWidth: Int, srcStart: Int, into dst: Tensor, dstWidth: Int, dstStart: Int,
                             rows: Int, width: Int, accumulate: Bool) {
+        // Groups of four columns when every offset and both bases allow 4-element accesses.
+        if [width, srcWidth, srcStart, dstWidth, dstStart].allSatisfy({ $0 % 4 == 0 }),
+           [src, dst].allSatisfy({ address($0) % UInt64(4 * $0.dtype.size) == 0 }) {
+            return launchRows("copy_columns4", rows: rows, width: width / 4, [
+                .pointer(address(src)), code(src.dtype), .int32(Int32(srcWidth)), .int32(Int32(srcStart)),
+                .pointer(address(dst)), code(dst.dtype), .int32(Int32(dstWidth)), .int32(Int32(dstStart)),
+                .int64(Int64(rows)), .int32(Int32(width / 4)), .int32(accumulate ? 1 : 0),
+            ])
+        }
         launchRows("copy_columns", rows: rows, width: width, [
             .pointer(address(src)), code(src.dtype), .int32(Int32(srcWidth)), .int32(Int32(srcStart)),
             .pointer(address(dst)), code(dst.dtype), .int32(Int32(dstWidth)), .int32(Int32(dstStart)), .int64(Int64(rows)), .int32(Int32(width)),
@@ -189,6 +198,20 @@ extern "C" __global__ void copy_columns(const void* src, int st, int srcW, int s
         float v = load_as(src, r * srcW + srcStart + c, st);
         i64 d = r * dstW + dstStart + c;
         store_as(dst, d, dt, accumulate ? v + load_as(dst, d, dt) : v);
+    }
+}
+
+// The same four columns at a time (widths and starts multiples of 4, bases aligned to 4 elements).
+extern "C" __global__ void copy_columns4(const void* src, int st, int srcW, int srcStart, void* dst, int dt, int dstW,
+                                         int dstStart, i64 rows, int quads, int accumulate) {
+    ROWS_COLS(r, q, rows, quads) {
+        float4 v = load4_as(src, (r * srcW + srcStart) / 4 + q, st);
+        i64 d = (r * dstW + dstStart) / 4 + q;
+        if (accumulate) {
+            float4 o = load4_as(dst, d, dt);
+            v.x += o.x; v.y += o.y; v.z += o.z; v.w += o.w;
+        }
+        store4_as(dst, d, dt, v);
     }
 }
 """#
