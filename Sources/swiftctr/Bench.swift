@@ -246,7 +246,8 @@ struct Bench: ParsableCommand {
             }
             let device = model.profile.filter { !$0.phase.hasPrefix("host") }.reduce(0) { $0 + $1.seconds }
             print(String(format: "  device total: %.3f ms/step", 1000 * device / Double(steps)))
-            if backend is CUDABackend { printEmbeddingBandwidth(model.profile, batch: batches[0], vec: benchModel.vec, slots: config.slotSizes.count) }
+            if backend is CUDABackend { printEmbeddingBandwidth(model.profile, batch: batches[0], vec: benchModel.vec, slots: config.slotSizes.count,
+                                                                         device: backend.name) }
         }
         return BenchResult(engine: "SwiftCTR", model: benchModel.name, variant: variant, device: backend.name, batch: batch,
                            samplesPerSec: median, msPerStep: 1000 * Double(batch) / median, loss: Double(model.currentLoss),
@@ -279,14 +280,17 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// The embedding phases' memory traffic over their profiled time, against the H200's 4.8 TB/s:
+    /// The embedding phases' memory traffic over their profiled time, against the card's HBM
+    /// bandwidth (H200 4.8 TB/s, H100 3.35 TB/s; other cards get no percentage):
     /// forward reads each key, its row index and its fp32 row and writes the pooled vectors (the
     /// hash lookup's probes not counted); backward sorts the keys by row (their row indices, row
     /// slots, segments and sorted places: 48 bytes a key), reads each key's pooled gradient and
     /// zeroes and writes one summed gradient per distinct row; the update reads those and reads and writes each distinct row and
     /// its one optimizer state (AdaGrad). Rows read again are often served by the L2 cache, so
     /// these are the bytes the kernels ask for, not all of them DRAM traffic.
-    func printEmbeddingBandwidth(_ profile: [(phase: String, seconds: Double)], batch: Batch, vec: Int, slots: Int) {
+    func printEmbeddingBandwidth(_ profile: [(phase: String, seconds: Double)], batch: Batch, vec: Int, slots: Int,
+                                 device: String) {
+        let peak = device.contains("H200") ? ("H200", 4.8e12) : device.contains("H100") ? ("H100", 3.35e12) : nil
         let keys = batch.sparse.reduce(0) { $0 + $1.keys.count }
         var distinct = Set<Int64>(minimumCapacity: keys)
         for sparse in batch.sparse { for key in sparse.keys { distinct.insert(key) } }
@@ -298,9 +302,9 @@ struct Bench: ParsableCommand {
             let seconds = profile.filter { $0.phase == name || $0.phase.hasPrefix(name + " · ") }
                 .reduce(0) { $0 + $1.seconds } / Double(steps)
             guard seconds > 0 else { continue }
-            print(String(format: "  embedding %@: %.2f GB in %.3f ms, %.2f TB/s, %.0f%% of the H200's 4.8 TB/s",
-                         name.replacingOccurrences(of: "embedding ", with: ""), bytes / 1e9, seconds * 1000,
-                         bytes / seconds / 1e12, 100 * bytes / seconds / 4.8e12))
+            let share = peak.map { String(format: ", %.0f%% of the %@'s %.2f TB/s", 100 * bytes / seconds / $0.1, $0.0, $0.1 / 1e12) }
+            print(String(format: "  embedding %@: %.2f GB in %.3f ms, %.2f TB/s", name.replacingOccurrences(of: "embedding ", with: ""),
+                         bytes / 1e9, seconds * 1000, bytes / seconds / 1e12) + (share ?? ""))
         }
     }
 
