@@ -57,10 +57,12 @@ extension Model {
         graph.layers.forEach(add)
     }
 
-    /// The width of the tensor a fan-out Slice copies, from the compiled graph.
+    /// The width of the tensor a fan-out Slice copies, from the compiled graph: the built Slice's
+    /// input, or the tensor itself where no Slice was built (a `SharedOperandConcat`'s readers).
     private func fanOutWidth(_ slice: DenseLayer) throws -> Int {
-        let built = graph?.layers.first { $0.outputs.first?.name == slice.topNames[0] }
-        guard let width = built?.inputs.first?.shape.last else {
+        let built = graph?.layers.first { $0.outputs.first?.name == slice.topNames[0] }?.inputs.first
+            ?? graph?.layers.lazy.flatMap(\.outputs).first { $0.name == slice.bottomNames[0] }
+        guard let width = built?.shape.last else {
             throw SwiftCTRError(.config, "graphToJSON: tensor '\(slice.bottomNames[0])' is read by \(slice.topNames.count) layers, so the file gets the Slice HugeCTR inserts (tops \(slice.topNames.joined(separator: ", "))), whose ranges need the tensor's width. Call compile() before graphToJSON.")
         }
         return width

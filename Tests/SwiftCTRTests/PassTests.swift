@@ -377,6 +377,10 @@ struct PassTests {
                 layers.forEach(model.add)
                 try model.compile()
                 let shared = try #require(model.graph).layers.contains { $0 is SharedOperandConcat }
+                // graph_to_json still writes the fan-out Slice HugeCTR inserts, with the width.
+                let json = try model.graphJSON().serialized()
+                #expect(json.contains("concat1_slice0") == shared)
+                if shared { #expect(json.filter { $0 != " " && $0 != "\n" }.contains("[0,61]")) }
                 return (try batches.map { try model.train(batch: $0); return model.currentLoss }, shared)
             }
             let (withShared, usedShared) = try losses(v2), (withSlice, usedSlice) = try losses(sliced)
