@@ -177,12 +177,10 @@ extern "C" __global__ void low_rank_cross_backward(const void* g, int tg, int gW
 // threads: a thread walks its 8 columns down a share of the rows, summing s0 in registers, and
 // the block's 8 row lanes are summed in shared memory into partial[blockIdx.y] (a column sum of
 // the gridDim.y partial rows then gives the bias gradient, instead of a pass over s0).
-extern "C" __global__ void low_rank_cross_backward8(const void* __restrict__ g, int tg, int gWidth, int gVec,
-                                                    const void* __restrict__ x0, int t0, const void* __restrict__ h, int th,
-                                                    const float* __restrict__ bias, i64 rows, int width,
-                                                    void* __restrict__ s0, int ts, void* __restrict__ dx, int tdx,
-                                                    int accumulate, int addG, void* __restrict__ gCopy, int tc,
-                                                    float* __restrict__ partial) {
+extern "C" __global__ void low_rank_cross_backward8(const void* g, int tg, int gWidth, int gVec, const void* x0, int t0,
+                                                    const void* h, int th, const float* bias, i64 rows, int width,
+                                                    void* s0, int ts, void* dx, int tdx, int accumulate, int addG,
+                                                    void* gCopy, int tc, float* partial) {
     __shared__ float sums[8][8][32];
     int c = (blockIdx.x * 32 + threadIdx.x) * 8;
     float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
@@ -190,7 +188,6 @@ extern "C" __global__ void low_rank_cross_backward8(const void* __restrict__ g, 
         float b[8];
 #pragma unroll
         for (int j = 0; j < 8; j++) b[j] = bias[c + j];
-#pragma unroll 4
         for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
             float gv[8], a[8], hv[8], s[8], d[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
             load8_row(g, tg, r, gWidth, c, gWidth, gVec, gv);

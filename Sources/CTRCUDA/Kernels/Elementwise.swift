@@ -66,9 +66,8 @@ extension CUDABackend {
     public func reluDropoutBackward(_ x: Tensor, bias: Tensor?, width: Int, _ dy: Tensor, into dx: Tensor, count: Int,
                                     rate: Float, seed: UInt64, stream rngStream: UInt64, biasGrad: Tensor?, partial: Tensor?) {
         // With the bias gradient and rows of 8-column groups: one pass that also sums the columns
-        // (a partial sum per block of rows, then a sum of those), not a second pass over dx; its
-        // kernel takes dx and dy as distinct (restrict) arrays.
-        if let biasGrad, let partial, width % 8 == 0, partial.count >= width, aligned16(x, dy, dx), address(dx) != address(dy),
+        // (a partial sum per block of rows, then a sum of those), not a second pass over dx.
+        if let biasGrad, let partial, width % 8 == 0, partial.count >= width, aligned16(x, dy, dx),
            bias.map({ aligned16($0) }) ?? true {
             let rows = count / width, gx = (width / 8 + 31) / 32
             let gy = min(partial.count / width, (rows + 7) / 8, max(1, device.multiprocessorCount * 8 / gx))
@@ -291,10 +290,9 @@ extern "C" __global__ void relu_dropout4_backward(const void* x, int xt, const f
 // threads, each walking its 8 columns down a share of the rows and summing dx in registers; the
 // block's 8 row lanes are summed in shared memory into partial[blockIdx.y] (the bias gradient is
 // then the column sum of the gridDim.y partial rows). The masks are `keep4`'s of the same groups.
-extern "C" __global__ void relu_dropout8_backward_bias(const void* __restrict__ x, int xt, const float* __restrict__ bias,
-                                                       i64 rows, int width, const void* __restrict__ dy, int dyt,
-                                                       void* __restrict__ dx, int dxt, float keep, u64 threshold,
-                                                       step_scalar seedStep, u64 stream, float* __restrict__ partial) {
+extern "C" __global__ void relu_dropout8_backward_bias(const void* x, int xt, const float* bias, i64 rows, int width,
+                                                       const void* dy, int dyt, void* dx, int dxt, float keep,
+                                                       u64 threshold, step_scalar seedStep, u64 stream, float* partial) {
     __shared__ float sums[8][8][32];
     u64 seed = step_value(seedStep);
     int c = (blockIdx.x * 32 + threadIdx.x) * 8;
@@ -303,7 +301,6 @@ extern "C" __global__ void relu_dropout8_backward_bias(const void* __restrict__ 
         float b[8];
 #pragma unroll
         for (int j = 0; j < 8; j++) b[j] = bias ? bias[c + j] : 0.f;
-#pragma unroll 4
         for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
             i64 e = (r * width + c) >> 3;
             float v[8], d[8], o[8];

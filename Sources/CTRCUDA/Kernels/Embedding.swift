@@ -1,4 +1,3 @@
-import Foundation
 import CTRCore
 
 /// Embeddings: the GPU hash table and one-hot index, pooling of looked-up rows, gradients reduced per unique row,
@@ -49,10 +48,8 @@ extension CUDABackend {
         let wide = vec % 4 == 0 && [dout, uniqueGrads].allSatisfy { address($0) % 16 == 0 }
             && max(count, segments) < Int(Int32.max)
         let maxUnique = uniqueRows.count
-        let path = Self.gradientPath ?? (vec <= Self.groupedAtomicsMaxVec ? .grouped : .sort)
-        let grouped = wide && path == .grouped && slots > 0 && segments % slots == 0
-        let direct = wide && path == .atomic
-        let bytes = grouped || direct ? 0 : 8 + (wide ? 16 * count + 4 * maxUnique : 8 * count)
+        let grouped = wide && vec <= Self.groupedAtomicsMaxVec && slots > 0 && segments % slots == 0
+        let bytes = grouped ? 0 : 8 + (wide ? 16 * count + 4 * maxUnique : 8 * count)
         if gradientScratch.1 < bytes {
             pool.release(gradientScratch.0, bytes: gradientScratch.1)
             record { gradientScratch = (try pool.acquire(bytes), bytes) }
@@ -70,12 +67,6 @@ extension CUDABackend {
                 .pointer(address(dout)), .pointer(address(rows)), .pointer(segmentOf), .pointer(address(offsets)),
                 .pointer(address(rowSlot)), .int64(Int64(count)), .int32(Int32(vec)), .int32(mean ? 1 : 0),
                 .pointer(address(uniqueGrads)),
-            ])
-        }
-        if direct {
-            return launch("scatter_grads4", segments * vec / 4, [
-                .pointer(address(dout)), .pointer(address(rows)), .pointer(address(offsets)), .int64(Int64(segments)),
-                .pointer(address(rowSlot)), .int32(Int32(vec / 4)), .int32(mean ? 1 : 0), .pointer(address(uniqueGrads)),
             ])
         }
         if grouped {
@@ -112,14 +103,6 @@ extension CUDABackend {
     /// lanes of a warp whose keys share a row sum them together) rather than the counting sort,
     /// which pays for itself only when a row's gradient is long.
     static let groupedAtomicsMaxVec = 32
-
-    /// How float4 gradients are summed per row: `grouped` (`scatter_grads_grouped4`), `atomic` (a
-    /// thread per segment quad in sample order, one atomic per key quad: `scatter_grads4`) or
-    /// `sort` (the counting sort).
-    enum GradientPath: String { case grouped, atomic, sort }
-    /// `SWIFTCTR_EMBEDDING_GRADIENTS` (grouped, atomic or sort) overrides the choice by vector
-    /// size, for benchmarks that compare the paths.
-    static let gradientPath = ProcessInfo.processInfo.environment["SWIFTCTR_EMBEDDING_GRADIENTS"].flatMap(GradientPath.init)
 
     /// Sorted keys per thread group of `reduce_sorted_grads4` (its `SORTED_CHUNK`).
     static let sortedChunk = 64
@@ -371,30 +354,6 @@ extern "C" __global__ void place_keys(const int* segmentOf, const int* slotOf, i
         int p = atomicAdd(cursor + u, 1);
         sortedSegment[p] = segmentOf[j];
         sortedSlot[p] = u;
-    }
-}
-
-// A thread per (segment, quad) in sample order: the segment's scaled gradient quad added to each of
-// its keys' rows with one float4 atomic.
-extern "C" __global__ void scatter_grads4(const float4* dout, const i64* rows, const i64* offsets, i64 segments,
-                                          const i64* rowSlot, int quads, int mean, float4* grads) {
-    GRID_STRIDE(i, segments * quads) {
-        int k; i64 s = divmod(i, quads, &k);
-        i64 first = offsets[s], end = offsets[s + 1];
-        if (first == end) continue;
-        float scale = mean && end - first > 1 ? 1.f / (float)(end - first) : 1.f;
-        float4 g = dout[i];
-        g.x *= scale; g.y *= scale; g.z *= scale; g.w *= scale;
-        for (i64 j = first; j < end; ++j) {
-            i64 r = rows[j];
-            if (r < 0) continue;
-            float4* to = grads + rowSlot[r] * quads + k;
-#if __CUDA_ARCH__ >= 900
-            atomicAdd(to, g);
-#else
-            atomicAdd(&to->x, g.x); atomicAdd(&to->y, g.y); atomicAdd(&to->z, g.z); atomicAdd(&to->w, g.w);
-#endif
-        }
     }
 }
 

@@ -126,9 +126,8 @@ extern "C" __global__ void matrix_vector(const void* x, int xt, const float* w, 
 
 // oneOutputBackward: a thread per 8 columns (columns at or past `width` skipped) and a share of
 // the rows; the block's 8 row lanes summed in shared memory into partial[blockIdx.y].
-extern "C" __global__ void one_output_backward8(const void* __restrict__ x, int xt, i64 rows, int width, int vec,
-                                                const void* __restrict__ dy, int dyt, const float* __restrict__ w,
-                                                void* __restrict__ dx, int dxt, float* __restrict__ partial) {
+extern "C" __global__ void one_output_backward8(const void* x, int xt, i64 rows, int width, int vec, const void* dy,
+                                                int dyt, const float* w, void* dx, int dxt, float* partial) {
     __shared__ float sums[8][8][32];
     int c = (blockIdx.x * 32 + threadIdx.x) * 8;
     float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
@@ -136,7 +135,6 @@ extern "C" __global__ void one_output_backward8(const void* __restrict__ x, int 
         float wv[8];
 #pragma unroll
         for (int j = 0; j < 8; j++) wv[j] = c + j < width ? w[c + j] : 0.f;
-#pragma unroll 4
         for (i64 r = (i64)blockIdx.y * 8 + threadIdx.y; r < rows; r += 8 * (i64)gridDim.y) {
             float d = load_as(dy, r, dyt), v[8], o[8];
             load8_row(x, xt, r, width, c, width, vec, v);
