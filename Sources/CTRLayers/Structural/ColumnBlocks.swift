@@ -15,19 +15,20 @@ struct ColumnBlocks {
         total = widths.reduce(0, +)
     }
 
-    /// `whole[r, offsets[i] + c] = parts[i].value[r, c]` for `rows` rows.
-    func join(_ parts: [Variable], into whole: Tensor, rows: Int, backend: any Backend) {
+    /// `whole[r, offsets[i] + c] = parts[i].value[r, c]` for `rows` rows of `rowWidth` (≥ `total`,
+    /// the columns past `total` untouched) columns.
+    func join(_ parts: [Variable], into whole: Tensor, rows: Int, rowWidth: Int? = nil, backend: any Backend) {
         for (part, (width, offset)) in zip(parts, zip(widths, offsets)) {
-            backend.copyColumns(part.value, srcWidth: width, srcStart: 0, into: whole, dstWidth: total, dstStart: offset,
-                                rows: rows, width: width, accumulate: false)
+            backend.copyColumns(part.value, srcWidth: width, srcStart: 0, into: whole, dstWidth: rowWidth ?? total,
+                                dstStart: offset, rows: rows, width: width, accumulate: false)
         }
     }
 
-    /// `parts[i].grad[r, c] = whole[r, offsets[i] + c]` for `rows` rows.
-    func split(_ whole: Tensor, intoGradientsOf parts: [Variable], rows: Int, backend: any Backend) {
+    /// `parts[i].grad[r, c] = whole[r, offsets[i] + c]` for `rows` rows of `rowWidth` columns.
+    func split(_ whole: Tensor, intoGradientsOf parts: [Variable], rows: Int, rowWidth: Int? = nil, backend: any Backend) {
         for (part, (width, offset)) in zip(parts, zip(widths, offsets)) {
-            backend.copyColumns(whole, srcWidth: total, srcStart: offset, into: part.grad, dstWidth: width, dstStart: 0,
-                                rows: rows, width: width, accumulate: false)
+            backend.copyColumns(whole, srcWidth: rowWidth ?? total, srcStart: offset, into: part.grad, dstWidth: width,
+                                dstStart: 0, rows: rows, width: width, accumulate: false)
         }
     }
 }

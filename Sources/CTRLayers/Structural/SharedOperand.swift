@@ -70,16 +70,10 @@ public final class SharedOperandConcat: Layer {
     private func rows(_ context: StepContext) -> Int { inputs[0].rows(context.batch) }
 
     public func forward(_ context: StepContext) {
-        for (part, (width, offset)) in zip(inputs, zip(blocks.widths, blocks.offsets)) {
-            backend.copyColumns(part.value, srcWidth: width, srcStart: 0, into: operand.value, dstWidth: operand.paddedWidth,
-                                dstStart: offset, rows: rows(context), width: width, accumulate: false)
-        }
+        blocks.join(inputs, into: operand.value, rows: rows(context), rowWidth: operand.paddedWidth, backend: backend)
     }
 
     public func backward(_ context: StepContext) {
-        for (part, (width, offset)) in zip(inputs, zip(blocks.widths, blocks.offsets)) {
-            backend.copyColumns(operand.grad, srcWidth: operand.paddedWidth, srcStart: offset, into: part.grad, dstWidth: width,
-                                dstStart: 0, rows: rows(context), width: width, accumulate: false)
-        }
+        blocks.split(operand.grad, intoGradientsOf: inputs, rows: rows(context), rowWidth: operand.paddedWidth, backend: backend)
     }
 }
