@@ -39,7 +39,10 @@ extension CompiledGraph {
         }
         for layer in layers {
             layer.forward(context)
-            let outputs = (layer as? any Loss).map { [($0.name, $0.lossValue)] } ?? layer.outputs.map { ($0.name, $0.value) }
+            // A shared operand's rows are checked where they are, padding included (it stays zero).
+            let outputs = (layer as? any Loss).map { [($0.name, $0.lossValue)] }
+                ?? (layer as? SharedOperandConcat).map { [($0.outputs[0].name, $0.operand.value)] }
+                ?? layer.outputs.map { ($0.name, $0.value) }
             for (name, tensor) in outputs {
                 guard let problem = nonFinite(tensor, rows: batch.count) else { continue }
                 let own = layer.parameters.filter { parameter in badWeights.contains { $0 === parameter } }

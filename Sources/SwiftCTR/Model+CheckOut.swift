@@ -50,8 +50,16 @@ extension CompiledGraph {
 
     func variable(named name: String) -> Variable? { variables.first { $0.name == name } }
 
-    /// The first `samples` samples of `variable` as host floats (16-bit tensors widened).
+    /// The first `samples` samples of `variable` as host floats (16-bit tensors widened); a shared
+    /// operand's placeholder is read from the operand, without its padding.
     func hostValues(_ variable: Variable, samples: Int) throws -> [Float] {
+        if let shared = layers.lazy.compactMap({ $0 as? SharedOperandConcat }).first(where: { $0.outputs[0] === variable }) {
+            let operand = shared.operand, rows = variable.rows(samples)
+            guard let padded = hostFloats(operand.value, count: rows * operand.paddedWidth) else {
+                throw SwiftCTRError(.config, "check_out_tensor: tensor '\(variable.name)' holds \(operand.value.dtype) values, not floats.")
+            }
+            return operand.unpadded(padded, rows: rows)
+        }
         let count = variable.rows(samples) * variable.value.count / variable.value.shape[0]
         guard let values = hostFloats(variable.value, count: count) else {
             throw SwiftCTRError(.config, "check_out_tensor: tensor '\(variable.name)' holds \(variable.value.dtype) values, not floats.")

@@ -334,6 +334,18 @@ struct PassTests {
             #expect(p.filter(\.sharesOperand).count == 2)
         }
 
+        /// Padded to 8 (as on a GPU): the operand holds each row's columns, then zeros; `unpadded`
+        /// gives the Concat's rows back.
+        @Test func thePaddedOperandHoldsTheRowsThenZeros() throws {
+            let a = TS.variable("a", [3, 5], (0..<15).map(Float.init)), b = TS.variable("b", [3, 2], [-1, -2, -3, -4, -5, -6])
+            let concat = SharedOperandConcat(name: "cat", inputs: [a, b], alignment: 8, type: .float32, backend: TS.cpu)
+            concat.forward(StepContext(batch: 3, training: true, iteration: 0, seed: 1))
+            #expect(concat.operand.paddedWidth == 8)
+            let padded = TS.floats(concat.operand.value)
+            #expect(Array(padded[0..<8]) == [0, 1, 2, 3, 4, -1, -2, 0])
+            #expect(concat.operand.unpadded(padded, rows: 3) == [0, 1, 2, 3, 4, -1, -2, 5, 6, 7, 8, 9, -3, -4, 10, 11, 12, 13, 14, -5, -6])
+        }
+
         @Test func otherReadersKeepTheSlice() throws {
             // DCN v1's MultiCross reads no shared operand.
             let (_, v1) = Recipes.dcn(sparseInput: Self.data1, vecSize: 8, workspaceMB: 1, crossLayers: 2)
@@ -377,6 +389,18 @@ struct PassTests {
                 layers.forEach(model.add)
                 try model.compile()
                 let shared = try #require(model.graph).layers.contains { $0 is SharedOperandConcat }
+                try model.train(batch: batches[0])
+                // check_out_tensor reads the Concat's rows whether it was shared or not.
+                let (shape, joined) = try model.checkOutTensor("concat1", .train)
+                let embedded = try model.checkOutTensor("sparse_embedding1", .train).values
+                let dense = try model.checkOutTensor("dense", .train).values
+                #expect(shape == [16, 61])
+                var expected: [Float] = []
+                for row in 0..<16 {
+                    expected += embedded[row * 48..<(row + 1) * 48]
+                    expected += dense[row * 13..<(row + 1) * 13]
+                }
+                #expect(joined == expected)
                 // graph_to_json still writes the fan-out Slice HugeCTR inserts, with the width.
                 let json = try model.graphJSON().serialized()
                 #expect(json.contains("concat1_slice0") == shared)

@@ -18,6 +18,13 @@ public final class SharedOperand: @unchecked Sendable {
         grad = backend.makeTensor([rows, paddedWidth], .float32)
     }
 
+    /// The first `rows` rows of `padded` (host values of `value` or `grad`, rows of `paddedWidth`)
+    /// without their padding columns: the Concat's output as it would be written out.
+    public func unpadded(_ padded: [Float], rows: Int) -> [Float] {
+        guard paddedWidth != width else { return Array(padded.prefix(rows * width)) }
+        return (0..<rows).flatMap { padded[$0 * paddedWidth..<$0 * paddedWidth + width] }
+    }
+
     /// `width` rounded up to a multiple of `alignment`: the width InnerProduct and MultiCross v2
     /// run their GEMMs at.
     public static func padded(_ width: Int, alignment: Int) -> Int {
@@ -42,7 +49,7 @@ public final class SharedOperand: @unchecked Sendable {
 ///
 /// Not a layer-book type but a graph rewrite of `Concat`, so it is not in `LayerRegistry`; its
 /// output variable is a placeholder with the Concat's name and shape that only the sharing readers
-/// name, and they read `operand` instead.
+/// name, and they read `operand` instead (checking the tensor out reads the operand too).
 public final class SharedOperandConcat: Layer {
     public let name: String
     public let type = LayerType.concat
