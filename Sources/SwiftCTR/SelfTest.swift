@@ -309,6 +309,19 @@ public enum BackendSelfTest {
         }
     }
 
+    /// `count` batches of `size` samples: labels 1 with probability 0.3, `dense` normal features,
+    /// one key per slot for `slots` slots drawn from `0..<keys`.
+    static func smallBatches(_ count: Int, size: Int, dense: Int, slots: Int, keys: Int, seed: UInt64,
+                             stream: UInt64) -> [Batch] {
+        var rng = CounterRNG(seed: seed, stream: stream)
+        return (0..<count).map { _ in
+            Batch(count: size, labels: (0..<size).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
+                  dense: (0..<size * dense).map { _ in Float(rng.nextNormal()) },
+                  sparse: [SparseBatch(rowOffsets: (0...size * slots).map(Int64.init),
+                                       keys: (0..<size * slots).map { _ in Int64(rng.nextInt(below: keys)) })])
+        }
+    }
+
     /// A small DCN trained for six steps with `optimizer` (and a learning rate that warms up, so
     /// that each step's rate must reach the graph), its dense step queued eagerly and replayed as
     /// a graph (`use_cuda_graph`): the per-step losses must agree. Graph-less backends run both
@@ -317,13 +330,7 @@ public enum BackendSelfTest {
         Case(name: "training step replayed as a graph = queued eagerly, \(optimizer.optimizerType.rawValue)",
              tolerance: 1e-4) { b in
             let batchSize = 256, slots = 4
-            var rng = CounterRNG(seed: seed, stream: 77)
-            let batches = (0..<6).map { _ in
-                Batch(count: batchSize, labels: (0..<batchSize).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
-                      dense: (0..<batchSize * 3).map { _ in Float(rng.nextNormal()) },
-                      sparse: [SparseBatch(rowOffsets: (0...batchSize * slots).map(Int64.init),
-                                           keys: (0..<batchSize * slots).map { _ in Int64(rng.nextInt(below: 50)) })])
-            }
+            let batches = smallBatches(6, size: batchSize, dense: 3, slots: slots, keys: 50, seed: seed, stream: 77)
             func losses(graph: Bool) throws -> [Float] {
                 let solver = Solver(seed: seed, lr: 0.01, warmupSteps: 6, batchsizeEval: batchSize, batchsize: batchSize,
                                     useCudaGraph: graph)
@@ -363,13 +370,7 @@ public enum BackendSelfTest {
         Case(name: "small DCN v2 with a shared padded operand, 5 training steps: losses\(mixedPrecision ? ", bf16" : "")",
              tolerance: mixedPrecision ? 2e-2 : 1e-4) { b in
             let batchSize = 256, slots = 4
-            var rng = CounterRNG(seed: seed, stream: 78)
-            let batches = (0..<5).map { _ in
-                Batch(count: batchSize, labels: (0..<batchSize).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
-                      dense: (0..<batchSize * 3).map { _ in Float(rng.nextNormal()) },
-                      sparse: [SparseBatch(rowOffsets: (0...batchSize * slots).map(Int64.init),
-                                           keys: (0..<batchSize * slots).map { _ in Int64(rng.nextInt(below: 50)) })])
-            }
+            let batches = smallBatches(5, size: batchSize, dense: 3, slots: slots, keys: 50, seed: seed, stream: 78)
             let solver = Solver(seed: seed, lr: 0.01, batchsizeEval: batchSize, batchsize: batchSize,
                                 useMixedPrecision: mixedPrecision && b.supportsMixedPrecision)
             let reader = DataReaderParams(dataReaderType: .norm, source: ["in memory"], evalSource: "in memory", checkType: .none)
@@ -475,7 +476,7 @@ public enum BackendSelfTest {
                     let dx = bk.makeTensor([tall * width], stored(bk, half))
                     bk.oneOutputBackward(x: tensor(bk, emulated(bk, xs), stored(bk, half)), rows: tall, width: width,
                                          dy: bk.tensor(dy, [tall]), w: bk.tensor(w, [width]), dw: dw, dx: dx,
-                                         partial: bk.makeTensor([512 * width], .float32))
+                                         partial: bk.makeTensor([columnSumPartialRows * width], .float32))
                     return read(bk, dw) + result(bk, dx, half)
                 })
             }

@@ -47,6 +47,20 @@ private extension [PlannedLayer] {
     subscript(writing top: String) -> PlannedLayer? { first { $0.topNames.contains(top) } }
 }
 
+/// A compiled model of batch 16 over dense (13) and `data1` (6 slots, one key each) with
+/// `embedding` and `layers`.
+private func compiledModel(_ layers: [DenseLayer], embedding: SparseEmbedding) throws -> Model {
+    let reader = DataReaderParams(dataReaderType: .norm, source: ["unused_train.txt"], evalSource: "unused_eval.txt",
+                                  checkType: .sum)
+    let model = try Model(Solver(seed: 1, batchsizeEval: 16, batchsize: 16), reader, CreateOptimizer())
+    model.add(Input(labelDim: 1, labelName: "label", denseDim: 13, denseName: "dense",
+                    dataReaderSparseParamArray: [DataReaderSparseParam("data1", 1, true, 6)]))
+    model.add(embedding)
+    layers.forEach(model.add)
+    try model.compile()
+    return model
+}
+
 // MARK: tests
 
 @Suite("Graph passes")
@@ -372,22 +386,9 @@ struct PassTests {
             for i in sliced.indices where sliced[i].bottomNames == ["concat1"] && sliced[i].layerType != .slice {
                 sliced[i].bottomNames = [sliced[i].layerType == .multiCross ? "c0" : "c1"]
             }
-            var rng = CounterRNG(seed: 5, stream: 1)
-            let batches = (0..<4).map { _ in
-                Batch(count: 16, labels: (0..<16).map { _ in rng.nextUniform() < 0.3 ? 1 : 0 },
-                      dense: (0..<16 * 13).map { _ in Float(rng.nextNormal()) },
-                      sparse: [SparseBatch(rowOffsets: (0...16 * 6).map(Int64.init),
-                                           keys: (0..<16 * 6).map { _ in Int64(rng.nextInt(below: 40)) })])
-            }
+            let batches = BackendSelfTest.smallBatches(4, size: 16, dense: 13, slots: 6, keys: 40, seed: 5, stream: 1)
             func losses(_ layers: [DenseLayer]) throws -> (losses: [Float], shared: Bool) {
-                let reader = DataReaderParams(dataReaderType: .norm, source: ["unused_train.txt"],
-                                              evalSource: "unused_eval.txt", checkType: .sum)
-                let model = try Model(Solver(seed: 1, batchsizeEval: 16, batchsize: 16), reader, CreateOptimizer())
-                model.add(Input(labelDim: 1, labelName: "label", denseDim: 13, denseName: "dense",
-                                dataReaderSparseParamArray: [Self.data1]))
-                model.add(embedding)
-                layers.forEach(model.add)
-                try model.compile()
+                let model = try compiledModel(layers, embedding: embedding)
                 let shared = try #require(model.graph).layers.contains { $0 is SharedOperandConcat }
                 try model.train(batch: batches[0])
                 // check_out_tensor reads the Concat's rows whether it was shared or not.
@@ -422,15 +423,7 @@ struct PassTests {
         private func built(_ layers: [DenseLayer], embedding: SparseEmbedding = SparseEmbedding(
             embeddingType: .distributedSlotSparseEmbeddingHash, workspaceSizePerGPUInMB: 1, embeddingVecSize: 8,
             combiner: "sum", sparseEmbeddingName: "emb", bottomName: "data1")) throws -> [any Layer] {
-            let reader = DataReaderParams(dataReaderType: .norm, source: ["unused_train.txt"],
-                                          evalSource: "unused_eval.txt", checkType: .sum)
-            let model = try Model(Solver(seed: 1, batchsizeEval: 16, batchsize: 16), reader, CreateOptimizer())
-            model.add(Input(labelDim: 1, labelName: "label", denseDim: 13, denseName: "dense",
-                            dataReaderSparseParamArray: [Self.data1]))
-            model.add(embedding)
-            layers.forEach(model.add)
-            try model.compile()
-            return try #require(model.graph).layers
+            try #require(compiledModel(layers, embedding: embedding).graph).layers
         }
 
         @Test func theDCNSampleIsBuiltFused() throws {

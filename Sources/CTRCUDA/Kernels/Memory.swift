@@ -96,7 +96,7 @@ extension CUDABackend {
         if tensor.dtype.size == 2 {
             return record {
                 guard value == 0 else {
-                    throw SwiftCTRError(.config, "fill of the \(tensor.dtype) tensor with \(value): 16-bit tensors are filled with 0 only.")
+                    throw SwiftCTRError(.config, "fill of the \(tensor.dtype) tensor with \(value): 16-bit tensors are filled with 0 only. Fill an fp32 tensor and convert it instead.")
                 }
                 try device.memset(address(tensor), byte: 0, count: tensor.byteCount, stream: stream)
             }

@@ -32,7 +32,7 @@ public protocol CrossInteractionKernels: AnyObject, Sendable {
     /// (dL/dh, rows × width); `dx = (accumulate ? dx : 0) + g ⊙ (h + bias) + (addG ? g : 0)`
     /// (rows × width); when `gCopy` is given, `gCopy = g` at rows × width with a zero tail (in
     /// gCopy's type), so that the next GEMM can add into it; and `biasGrad += Σ_rows s0` (1 × width).
-    /// `partial` is fp32 scratch of `lowRankCrossPartialRows` × width for the bias gradient's
+    /// `partial` is fp32 scratch of `columnSumPartialRows` × width for the bias gradient's
     /// per-block sums. g, gCopy, x0, h, s0 and dx may be 16-bit on a backend with 16-bit storage.
     /// Cost: about 6 FLOPs per element.
     func lowRankCrossBackward(g: Tensor, gWidth: Int, x0: Tensor, h: Tensor, bias: Tensor, rows: Int, width: Int,
@@ -51,6 +51,3 @@ extension CrossInteractionKernels {
     public func validateInteraction(features: Int, width: Int) throws {}
 }
 
-/// The rows of `lowRankCrossBackward`'s `partial` scratch: the most row blocks a backend splits
-/// the batch into for the bias gradient's sums.
-public let lowRankCrossPartialRows = 512

@@ -30,3 +30,8 @@ public enum ReduceOp: Sendable, Equatable {
     /// `(Σ_a x) / axis` (HugeCTR ReduceMean).
     case mean
 }
+
+/// The rows of the `partial` scratch that the backward passes summing columns on the way
+/// (`lowRankCrossBackward`, `reluDropoutBackward` with a bias gradient, `oneOutputBackward`) take:
+/// the most row blocks a backend splits the batch into for those per-block sums.
+public let columnSumPartialRows = 512

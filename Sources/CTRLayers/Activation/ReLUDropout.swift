@@ -31,7 +31,7 @@ public final class ReLUDropout: Layer {
         self.rate = rate
         self.bias = bias?.value
         biasGrad = bias?.grad
-        partial = bias.map { backend.makeTensor([Self.partialRows, $0.value.count], .float32) }
+        partial = bias.map { backend.makeTensor([columnSumPartialRows, $0.value.count], .float32) }
         self.backend = backend
         inputs = [input]
         outputs = [Variable(name: name, shape: input.shape, backend: backend, rowsPerSample: input.rowsPerSample,
@@ -50,8 +50,5 @@ public final class ReLUDropout: Layer {
                                     into: inputs[0].grad, count: inputs[0].count(context.batch), rate: rate,
                                     seed: Dropout.seed(context), stream: stream, biasGrad: biasGrad, partial: partial)
     }
-
-    /// Row blocks of the backward pass's partial bias sums (as MultiCross v2's).
-    static let partialRows = lowRankCrossPartialRows
 }
 

@@ -125,7 +125,7 @@ public final class MultiCrossV2: Layer {
         s0 = backend.makeTensor([rows, np], state)
         s1 = backend.makeTensor([rows, k], state)
         g = backend.makeTensor([layers > 1 ? rows : 1, np], state)
-        biasPartial = backend.makeTensor([lowRankCrossPartialRows, np], .float32)
+        biasPartial = backend.makeTensor([columnSumPartialRows, np], .float32)
     }
 
     private func u(_ l: Int) -> Variable { parameters[3 * l] }

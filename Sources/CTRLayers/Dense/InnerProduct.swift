@@ -105,7 +105,7 @@ public final class InnerProduct: RegisteredLayer {
         let widest = shared == nil ? parts.filter { $0.padded != nil }.map(\.paddedWidth).max() : nil
         paddedGrad = widest.map { backend.makeTensor([maxRows, $0], .float32) }
         oneOutputPartial = count == 1 && shared == nil
-            ? backend.makeTensor([lowRankCrossPartialRows, parts.map(\.width).max()!], .float32) : nil
+            ? backend.makeTensor([columnSumPartialRows, parts.map(\.width).max()!], .float32) : nil
         var dims = inputs[0].shape.dims
         dims[dims.count - 1] = count
         outputs = [Variable(name: name, shape: Shape(dims), backend: backend, rowsPerSample: inputs[0].rowsPerSample,
